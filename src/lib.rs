@@ -1,0 +1,14 @@
+//! Petrol Watch: Mauritius fuel prices and workshop notes as a static site.
+//!
+//! Data flows one way: `config`, `data` and `notes` load and validate the inputs;
+//! `chart` and `site` render them; `site::output` writes the result atomically; `serve`
+//! serves any folder of files; `maintain` holds the maintainer's commands.
+
+pub mod chart;
+pub mod config;
+pub mod data;
+pub mod error;
+pub mod notes;
+
+pub use error::{Error, Result};
+pub mod site;

@@ -1,0 +1,431 @@
+//! Workshop notes: `content/notes/*.md` files with TOML front matter between `+++`
+//! lines, and their markdown rendered to HTML with heading anchors.
+
+use std::collections::HashMap;
+use std::fmt::Write as _;
+use std::path::{Path, PathBuf};
+
+use chrono::NaiveDate;
+use pulldown_cmark::{CowStr, Event, HeadingLevel, Options, Parser, Tag, TagEnd};
+use serde::Deserialize;
+
+use crate::error::{line_of, read_utf8, Error, Result};
+
+#[derive(Debug, Clone)]
+pub struct Note {
+    pub slug: String,
+    pub title: String,
+    pub date: NaiveDate,
+    pub updated: Option<NaiveDate>,
+    pub description: Option<String>,
+    pub tags: Vec<String>,
+    pub draft: bool,
+    pub path: PathBuf,
+    /// The markdown after the front matter.
+    pub body: String,
+    pub words: usize,
+}
+
+impl Note {
+    /// Minutes at 200 words a minute, never 0.
+    pub fn reading_minutes(&self) -> usize {
+        self.words.div_ceil(200).max(1)
+    }
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct FrontMatter {
+    title: Option<String>,
+    date: Option<DateField>,
+    updated: Option<DateField>,
+    description: Option<String>,
+    #[serde(default)]
+    tags: Vec<String>,
+    #[serde(default)]
+    draft: bool,
+    slug: Option<String>,
+}
+
+#[derive(Deserialize)]
+#[serde(untagged)]
+enum DateField {
+    Toml(toml::value::Datetime),
+    Text(String),
+}
+
+impl DateField {
+    fn to_date(&self) -> Option<NaiveDate> {
+        match self {
+            DateField::Toml(dt) => {
+                let d = dt.date?;
+                NaiveDate::from_ymd_opt(d.year as i32, d.month as u32, d.day as u32)
+            }
+            DateField::Text(s) => crate::data::parse_date(s.trim()),
+        }
+    }
+}
+
+/// Parses one note. `path` names the file in messages; the slug is its file stem
+/// unless the front matter sets `slug`.
+pub fn parse_note(text: &str, path: &Path) -> Result<Note> {
+    let text = text.strip_prefix('\u{feff}').unwrap_or(text);
+    let Some(rest) = text
+        .strip_prefix("+++")
+        .filter(|r| r.starts_with('\n') || r.starts_with("\r\n"))
+    else {
+        return Err(Error::at(
+            path,
+            1,
+            "missing front matter: a note starts with a `+++` line, then TOML, then `+++`",
+        ));
+    };
+    let fm_start = text.len() - rest.len();
+    let close = find_closing_fence(rest).ok_or_else(|| {
+        Error::at(
+            path,
+            1,
+            "front matter opened with `+++` is never closed by a second `+++` line",
+        )
+    })?;
+    let front = &rest[..close];
+    let after = &rest[close..];
+    let body = after.split_once('\n').map_or("", |(_, b)| b);
+    // Line numbers in TOML errors count from the opening `+++`.
+    let at = |offset: usize| line_of(text, fm_start + offset);
+
+    let fm: FrontMatter = toml::from_str(front).map_err(|e| {
+        let line = e.span().map_or(1, |s| at(s.start));
+        Error::at(
+            path,
+            line,
+            format!("invalid front matter TOML: {}", e.message().trim()),
+        )
+    })?;
+    let key_line = |key: &str| {
+        front
+            .lines()
+            .scan(0usize, |off, l| {
+                let start = *off;
+                *off += l.len() + 1;
+                Some((start, l))
+            })
+            .find(|(_, l)| l.trim_start().starts_with(key))
+            .map_or(1, |(off, _)| at(off))
+    };
+    let title = fm
+        .title
+        .filter(|t| !t.trim().is_empty())
+        .ok_or_else(|| Error::at(path, 1, "front matter has no `title`"))?;
+    let date = match &fm.date {
+        None => {
+            return Err(Error::at(
+                path,
+                1,
+                "front matter has no `date` (want date = 2026-04-16)",
+            ))
+        }
+        Some(d) => d.to_date().ok_or_else(|| {
+            Error::at(
+                path,
+                key_line("date"),
+                "`date` is not a real calendar date (want YYYY-MM-DD)",
+            )
+        })?,
+    };
+    let updated = match &fm.updated {
+        None => None,
+        Some(d) => Some(d.to_date().ok_or_else(|| {
+            Error::at(
+                path,
+                key_line("updated"),
+                "`updated` is not a real calendar date (want YYYY-MM-DD)",
+            )
+        })?),
+    };
+    let slug = match fm.slug {
+        Some(s) => s,
+        None => path
+            .file_stem()
+            .unwrap_or_default()
+            .to_string_lossy()
+            .to_string(),
+    };
+    if slug.is_empty() || slugify(&slug) != slug {
+        return Err(Error::in_file(
+            path,
+            format!("slug {slug:?} must be lowercase letters, digits and `-`"),
+        ));
+    }
+    let mut tags: Vec<String> = fm
+        .tags
+        .iter()
+        .map(|t| t.trim().to_string())
+        .filter(|t| !t.is_empty())
+        .collect();
+    tags.dedup();
+    Ok(Note {
+        slug,
+        title,
+        date,
+        updated,
+        description: fm.description,
+        tags,
+        draft: fm.draft,
+        path: path.to_path_buf(),
+        words: body.split_whitespace().count(),
+        body: body.to_string(),
+    })
+}
+
+/// Offset in `s` of a line that is exactly `+++`.
+fn find_closing_fence(s: &str) -> Option<usize> {
+    let mut offset = 0;
+    for line in s.split_inclusive('\n') {
+        if line.trim_end_matches(['\r', '\n']) == "+++" {
+            return Some(offset);
+        }
+        offset += line.len();
+    }
+    None
+}
+
+/// Loads every note under `dir` (recursively), in parallel, newest first. Drafts are
+/// kept only when `drafts` is true. All broken notes are reported together.
+pub fn load_notes(dir: &Path, drafts: bool) -> Result<Vec<Note>> {
+    use rayon::prelude::*;
+    let mut paths = Vec::new();
+    if dir.is_dir() {
+        for entry in walkdir::WalkDir::new(dir).sort_by_file_name() {
+            let entry = entry.map_err(|e| Error::io(dir, e.into()))?;
+            let p = entry.path();
+            if entry.file_type().is_file()
+                && p.extension().is_some_and(|e| e == "md")
+                && !crate::data::is_hidden(p)
+            {
+                paths.push(p.to_path_buf());
+            }
+        }
+    }
+    let results: Vec<Result<Note>> = paths
+        .par_iter()
+        .map(|p| parse_note(&read_utf8(p)?, p))
+        .collect();
+    let mut notes = Vec::with_capacity(results.len());
+    let mut errors = Vec::new();
+    for r in results {
+        match r {
+            Ok(n) => notes.push(n),
+            Err(e) => errors.push(e),
+        }
+    }
+    let mut seen: HashMap<&str, &Path> = HashMap::new();
+    for n in &notes {
+        if let Some(other) = seen.insert(&n.slug, &n.path) {
+            errors.push(Error::in_file(
+                &n.path,
+                format!("slug {:?} is also used by {}", n.slug, other.display()),
+            ));
+        }
+    }
+    Error::collect(errors)?;
+    notes.retain(|n| drafts || !n.draft);
+    notes.sort_by(|a, b| b.date.cmp(&a.date).then_with(|| a.slug.cmp(&b.slug)));
+    Ok(notes)
+}
+
+/// Lowercase ASCII letters and digits joined by single `-`.
+pub fn slugify(s: &str) -> String {
+    let mut out = String::with_capacity(s.len());
+    for c in s.chars().flat_map(char::to_lowercase) {
+        let c = fold_accent(c);
+        if c.is_ascii_alphanumeric() {
+            out.push(c);
+        } else if !out.is_empty() && !out.ends_with('-') {
+            out.push('-');
+        }
+    }
+    while out.ends_with('-') {
+        out.pop();
+    }
+    out
+}
+
+fn fold_accent(c: char) -> char {
+    match c {
+        'à' | 'â' | 'ä' | 'á' => 'a',
+        'é' | 'è' | 'ê' | 'ë' => 'e',
+        'î' | 'ï' | 'í' => 'i',
+        'ô' | 'ö' | 'ó' => 'o',
+        'ù' | 'û' | 'ü' | 'ú' => 'u',
+        'ç' => 'c',
+        _ => c,
+    }
+}
+
+/// A note's body as HTML, and the plain text of its first paragraph.
+pub struct RenderedMarkdown {
+    pub html: String,
+    pub first_paragraph: String,
+}
+
+fn markdown_options() -> Options {
+    Options::ENABLE_TABLES
+        | Options::ENABLE_FOOTNOTES
+        | Options::ENABLE_STRIKETHROUGH
+        | Options::ENABLE_TASKLISTS
+        | Options::ENABLE_HEADING_ATTRIBUTES
+        | Options::ENABLE_SMART_PUNCTUATION
+}
+
+/// CommonMark + tables, footnotes, strikethrough, task lists; every heading gets an
+/// `id` (its own `{#id}` or a slug of its text) and a visible `#` link to itself.
+pub fn render_markdown(markdown: &str) -> RenderedMarkdown {
+    let mut events: Vec<Event> = Vec::new();
+    let mut used_ids: HashMap<String, usize> = HashMap::new();
+    let mut first_paragraph = String::new();
+    let mut paragraph_state = 0u8; // 0 = before, 1 = inside the first, 2 = done
+    let mut heading: Option<(HeadingLevel, Option<CowStr>, Vec<CowStr>, Vec<Event>)> = None;
+
+    for event in Parser::new_ext(markdown, markdown_options()) {
+        match (&event, paragraph_state) {
+            (Event::Start(Tag::Paragraph), 0) => paragraph_state = 1,
+            (Event::End(TagEnd::Paragraph), 1) => paragraph_state = 2,
+            (Event::Text(t) | Event::Code(t), 1) => first_paragraph.push_str(t),
+            (Event::SoftBreak | Event::HardBreak, 1) => first_paragraph.push(' '),
+            _ => {}
+        }
+        match event {
+            Event::Start(Tag::Heading {
+                level, id, classes, ..
+            }) => {
+                heading = Some((level, id, classes, Vec::new()));
+            }
+            Event::End(TagEnd::Heading(_)) => {
+                let (level, id, classes, inner) =
+                    heading.take().expect("heading end without start");
+                let text: String = inner
+                    .iter()
+                    .filter_map(|e| match e {
+                        Event::Text(t) | Event::Code(t) => Some(t.as_ref()),
+                        _ => None,
+                    })
+                    .collect();
+                let base = id.map(|i| i.to_string()).unwrap_or_else(|| slugify(&text));
+                let base = if base.is_empty() {
+                    "section".to_string()
+                } else {
+                    base
+                };
+                let n = used_ids.entry(base.clone()).or_insert(0);
+                let id = if *n == 0 {
+                    base.clone()
+                } else {
+                    format!("{base}-{n}")
+                };
+                *n += 1;
+                let mut open = format!("<{level} id=\"{}\"", escape_attr(&id));
+                if !classes.is_empty() {
+                    let _ = write!(open, " class=\"{}\"", escape_attr(&classes.join(" ")));
+                }
+                open.push('>');
+                events.push(Event::Html(open.into()));
+                events.extend(inner);
+                events.push(Event::Html(
+                    format!(
+                        "<a class=\"anchor\" href=\"#{}\" aria-label=\"Link to this section\">#</a></{level}>\n",
+                        escape_attr(&id)
+                    )
+                    .into(),
+                ));
+            }
+            other => match &mut heading {
+                Some((_, _, _, inner)) => inner.push(other),
+                None => events.push(other),
+            },
+        }
+    }
+    let mut html = String::with_capacity(markdown.len() * 3 / 2);
+    pulldown_cmark::html::push_html(&mut html, events.into_iter());
+    RenderedMarkdown {
+        html: without_inline_styles(html),
+        first_paragraph,
+    }
+}
+
+/// Table alignment comes out of pulldown-cmark as `style` attributes, which the
+/// server's Content-Security-Policy (no inline styles) would block; classes do the same
+/// job. Code blocks are safe: their quotes are escaped as `&quot;`.
+fn without_inline_styles(html: String) -> String {
+    if !html.contains(" style=\"text-align: ") {
+        return html;
+    }
+    html.replace(" style=\"text-align: left\"", " class=\"align-left\"")
+        .replace(" style=\"text-align: center\"", " class=\"align-center\"")
+        .replace(" style=\"text-align: right\"", " class=\"align-right\"")
+}
+
+fn escape_attr(s: &str) -> String {
+    let mut out = String::with_capacity(s.len());
+    pulldown_cmark_escape::escape_html(&mut out, s).expect("writing to a String cannot fail");
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn note(text: &str) -> Result<Note> {
+        parse_note(text, Path::new("content/notes/x.md"))
+    }
+
+    #[test]
+    fn parses_front_matter() {
+        let n = note("+++\ntitle = \"Hi\"\ndate = 2026-04-16\ntags = [\"a\", \"b\"]\n+++\nSome words here.\n").unwrap();
+        assert_eq!(
+            (n.title.as_str(), n.date.to_string(), n.words),
+            ("Hi", "2026-04-16".into(), 3)
+        );
+        assert_eq!(n.tags, ["a", "b"]);
+    }
+
+    #[test]
+    fn front_matter_errors_name_the_line() {
+        let e = note("+++\ntitle = \"Hi\"\n").unwrap_err().to_string();
+        assert!(e.contains("never closed"), "{e}");
+        let e = note("+++\ntitle = \"Hi\"\ndate = 2026-04-16\nbad = = 1\n+++\n")
+            .unwrap_err()
+            .to_string();
+        assert!(e.contains("x.md:4: invalid front matter TOML"), "{e}");
+        let e = note("+++\ndate = 2026-04-16\n+++\n")
+            .unwrap_err()
+            .to_string();
+        assert!(e.contains("no `title`"), "{e}");
+        let e = note("+++\ntitle = \"x\"\n\ndate = \"2026-02-30\"\n+++\n")
+            .unwrap_err()
+            .to_string();
+        assert!(
+            e.contains("x.md:4: `date` is not a real calendar date"),
+            "{e}"
+        );
+    }
+
+    #[test]
+    fn headings_get_unique_anchors_and_code_is_escaped() {
+        let r =
+            render_markdown("Intro *text*.\n\n## Hello World\n\n## Hello World\n\n```\n<b>\n```\n");
+        assert!(r.html.contains(
+            "<h2 id=\"hello-world\">Hello World<a class=\"anchor\" href=\"#hello-world\""
+        ));
+        assert!(r.html.contains("id=\"hello-world-1\""));
+        assert!(r.html.contains("&lt;b&gt;"));
+        assert_eq!(r.first_paragraph, "Intro text.");
+    }
+
+    #[test]
+    fn tables_use_classes_not_inline_styles() {
+        let r = render_markdown("| a | b |\n|:--|--:|\n| 1 | 2 |\n");
+        assert!(!r.html.contains("style="), "{}", r.html);
+        assert!(r.html.contains("class=\"align-right\""));
+    }
+}

@@ -1,0 +1,138 @@
+//! Machine-readable outputs, each a pure function: the Atom feed, the sitemap,
+//! robots.txt, the JSON API and CSV downloads.
+
+use std::fmt::Write as _;
+
+use chrono::NaiveDate;
+
+use crate::chart::xml_escape;
+use crate::config::SiteConfig;
+use crate::data::{format_value, Dataset};
+
+/// Prices take effect at 00:00 in Mauritius (UTC+4); notes are dated the same way.
+pub fn rfc3339(date: NaiveDate) -> String {
+    format!("{}T00:00:00+04:00", date.format("%Y-%m-%d"))
+}
+
+pub struct FeedEntry {
+    pub title: String,
+    pub url: String,
+    pub date: NaiveDate,
+    pub updated: NaiveDate,
+    /// HTML content.
+    pub content: String,
+    pub categories: Vec<String>,
+}
+
+/// Atom 1.0. `updated` of the feed is its newest entry's date, never "now", so two
+/// builds of the same input are identical.
+pub fn atom(config: &SiteConfig, entries: &[FeedEntry]) -> String {
+    let base = &config.base_url;
+    let updated = entries
+        .iter()
+        .map(|e| e.updated)
+        .max()
+        .unwrap_or(NaiveDate::MIN);
+    let mut out = String::with_capacity(4096 + entries.len() * 1024);
+    let _ = write!(
+        out,
+        "<?xml version=\"1.0\" encoding=\"utf-8\"?>\n<feed xmlns=\"http://www.w3.org/2005/Atom\" xml:lang=\"{lang}\">\n\
+<title>{title}</title>\n<subtitle>{desc}</subtitle>\n<link href=\"{base}/\"/>\n<link rel=\"self\" type=\"application/atom+xml\" href=\"{base}/feed.xml\"/>\n\
+<id>{base}/</id>\n<updated>{updated}</updated>\n<author><name>{author}</name></author>\n",
+        lang = xml_escape(&config.language),
+        title = xml_escape(&config.title),
+        desc = xml_escape(&config.description),
+        updated = rfc3339(updated),
+        author = xml_escape(&config.author),
+    );
+    for e in entries {
+        let url = format!("{base}{}", e.url);
+        let _ = write!(
+            out,
+            "<entry>\n<title>{}</title>\n<link href=\"{url}\"/>\n<id>{url}</id>\n<published>{}</published>\n<updated>{}</updated>\n",
+            xml_escape(&e.title),
+            rfc3339(e.date),
+            rfc3339(e.updated),
+            url = xml_escape(&url),
+        );
+        for c in &e.categories {
+            let _ = writeln!(out, "<category term=\"{}\"/>", xml_escape(c));
+        }
+        let _ = write!(
+            out,
+            "<content type=\"html\">{}</content>\n</entry>\n",
+            xml_escape(&e.content)
+        );
+    }
+    out.push_str("</feed>\n");
+    out
+}
+
+/// `urls` are site paths (`/notes/x/`) with their last change.
+pub fn sitemap(base_url: &str, urls: &[(String, Option<NaiveDate>)]) -> String {
+    let mut out = String::with_capacity(200 + urls.len() * 120);
+    out.push_str("<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n<urlset xmlns=\"http://www.sitemaps.org/schemas/sitemap/0.9\">\n");
+    for (path, lastmod) in urls {
+        let _ = write!(
+            out,
+            "<url><loc>{}</loc>",
+            xml_escape(&format!("{base_url}{path}"))
+        );
+        if let Some(d) = lastmod {
+            let _ = write!(out, "<lastmod>{d}</lastmod>");
+        }
+        out.push_str("</url>\n");
+    }
+    out.push_str("</urlset>\n");
+    out
+}
+
+pub fn robots(base_url: &str) -> String {
+    format!("User-agent: *\nAllow: /\n\nSitemap: {base_url}/sitemap.xml\n")
+}
+
+/// The old app's `/api/prices` shape: a list of `{"date", <series>…}` objects, oldest
+/// first, keys in column order, values as JSON numbers.
+pub fn dataset_json(dataset: &Dataset) -> String {
+    let table = &dataset.table;
+    let mut out = String::with_capacity(table.rows.len() * (16 + 20 * table.columns.len()));
+    out.push('[');
+    for (i, row) in table.rows.iter().enumerate() {
+        if i > 0 {
+            out.push(',');
+        }
+        let _ = write!(out, "\n{{\"date\":\"{}\"", row.date);
+        for (column, value) in table.columns.iter().zip(&row.values) {
+            let _ = write!(
+                out,
+                ",{}:{}",
+                serde_json::to_string(column).expect("a string serialises"),
+                value
+            );
+        }
+        out.push('}');
+    }
+    out.push_str("\n]\n");
+    out
+}
+
+/// The dataset as a clean CSV: header, ISO dates, oldest first, fixed decimals.
+pub fn dataset_csv(dataset: &Dataset) -> String {
+    let table = &dataset.table;
+    let mut out = String::with_capacity(table.rows.len() * 32);
+    out.push_str("date");
+    for c in &table.columns {
+        out.push(',');
+        out.push_str(c);
+    }
+    out.push('\n');
+    for row in &table.rows {
+        let _ = write!(out, "{}", row.date);
+        for (value, series) in row.values.iter().zip(&dataset.series) {
+            out.push(',');
+            out.push_str(&format_value(*value, series.decimals));
+        }
+        out.push('\n');
+    }
+    out
+}

@@ -1,0 +1,572 @@
+//! The site: load and validate every input, render every page and file, write them.
+//!
+//! `load` reads `site.toml`, `data/`, `content/notes/`, `templates/` and `static/` and
+//! rejects bad input before anything is written. `render` turns the loaded inputs into
+//! files and hands each one to a [`Sink`] as soon as it exists, so a build of 10,000
+//! notes never holds 10,000 pages in memory. `build` renders into a staged folder and
+//! swaps it in; `check` renders into memory only.
+
+pub mod feeds;
+pub mod links;
+pub mod output;
+pub mod pages;
+
+use std::collections::BTreeMap;
+use std::path::{Path, PathBuf};
+use std::time::{Duration, Instant};
+
+use rayon::prelude::*;
+use tera::Tera;
+
+use crate::chart::{self, ChartSeries, ChartSize, ChartSpec};
+use crate::config::SiteConfig;
+use crate::data::{self, format_value, Dataset};
+use crate::error::{Error, Result};
+use crate::notes::{self, slugify, Note};
+use output::{Sink, StagedSite};
+use pages::{ChartRef, NoteSummary, Renderer};
+
+/// Everything a build reads, validated.
+pub struct Inputs {
+    pub config: SiteConfig,
+    pub datasets: Vec<Dataset>,
+    pub notes: Vec<Note>,
+    pub templates: Tera,
+    /// Files from `static/`: path relative to it, and contents.
+    pub statics: Vec<(String, Vec<u8>)>,
+}
+
+/// What a build produced, for the one-line summary.
+#[derive(Debug, Default, Clone)]
+pub struct Summary {
+    pub pages: usize,
+    pub charts: usize,
+    pub files: usize,
+    pub reused: usize,
+    pub elapsed: Duration,
+}
+
+impl std::fmt::Display for Summary {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(
+            f,
+            "{} pages, {} charts, {} files",
+            self.pages, self.charts, self.files
+        )?;
+        if self.reused > 0 {
+            write!(f, " ({} unchanged)", self.reused)?;
+        }
+        write!(f, " in {} ms", self.elapsed.as_millis())
+    }
+}
+
+/// Options shared by `build`, `check` and `dev`.
+#[derive(Debug, Clone)]
+pub struct BuildOptions {
+    pub root: PathBuf,
+    pub drafts: bool,
+}
+
+pub fn load(options: &BuildOptions) -> Result<Inputs> {
+    let root = &options.root;
+    let config = SiteConfig::load(root)?;
+    // The three loads are independent; run them side by side.
+    let ((datasets, notes), (templates, statics)) = rayon::join(
+        || {
+            rayon::join(
+                || data::load_datasets(&root.join("data"), &config),
+                || notes::load_notes(&root.join("content/notes"), options.drafts),
+            )
+        },
+        || {
+            rayon::join(
+                || load_templates(&root.join("templates")),
+                || load_statics(&root.join("static")),
+            )
+        },
+    );
+    let mut errors = Vec::new();
+    let datasets = datasets.map_err(|e| errors.push(e)).ok();
+    let notes = notes.map_err(|e| errors.push(e)).ok();
+    let templates = templates.map_err(|e| errors.push(e)).ok();
+    let statics = statics.map_err(|e| errors.push(e)).ok();
+    Error::collect(errors)?;
+    let (datasets, notes, templates, statics) = (
+        datasets.unwrap_or_default(),
+        notes.unwrap_or_default(),
+        templates.expect("checked"),
+        statics.unwrap_or_default(),
+    );
+    if datasets.is_empty() {
+        return Err(Error::in_file(
+            &root.join("data"),
+            "no datasets: add at least one CSV such as data/fuel-prices.csv",
+        ));
+    }
+    Ok(Inputs {
+        config,
+        datasets,
+        notes,
+        templates,
+        statics,
+    })
+}
+
+pub const REQUIRED_TEMPLATES: [&str; 7] = [
+    "index.html",
+    "dataset.html",
+    "notes.html",
+    "note.html",
+    "tag.html",
+    "tags.html",
+    "404.html",
+];
+
+fn load_templates(dir: &Path) -> Result<Tera> {
+    if !dir.is_dir() {
+        return Err(Error::in_file(dir, "missing templates folder"));
+    }
+    let mut tera = Tera::default();
+    let mut files = Vec::new();
+    for entry in walkdir::WalkDir::new(dir).sort_by_file_name() {
+        let entry = entry.map_err(|e| Error::io(dir, e.into()))?;
+        if entry.file_type().is_file() && !data::is_hidden(entry.path()) {
+            let name = entry
+                .path()
+                .strip_prefix(dir)
+                .expect("under dir")
+                .to_string_lossy()
+                .replace('\\', "/");
+            files.push((entry.path().to_path_buf(), Some(name)));
+        }
+    }
+    // add_template_files parses all and resolves inheritance; a failure names the file.
+    // A parse failure's message quotes the file's path; name that file.
+    tera.add_template_files(files).map_err(|e| {
+        let message = pages::error_chain(&e);
+        let path = message
+            .split('"')
+            .nth(1)
+            .map_or_else(|| dir.to_path_buf(), PathBuf::from);
+        Error::in_file(&path, message)
+    })?;
+    tera.autoescape_on(vec![".html", ".xml"]);
+    for name in REQUIRED_TEMPLATES {
+        if !tera.get_template_names().any(|n| n == name) {
+            return Err(Error::in_file(&dir.join(name), "missing template"));
+        }
+    }
+    Ok(tera)
+}
+
+fn load_statics(dir: &Path) -> Result<Vec<(String, Vec<u8>)>> {
+    let mut out = Vec::new();
+    if !dir.is_dir() {
+        return Ok(out);
+    }
+    for entry in walkdir::WalkDir::new(dir).sort_by_file_name() {
+        let entry = entry.map_err(|e| Error::io(dir, e.into()))?;
+        if entry.file_type().is_file() && !data::is_hidden(entry.path()) {
+            let rel = entry
+                .path()
+                .strip_prefix(dir)
+                .expect("under dir")
+                .to_string_lossy()
+                .replace('\\', "/");
+            out.push((
+                rel,
+                std::fs::read(entry.path()).map_err(|e| Error::io(entry.path(), e))?,
+            ));
+        }
+    }
+    Ok(out)
+}
+
+/// `style.css` + contents → `style.3f9a1c2e.css`: a name that changes with the content,
+/// so the file can be cached forever.
+pub fn fingerprint(name: &str, bytes: &[u8]) -> String {
+    let hash = xxhash_rust::xxh3::xxh3_64(bytes);
+    let short = format!("{:08x}", (hash >> 32) as u32);
+    match name.rsplit_once('.') {
+        Some((stem, ext)) if !stem.is_empty() && !stem.ends_with('/') => {
+            format!("{stem}.{short}.{ext}")
+        }
+        _ => format!("{name}.{short}"),
+    }
+}
+
+/// Counts what passes through to the real sink.
+struct Counting<'a> {
+    inner: &'a dyn Sink,
+    files: std::sync::atomic::AtomicUsize,
+}
+
+impl Sink for Counting<'_> {
+    fn put(&self, path: &str, bytes: &[u8]) -> Result<()> {
+        self.files
+            .fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+        self.inner.put(path, bytes)
+    }
+}
+
+/// Renders the whole site into `sink`.
+pub fn render(inputs: &Inputs, sink: &dyn Sink) -> Result<Summary> {
+    let started = Instant::now();
+    let config = &inputs.config;
+    let sink = &Counting {
+        inner: sink,
+        files: Default::default(),
+    };
+
+    // 1. Assets first: pages refer to them by fingerprinted name.
+    let mut assets: BTreeMap<String, String> = BTreeMap::new();
+    for (rel, bytes) in &inputs.statics {
+        let named = fingerprint(rel, bytes);
+        sink.put(&format!("static/{named}"), bytes)?;
+        assets.insert(rel.clone(), format!("/static/{named}"));
+        // Browsers ask for /favicon.ico by that name.
+        if rel.starts_with("favicon.") && !rel.contains('/') {
+            sink.put(rel, bytes)?;
+        }
+    }
+
+    // 2. Charts, two sizes per dataset, in parallel.
+    let chart_refs: Vec<(String, ChartRef)> = inputs
+        .datasets
+        .par_iter()
+        .map(|d| -> Result<(String, ChartRef)> {
+            let (title, alt) = chart_text(d);
+            let svg = |size, suffix: &str| -> Result<String> {
+                let spec = ChartSpec {
+                    title: &title,
+                    description: &alt,
+                    unit: &d.unit,
+                    series: d
+                        .series
+                        .iter()
+                        .enumerate()
+                        .map(|(i, s)| ChartSeries {
+                            label: &s.label,
+                            colour: &s.colour,
+                            points: d.table.rows.iter().map(|r| (r.date, r.values[i])).collect(),
+                        })
+                        .collect(),
+                    size,
+                };
+                let svg = chart::render_step_chart(&spec);
+                let path = format!(
+                    "charts/{}",
+                    fingerprint(&format!("{}{suffix}.svg", d.slug), svg.as_bytes())
+                );
+                sink.put(&path, svg.as_bytes())?;
+                Ok(format!("/{path}"))
+            };
+            Ok((
+                d.slug.clone(),
+                ChartRef {
+                    wide: svg(ChartSize::Wide, "")?,
+                    narrow: svg(ChartSize::Narrow, "-narrow")?,
+                    alt,
+                },
+            ))
+        })
+        .collect::<Result<_>>()?;
+    let charts: BTreeMap<String, ChartRef> = chart_refs.into_iter().collect();
+
+    let renderer = Renderer::new(&inputs.templates, config, &assets, &inputs.datasets);
+    let notes = &inputs.notes;
+
+    // 3. One page per note, written as soon as it is rendered; keep only summaries.
+    let summaries: Vec<NoteSummary> = notes
+        .par_iter()
+        .enumerate()
+        .map(|(i, note)| -> Result<NoteSummary> {
+            let rendered = notes::render_markdown(&note.body);
+            let summary = pages::summary_of(note, &rendered.first_paragraph);
+            let newer = i.checked_sub(1).map(|j| &notes[j]);
+            let older = notes.get(i + 1);
+            let html = renderer.note(note, &rendered.html, &summary, newer, older)?;
+            sink.put(
+                &pages::output_path(&pages::note_url(&note.slug)),
+                html.as_bytes(),
+            )?;
+            Ok(pages::note_summary(note, summary))
+        })
+        .collect::<Result<_>>()?;
+    let mut pages_written = notes.len();
+
+    // 4. Tags: slug → (first spelling seen, notes newest first).
+    let mut tags: BTreeMap<String, (String, Vec<usize>)> = BTreeMap::new();
+    for (i, note) in notes.iter().enumerate() {
+        for t in &note.tags {
+            tags.entry(slugify(t))
+                .or_insert_with(|| (t.clone(), Vec::new()))
+                .1
+                .push(i);
+        }
+    }
+    let tag_rows: Vec<(String, String, usize)> = tags
+        .values()
+        .map(|(name, idx)| (name.clone(), pages::tag_url(name), idx.len()))
+        .collect();
+    tags.par_iter()
+        .try_for_each(|(_, (name, idx))| -> Result<()> {
+            let list: Vec<NoteSummary> = idx.iter().map(|&i| summaries[i].clone()).collect();
+            let html = renderer.tag(name, &list)?;
+            sink.put(&pages::output_path(&pages::tag_url(name)), html.as_bytes())
+        })?;
+    pages_written += tags.len();
+
+    // 5. The remaining pages and files are few; render them side by side.
+    let latest = &summaries[..summaries.len().min(config.home_notes)];
+    let mut singles = vec![
+        Single::Home,
+        Single::NotesIndex,
+        Single::TagsIndex,
+        Single::NotFound,
+        Single::Feed,
+        Single::Sitemap,
+        Single::Robots,
+    ];
+    for d in &inputs.datasets {
+        singles.extend([Single::Dataset(d), Single::Json(d), Single::Csv(d)]);
+        if d.slug == config.primary_dataset {
+            singles.push(Single::LegacyApi(d));
+        }
+    }
+    singles.par_iter().try_for_each(|job| {
+        let (path, text) = match job {
+            Single::Home => (
+                "index.html".into(),
+                renderer.home(&inputs.datasets, &charts, latest)?,
+            ),
+            Single::NotesIndex => (
+                "notes/index.html".into(),
+                renderer.notes_index(&summaries, &tag_rows)?,
+            ),
+            Single::TagsIndex => ("tags/index.html".into(), renderer.tags_index(&tag_rows)?),
+            Single::NotFound => ("404.html".into(), renderer.not_found()?),
+            Single::Feed => ("feed.xml".into(), feed(inputs)),
+            Single::Sitemap => ("sitemap.xml".into(), sitemap(inputs, &tags)),
+            Single::Robots => ("robots.txt".into(), feeds::robots(&config.base_url)),
+            Single::Dataset(d) => (
+                pages::output_path(&pages::dataset_url(&d.slug)),
+                renderer.dataset(d, &charts[&d.slug])?,
+            ),
+            Single::Json(d) => (
+                pages::json_url(&d.slug)[1..].to_string(),
+                feeds::dataset_json(d),
+            ),
+            Single::Csv(d) => (
+                pages::csv_url(&d.slug)[1..].to_string(),
+                feeds::dataset_csv(d),
+            ),
+            Single::LegacyApi(d) => ("api/prices.json".to_string(), feeds::dataset_json(d)),
+        };
+        sink.put(&path, text.as_bytes())
+    })?;
+    pages_written += 4 + inputs.datasets.len();
+
+    Ok(Summary {
+        pages: pages_written,
+        charts: charts.len() * 2,
+        files: sink.files.load(std::sync::atomic::Ordering::Relaxed),
+        reused: 0,
+        elapsed: started.elapsed(),
+    })
+}
+
+/// The site's one-of-a-kind pages and files.
+enum Single<'a> {
+    Home,
+    NotesIndex,
+    TagsIndex,
+    NotFound,
+    Feed,
+    Sitemap,
+    Robots,
+    Dataset(&'a Dataset),
+    Json(&'a Dataset),
+    Csv(&'a Dataset),
+    /// `api/prices.json`, the old app's endpoint.
+    LegacyApi(&'a Dataset),
+}
+
+/// The chart's title and its text alternative: what it shows and where it ends.
+fn chart_text(d: &Dataset) -> (String, String) {
+    let last = &d.table.rows[d.table.rows.len() - 1];
+    let latest: Vec<String> = d
+        .series
+        .iter()
+        .zip(&last.values)
+        .map(|(s, v)| {
+            format!(
+                "{} {}{}",
+                s.label,
+                if d.currency.is_empty() {
+                    String::new()
+                } else {
+                    format!("{} ", d.currency)
+                },
+                format_value(*v, s.decimals)
+            )
+        })
+        .collect();
+    let names: Vec<&str> = d.series.iter().map(|s| s.label.as_str()).collect();
+    let unit = if d.unit.is_empty() {
+        String::new()
+    } else {
+        format!(" in {}", d.unit)
+    };
+    (
+        format!(
+            "{}, {} to {}",
+            d.title,
+            d.first_date().format("%Y"),
+            d.last_date().format("%Y")
+        ),
+        format!(
+            "Step chart of {}{unit}, {} decisions from {} to {}. Latest, from {}: {}.",
+            names.join(" and "),
+            d.table.rows.len(),
+            pages::human_date(d.first_date()),
+            pages::human_date(d.last_date()),
+            pages::human_date(last.date),
+            latest.join(", ")
+        ),
+    )
+}
+
+fn feed(inputs: &Inputs) -> String {
+    let config = &inputs.config;
+    let mut entries: Vec<feeds::FeedEntry> = inputs
+        .notes
+        .iter()
+        .take(20)
+        .map(|n| {
+            let html = notes::render_markdown(&n.body).html;
+            feeds::FeedEntry {
+                title: n.title.clone(),
+                url: pages::note_url(&n.slug),
+                date: n.date,
+                updated: n.updated.unwrap_or(n.date),
+                content: html,
+                categories: n.tags.clone(),
+            }
+        })
+        .collect();
+    if let Some(d) = inputs
+        .datasets
+        .iter()
+        .find(|d| d.slug == config.primary_dataset)
+    {
+        let rows = &d.table.rows;
+        for i in (0..rows.len()).rev().take(config.feed_decisions) {
+            let parts: Vec<String> = d
+                .series
+                .iter()
+                .enumerate()
+                .map(|(s, series)| {
+                    let value = format_value(rows[i].values[s], series.decimals);
+                    let change = if i == 0 {
+                        String::new()
+                    } else {
+                        let c = data::Change::between(
+                            rows[i - 1].values[s],
+                            rows[i].values[s],
+                            series.decimals,
+                        );
+                        match c.direction() {
+                            "unchanged" => " (unchanged)".into(),
+                            dir => format!(
+                                " ({dir} {})",
+                                format_value(c.amount.abs(), series.decimals)
+                            ),
+                        }
+                    };
+                    format!(
+                        "{} {}{value}{change}",
+                        series.label,
+                        if d.currency.is_empty() {
+                            String::new()
+                        } else {
+                            format!("{} ", d.currency)
+                        }
+                    )
+                })
+                .collect();
+            entries.push(feeds::FeedEntry {
+                title: format!(
+                    "{} from {}: {}",
+                    d.title,
+                    pages::human_date(rows[i].date),
+                    parts.join(", ")
+                ),
+                url: format!("{}#d-{}", pages::dataset_url(&d.slug), rows[i].date),
+                date: rows[i].date,
+                updated: rows[i].date,
+                content: format!("<p>{}</p>", parts.join("<br>")),
+                categories: vec!["prices".into()],
+            });
+        }
+    }
+    entries.sort_by(|a, b| b.date.cmp(&a.date).then_with(|| a.url.cmp(&b.url)));
+    feeds::atom(config, &entries)
+}
+
+fn sitemap(inputs: &Inputs, tags: &BTreeMap<String, (String, Vec<usize>)>) -> String {
+    let newest_note = inputs.notes.first().map(|n| n.updated.unwrap_or(n.date));
+    let newest_data = inputs.datasets.iter().map(|d| d.last_date()).max();
+    let mut urls: Vec<(String, Option<chrono::NaiveDate>)> = vec![
+        ("/".into(), newest_note.max(newest_data)),
+        ("/notes/".into(), newest_note),
+        ("/tags/".into(), newest_note),
+    ];
+    urls.extend(
+        inputs
+            .datasets
+            .iter()
+            .map(|d| (pages::dataset_url(&d.slug), Some(d.last_date()))),
+    );
+    urls.extend(
+        inputs
+            .notes
+            .iter()
+            .map(|n| (pages::note_url(&n.slug), Some(n.updated.unwrap_or(n.date)))),
+    );
+    urls.extend(tags.values().map(|(name, idx)| {
+        (
+            pages::tag_url(name),
+            idx.first().map(|&i| inputs.notes[i].date),
+        )
+    }));
+    feeds::sitemap(&inputs.config.base_url, &urls)
+}
+
+/// Loads, renders into a staged folder and swaps it in for `out`. On any error the
+/// staged folder is removed and `out` is untouched.
+pub fn build(options: &BuildOptions, out: &Path) -> Result<Summary> {
+    let started = Instant::now();
+    let inputs = load(options)?;
+    let staged = StagedSite::create(out)?;
+    let mut summary = render(&inputs, &staged)?;
+    summary.reused = staged
+        .stats
+        .reused
+        .load(std::sync::atomic::Ordering::Relaxed);
+    staged.commit()?;
+    summary.elapsed = started.elapsed();
+    Ok(summary)
+}
+
+/// Everything `build` does except writing, plus a check that every internal link and
+/// asset reference resolves.
+pub fn check(options: &BuildOptions) -> Result<Summary> {
+    let started = Instant::now();
+    let inputs = load(options)?;
+    let sink = links::CollectingSink::default();
+    let mut summary = render(&inputs, &sink)?;
+    sink.check_links_with_base(&inputs.config.base_url)?;
+    summary.elapsed = started.elapsed();
+    Ok(summary)
+}

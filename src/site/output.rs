@@ -1,0 +1,251 @@
+//! Writing a built site: each file once, in place, in a temporary folder beside the
+//! target, with `.gz` and `.br` siblings for compressible files; then one atomic swap.
+//! Files identical to the previous build's are hard-linked from it, compressed
+//! siblings and all, so an unchanged page costs a read and a compare, not a compress.
+//! If anything fails the temporary folder is removed and the previous site stays.
+
+use std::fs;
+use std::io::Write;
+use std::path::{Path, PathBuf};
+use std::sync::atomic::{AtomicUsize, Ordering};
+
+use crate::error::{Error, Result};
+
+/// Where rendered files go: a real folder, or nowhere (for `check`).
+pub trait Sink: Sync {
+    fn put(&self, path: &str, bytes: &[u8]) -> Result<()>;
+}
+
+/// Discards everything; `check` renders the whole site through it.
+pub struct NullSink;
+impl Sink for NullSink {
+    fn put(&self, _path: &str, _bytes: &[u8]) -> Result<()> {
+        Ok(())
+    }
+}
+
+/// Extensions worth precompressing.
+pub fn is_compressible(path: &str) -> bool {
+    matches!(
+        path.rsplit('.').next(),
+        Some(
+            "html"
+                | "css"
+                | "svg"
+                | "json"
+                | "xml"
+                | "csv"
+                | "txt"
+                | "js"
+                | "md"
+                | "ico"
+                | "webmanifest"
+        )
+    )
+}
+
+/// Files smaller than this are sent as they are: a sibling would save too little.
+const MIN_COMPRESS_BYTES: usize = 512;
+const GZIP_LEVEL: u32 = 6;
+const BROTLI_QUALITY: u32 = 5;
+const BROTLI_WINDOW: u32 = 22;
+
+#[derive(Debug, Default)]
+pub struct WriteStats {
+    pub written: AtomicUsize,
+    pub reused: AtomicUsize,
+}
+
+/// A site being written into a temporary folder next to `target`.
+pub struct StagedSite {
+    staging: PathBuf,
+    target: PathBuf,
+    /// The live site from the last build, for reuse of unchanged files.
+    previous: Option<PathBuf>,
+    committed: bool,
+    pub stats: WriteStats,
+}
+
+impl StagedSite {
+    pub fn create(target: &Path) -> Result<StagedSite> {
+        let parent = match target.parent() {
+            Some(p) if !p.as_os_str().is_empty() => p.to_path_buf(),
+            _ => PathBuf::from("."),
+        };
+        fs::create_dir_all(&parent).map_err(|e| Error::io(&parent, e))?;
+        let name = target
+            .file_name()
+            .map_or("site".into(), |n| n.to_string_lossy().to_string());
+        let staging = tempfile::Builder::new()
+            .prefix(&format!(".{name}.tmp-"))
+            .tempdir_in(&parent)
+            .map_err(|e| Error::io(&parent, e))?
+            .keep();
+        Ok(StagedSite {
+            staging,
+            previous: target.is_dir().then(|| target.to_path_buf()),
+            target: target.to_path_buf(),
+            committed: false,
+            stats: WriteStats::default(),
+        })
+    }
+
+    pub fn staging_dir(&self) -> &Path {
+        &self.staging
+    }
+
+    /// Swaps the staged folder in for the target in one rename, then removes the old one.
+    pub fn commit(mut self) -> Result<()> {
+        if self.target.is_dir() {
+            rustix::fs::renameat_with(
+                rustix::fs::CWD,
+                &self.staging,
+                rustix::fs::CWD,
+                &self.target,
+                rustix::fs::RenameFlags::EXCHANGE,
+            )
+            .map_err(|e| Error::io(&self.target, e.into()))?;
+            // `staging` now holds the previous site.
+            self.committed = true;
+            fs::remove_dir_all(&self.staging).map_err(|e| Error::io(&self.staging, e))?;
+        } else {
+            fs::rename(&self.staging, &self.target).map_err(|e| Error::io(&self.target, e))?;
+            self.committed = true;
+        }
+        Ok(())
+    }
+
+    fn try_reuse(&self, rel: &str, bytes: &[u8], dest: &Path) -> bool {
+        let Some(previous) = &self.previous else {
+            return false;
+        };
+        let old = previous.join(rel);
+        match fs::metadata(&old) {
+            Ok(m) if m.is_file() && m.len() == bytes.len() as u64 => {}
+            _ => return false,
+        }
+        if fs::read(&old).ok().as_deref() != Some(bytes) {
+            return false;
+        }
+        let siblings: &[&str] = if is_compressible(rel) && bytes.len() >= MIN_COMPRESS_BYTES {
+            &[".gz", ".br"]
+        } else {
+            &[]
+        };
+        // Reuse only a complete set, so a sibling never belongs to other content.
+        if siblings
+            .iter()
+            .any(|s| !previous.join(format!("{rel}{s}")).is_file())
+        {
+            return false;
+        }
+        if fs::hard_link(&old, dest).is_err() {
+            return false;
+        }
+        for s in siblings {
+            let _ = fs::remove_file(format!("{}{s}", dest.display()));
+            if fs::hard_link(
+                previous.join(format!("{rel}{s}")),
+                format!("{}{s}", dest.display()),
+            )
+            .is_err()
+            {
+                let _ = fs::remove_file(dest);
+                return false;
+            }
+        }
+        true
+    }
+}
+
+impl Sink for StagedSite {
+    fn put(&self, rel: &str, bytes: &[u8]) -> Result<()> {
+        debug_assert!(!rel.starts_with('/') && !rel.contains(".."), "{rel}");
+        let dest = self.staging.join(rel);
+        if let Some(dir) = dest.parent() {
+            fs::create_dir_all(dir).map_err(|e| Error::io(dir, e))?;
+        }
+        if self.try_reuse(rel, bytes, &dest) {
+            self.stats.reused.fetch_add(1, Ordering::Relaxed);
+            return Ok(());
+        }
+        fs::write(&dest, bytes).map_err(|e| Error::io(&dest, e))?;
+        if is_compressible(rel) && bytes.len() >= MIN_COMPRESS_BYTES {
+            let gz_path = PathBuf::from(format!("{}.gz", dest.display()));
+            fs::write(&gz_path, gzip(bytes)).map_err(|e| Error::io(&gz_path, e))?;
+            let br_path = PathBuf::from(format!("{}.br", dest.display()));
+            fs::write(&br_path, brotli(bytes)).map_err(|e| Error::io(&br_path, e))?;
+        }
+        self.stats.written.fetch_add(1, Ordering::Relaxed);
+        Ok(())
+    }
+}
+
+impl Drop for StagedSite {
+    fn drop(&mut self) {
+        if !self.committed {
+            let _ = fs::remove_dir_all(&self.staging);
+        }
+    }
+}
+
+pub fn gzip(bytes: &[u8]) -> Vec<u8> {
+    let mut enc = flate2::write::GzEncoder::new(
+        Vec::with_capacity(bytes.len() / 3),
+        flate2::Compression::new(GZIP_LEVEL),
+    );
+    enc.write_all(bytes).expect("writing to a Vec cannot fail");
+    enc.finish().expect("writing to a Vec cannot fail")
+}
+
+pub fn brotli(bytes: &[u8]) -> Vec<u8> {
+    let mut out = Vec::with_capacity(bytes.len() / 3);
+    let params = brotli::enc::BrotliEncoderParams {
+        quality: BROTLI_QUALITY as i32,
+        lgwin: BROTLI_WINDOW as i32,
+        size_hint: bytes.len(),
+        ..Default::default()
+    };
+    brotli::BrotliCompress(&mut &bytes[..], &mut out, &params)
+        .expect("writing to a Vec cannot fail");
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn failed_build_leaves_nothing_and_commit_swaps() {
+        let dir = tempfile::tempdir().unwrap();
+        let target = dir.path().join("public");
+        fs::create_dir(&target).unwrap();
+        fs::write(target.join("old.html"), "old").unwrap();
+        {
+            let staged = StagedSite::create(&target).unwrap();
+            staged.put("new.html", b"new").unwrap();
+        } // dropped without commit
+        let names: Vec<_> = fs::read_dir(dir.path())
+            .unwrap()
+            .map(|e| e.unwrap().file_name())
+            .collect();
+        assert_eq!(names, ["public"]);
+        assert!(target.join("old.html").exists());
+
+        let page = "x".repeat(2000);
+        let staged = StagedSite::create(&target).unwrap();
+        staged.put("a/index.html", page.as_bytes()).unwrap();
+        staged.commit().unwrap();
+        assert!(!target.join("old.html").exists());
+        assert!(target.join("a/index.html.gz").exists() && target.join("a/index.html.br").exists());
+
+        let staged = StagedSite::create(&target).unwrap();
+        staged.put("a/index.html", page.as_bytes()).unwrap();
+        assert_eq!(staged.stats.reused.load(Ordering::Relaxed), 1);
+        staged.commit().unwrap();
+        assert_eq!(
+            fs::read(target.join("a/index.html")).unwrap(),
+            page.as_bytes()
+        );
+    }
+}

@@ -1,0 +1,503 @@
+//! Model → HTML pages. Each page is a pure function of the loaded inputs: a Tera
+//! context is built from the model and rendered with the site's templates.
+
+use std::collections::BTreeMap;
+use std::fmt::Write as _;
+use std::path::Path;
+
+use chrono::NaiveDate;
+use serde::Serialize;
+use tera::{Context, Tera};
+
+use crate::config::SiteConfig;
+use crate::data::{format_value, Change, Dataset};
+use crate::error::{Error, Result};
+use crate::notes::{slugify, Note};
+
+pub fn note_url(slug: &str) -> String {
+    format!("/notes/{slug}/")
+}
+pub fn tag_url(tag: &str) -> String {
+    format!("/tags/{}/", slugify(tag))
+}
+pub fn dataset_url(slug: &str) -> String {
+    format!("/prices/{slug}/")
+}
+pub fn csv_url(slug: &str) -> String {
+    format!("/data/{slug}.csv")
+}
+pub fn json_url(slug: &str) -> String {
+    format!("/api/{slug}.json")
+}
+/// The output file for a clean URL: `/notes/x/` → `notes/x/index.html`.
+pub fn output_path(url: &str) -> String {
+    format!("{}index.html", url.trim_start_matches('/'))
+}
+
+pub fn human_date(d: NaiveDate) -> String {
+    d.format("%-d %B %Y").to_string()
+}
+
+#[derive(Serialize)]
+struct SiteContext<'a> {
+    title: &'a str,
+    description: &'a str,
+    base_url: &'a str,
+    language: &'a str,
+    author: &'a str,
+}
+
+#[derive(Serialize)]
+struct NavItem {
+    title: String,
+    url: String,
+}
+
+#[derive(Serialize)]
+struct PageContext<'a> {
+    title: &'a str,
+    description: &'a str,
+    /// Site path, e.g. `/notes/x/`.
+    path: &'a str,
+    canonical: String,
+    /// `website` or `article`, for OpenGraph.
+    og_type: &'a str,
+}
+
+/// A chart's two renderings and its text alternative.
+#[derive(Serialize, Clone, Debug)]
+pub struct ChartRef {
+    pub wide: String,
+    pub narrow: String,
+    pub alt: String,
+}
+
+#[derive(Serialize)]
+struct ChangeContext {
+    direction: &'static str,
+    /// `+5.80`, `−2.80`, `0.00`
+    amount: String,
+    /// `+9.9%`, or empty when the previous value was 0
+    percent: String,
+    /// Reads on its own: `up Rs 5.80 (+9.9%)`, `unchanged`.
+    text: String,
+}
+
+fn change_context(change: Option<Change>, decimals: usize, currency: &str) -> ChangeContext {
+    let Some(c) = change else {
+        return ChangeContext {
+            direction: "first",
+            amount: String::new(),
+            percent: String::new(),
+            text: "first decision".into(),
+        };
+    };
+    let direction = c.direction();
+    let magnitude = format_value(c.amount.abs(), decimals);
+    let sign = match direction {
+        "up" => "+",
+        "down" => "−",
+        _ => "",
+    };
+    let percent = c
+        .percent
+        .map(|p| format!("{sign}{:.1}%", p.abs()))
+        .unwrap_or_default();
+    let money = if currency.is_empty() {
+        magnitude.clone()
+    } else {
+        format!("{currency} {magnitude}")
+    };
+    let text = match direction {
+        "unchanged" => "unchanged".to_string(),
+        _ if percent.is_empty() => format!("{direction} {money}"),
+        _ => format!("{direction} {money} ({percent})"),
+    };
+    ChangeContext {
+        direction,
+        amount: format!("{sign}{magnitude}"),
+        percent,
+        text,
+    }
+}
+
+#[derive(Serialize)]
+struct CardSeries {
+    label: String,
+    colour: String,
+    value: String,
+    change: ChangeContext,
+}
+
+#[derive(Serialize)]
+struct DatasetCard {
+    title: String,
+    url: String,
+    unit: String,
+    currency: String,
+    date: String,
+    date_iso: String,
+    series: Vec<CardSeries>,
+}
+
+fn dataset_card(d: &Dataset) -> DatasetCard {
+    let rows = &d.table.rows;
+    let last = &rows[rows.len() - 1];
+    let previous = rows.len().checked_sub(2).map(|i| &rows[i]);
+    DatasetCard {
+        title: d.title.clone(),
+        url: dataset_url(&d.slug),
+        unit: d.unit.clone(),
+        currency: d.currency.clone(),
+        date: human_date(last.date),
+        date_iso: last.date.to_string(),
+        series: d
+            .series
+            .iter()
+            .enumerate()
+            .map(|(i, s)| CardSeries {
+                label: s.label.clone(),
+                colour: s.colour.clone(),
+                value: format_value(last.values[i], s.decimals),
+                change: change_context(
+                    previous.map(|p| Change::between(p.values[i], last.values[i], s.decimals)),
+                    s.decimals,
+                    &d.currency,
+                ),
+            })
+            .collect(),
+    }
+}
+
+/// What lists of notes show about each note.
+#[derive(Serialize, Clone)]
+pub struct NoteSummary {
+    title: String,
+    url: String,
+    date: String,
+    date_iso: String,
+    summary: String,
+    reading_minutes: usize,
+    tags: Vec<TagLink>,
+}
+
+#[derive(Serialize, Clone)]
+struct TagLink {
+    name: String,
+    url: String,
+}
+
+fn tag_links(tags: &[String]) -> Vec<TagLink> {
+    tags.iter()
+        .map(|t| TagLink {
+            name: t.clone(),
+            url: tag_url(t),
+        })
+        .collect()
+}
+
+/// The description, else the first paragraph cut at a word near 200 characters.
+pub fn summary_of(note: &Note, first_paragraph: &str) -> String {
+    if let Some(d) = &note.description {
+        return d.clone();
+    }
+    let text = first_paragraph.trim();
+    if text.chars().count() <= 220 {
+        return text.to_string();
+    }
+    let cut: String = text.chars().take(200).collect();
+    let cut = cut.rsplit_once(' ').map_or(cut.as_str(), |(head, _)| head);
+    format!("{}…", cut.trim_end_matches([',', '.', ';', ':']))
+}
+
+pub fn note_summary(note: &Note, summary: String) -> NoteSummary {
+    NoteSummary {
+        title: note.title.clone(),
+        url: note_url(&note.slug),
+        date: human_date(note.date),
+        date_iso: note.date.to_string(),
+        summary,
+        reading_minutes: note.reading_minutes(),
+        tags: tag_links(&note.tags),
+    }
+}
+
+/// Renders every kind of page with the site's templates. Holds the context every page
+/// shares (site, navigation, asset URLs), built once.
+pub struct Renderer<'a> {
+    tera: &'a Tera,
+    config: &'a SiteConfig,
+    base: Context,
+}
+
+impl<'a> Renderer<'a> {
+    pub fn new(
+        tera: &'a Tera,
+        config: &'a SiteConfig,
+        assets: &BTreeMap<String, String>,
+        datasets: &[Dataset],
+    ) -> Self {
+        let mut base = Context::new();
+        base.insert(
+            "site",
+            &SiteContext {
+                title: &config.title,
+                description: &config.description,
+                base_url: &config.base_url,
+                language: &config.language,
+                author: &config.author,
+            },
+        );
+        base.insert("assets", assets);
+        let nav: Vec<NavItem> = datasets
+            .iter()
+            .map(|d| NavItem {
+                title: d.title.clone(),
+                url: dataset_url(&d.slug),
+            })
+            .collect();
+        base.insert("datasets_nav", &nav);
+        Renderer { tera, config, base }
+    }
+
+    fn render(&self, template: &str, page: PageContext, mut ctx: Context) -> Result<String> {
+        ctx.extend(self.base.clone());
+        ctx.insert("page", &page);
+        self.tera
+            .render(template, &ctx)
+            .map_err(|e| template_error(template, &e))
+    }
+
+    fn page<'p>(
+        &self,
+        title: &'p str,
+        description: &'p str,
+        path: &'p str,
+        og_type: &'p str,
+    ) -> PageContext<'p> {
+        PageContext {
+            title,
+            description,
+            path,
+            canonical: format!("{}{}", self.config.base_url, path),
+            og_type,
+        }
+    }
+
+    pub fn note(
+        &self,
+        note: &Note,
+        html: &str,
+        summary: &str,
+        newer: Option<&Note>,
+        older: Option<&Note>,
+    ) -> Result<String> {
+        let url = note_url(&note.slug);
+        let mut ctx = Context::new();
+        ctx.insert(
+            "note",
+            &serde_json::json!({
+                "title": note.title,
+                "date": human_date(note.date),
+                "date_iso": note.date.to_string(),
+                "updated": note.updated.map(human_date),
+                "updated_iso": note.updated.map(|d| d.to_string()),
+                "reading_minutes": note.reading_minutes(),
+                "words": note.words,
+                "tags": tag_links(&note.tags),
+                "content": html,
+                "draft": note.draft,
+            }),
+        );
+        let link = |n: Option<&Note>| {
+            n.map(|n| serde_json::json!({"title": n.title, "url": note_url(&n.slug)}))
+        };
+        ctx.insert("newer", &link(newer));
+        ctx.insert("older", &link(older));
+        self.render(
+            "note.html",
+            self.page(&note.title, summary, &url, "article"),
+            ctx,
+        )
+    }
+
+    pub fn home(
+        &self,
+        datasets: &[Dataset],
+        charts: &BTreeMap<String, ChartRef>,
+        latest: &[NoteSummary],
+    ) -> Result<String> {
+        let mut ctx = Context::new();
+        let cards: Vec<DatasetCard> = datasets.iter().map(dataset_card).collect();
+        ctx.insert("cards", &cards);
+        let primary = datasets
+            .iter()
+            .find(|d| d.slug == self.config.primary_dataset)
+            .or(datasets.first());
+        ctx.insert(
+            "primary",
+            &primary.map(|d| serde_json::json!({"title": d.title, "url": dataset_url(&d.slug)})),
+        );
+        ctx.insert("chart", &primary.and_then(|d| charts.get(&d.slug)));
+        ctx.insert("notes", latest);
+        self.render(
+            "index.html",
+            self.page(&self.config.title, &self.config.description, "/", "website"),
+            ctx,
+        )
+    }
+
+    pub fn dataset(&self, d: &Dataset, chart: &ChartRef) -> Result<String> {
+        let url = dataset_url(&d.slug);
+        let description = d.description.clone().unwrap_or_else(|| {
+            format!(
+                "Every {} decision from {} to {}.",
+                d.title,
+                human_date(d.first_date()),
+                human_date(d.last_date())
+            )
+        });
+        let mut ctx = Context::new();
+        ctx.insert(
+            "dataset",
+            &serde_json::json!({
+                "slug": d.slug,
+                "title": d.title,
+                "description": d.description,
+                "unit": d.unit,
+                "currency": d.currency,
+                "source": d.source,
+                "source_url": d.source_url,
+                "csv_url": csv_url(&d.slug),
+                "json_url": json_url(&d.slug),
+                "decisions": d.table.rows.len(),
+                "first_date": human_date(d.first_date()),
+                "last_date": human_date(d.last_date()),
+                "series": d.series.iter().map(|s| serde_json::json!({"key": s.key, "label": s.label, "colour": s.colour})).collect::<Vec<_>>(),
+            }),
+        );
+        ctx.insert("card", &dataset_card(d));
+        ctx.insert("chart", chart);
+        ctx.insert("rows_html", &decision_rows_html(d));
+        self.render(
+            "dataset.html",
+            self.page(&d.title, &description, &url, "website"),
+            ctx,
+        )
+    }
+
+    pub fn notes_index(
+        &self,
+        notes: &[NoteSummary],
+        tags: &[(String, String, usize)],
+    ) -> Result<String> {
+        let mut ctx = Context::new();
+        ctx.insert("notes", notes);
+        ctx.insert("tags", &tag_list(tags));
+        self.render(
+            "notes.html",
+            self.page(
+                "Notes",
+                "Workshop notes, newest first.",
+                "/notes/",
+                "website",
+            ),
+            ctx,
+        )
+    }
+
+    pub fn tag(&self, name: &str, notes: &[NoteSummary]) -> Result<String> {
+        let url = tag_url(name);
+        let title = format!("Notes tagged “{name}”");
+        let description = format!("{} notes tagged {name}.", notes.len());
+        let mut ctx = Context::new();
+        ctx.insert("tag", name);
+        ctx.insert("notes", notes);
+        self.render(
+            "tag.html",
+            self.page(&title, &description, &url, "website"),
+            ctx,
+        )
+    }
+
+    pub fn tags_index(&self, tags: &[(String, String, usize)]) -> Result<String> {
+        let mut ctx = Context::new();
+        ctx.insert("tags", &tag_list(tags));
+        self.render(
+            "tags.html",
+            self.page("Tags", "Every tag used by the notes.", "/tags/", "website"),
+            ctx,
+        )
+    }
+
+    pub fn not_found(&self) -> Result<String> {
+        self.render(
+            "404.html",
+            self.page(
+                "Page not found",
+                "This page does not exist.",
+                "/404.html",
+                "website",
+            ),
+            Context::new(),
+        )
+    }
+}
+
+fn tag_list(tags: &[(String, String, usize)]) -> Vec<serde_json::Value> {
+    tags.iter()
+        .map(|(name, url, count)| serde_json::json!({"name": name, "url": url, "count": count}))
+        .collect()
+}
+
+/// The decision table's rows, newest first, with the change at each. Written directly
+/// rather than through a template loop: a dataset can have 100,000 rows.
+pub fn decision_rows_html(d: &Dataset) -> String {
+    let rows = &d.table.rows;
+    let mut out = String::with_capacity(rows.len() * (90 + 120 * d.series.len()));
+    for (i, row) in rows.iter().enumerate().rev() {
+        let _ = write!(
+            out,
+            "<tr id=\"d-{iso}\"><th scope=\"row\"><time datetime=\"{iso}\">{human}</time></th>",
+            iso = row.date,
+            human = human_date(row.date)
+        );
+        for (s, series) in d.series.iter().enumerate() {
+            let change = (i > 0)
+                .then(|| Change::between(rows[i - 1].values[s], row.values[s], series.decimals));
+            let c = change_context(change, series.decimals, &d.currency);
+            let _ = write!(
+                out,
+                "<td class=\"num\">{}</td><td class=\"change {}\">{}</td>",
+                format_value(row.values[s], series.decimals),
+                c.direction,
+                if c.direction == "first" || c.direction == "unchanged" {
+                    c.text
+                } else if c.percent.is_empty() {
+                    c.amount
+                } else {
+                    format!("{} <span class=\"pct\">{}</span>", c.amount, c.percent)
+                }
+            );
+        }
+        out.push_str("</tr>\n");
+    }
+    out
+}
+
+/// Tera's error with its whole chain of causes, naming the template.
+pub fn template_error(template: &str, e: &tera::Error) -> Error {
+    Error::in_file(&Path::new("templates").join(template), error_chain(e))
+}
+
+/// An error and all its causes on one line: Tera puts the useful part (line, column,
+/// the variable that is missing) in the causes.
+pub fn error_chain(e: &dyn std::error::Error) -> String {
+    let mut message = e.to_string();
+    let mut source = e.source();
+    while let Some(s) = source {
+        let _ = write!(message, ": {s}");
+        source = s.source();
+    }
+    message
+}
