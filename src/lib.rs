@@ -11,4 +11,5 @@ pub mod error;
 pub mod notes;
 
 pub use error::{Error, Result};
+pub mod serve;
 pub mod site;

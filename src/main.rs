@@ -4,6 +4,7 @@ use std::path::PathBuf;
 use std::process::ExitCode;
 
 use clap::{Parser, Subcommand};
+use petrol_watch::config::SiteConfig;
 use petrol_watch::site::{self, BuildOptions};
 
 #[derive(Parser)]
@@ -36,6 +37,24 @@ enum Command {
         #[arg(long)]
         drafts: bool,
     },
+    /// Serve a built site over HTTP (made for Cloud Run behind Firebase Hosting).
+    Serve(ServeArgs),
+}
+
+#[derive(clap::Args)]
+struct ServeArgs {
+    /// The built site to serve.
+    #[arg(long, default_value = "public", value_name = "DIR")]
+    dir: PathBuf,
+    /// Port to listen on; else $PORT, else 8080.
+    #[arg(long, env = "PORT", default_value_t = 8080)]
+    port: u16,
+    /// Address to listen on.
+    #[arg(long, env = "BIND_ADDRESS", default_value = "0.0.0.0")]
+    bind: std::net::IpAddr,
+    /// Do not log each request (Cloud Run already logs them).
+    #[arg(long, env = "NO_REQUEST_LOG", value_parser = clap::builder::BoolishValueParser::new(), default_value_t = false)]
+    no_request_log: bool,
 }
 
 fn main() -> ExitCode {
@@ -73,6 +92,42 @@ fn run(cli: Cli) -> anyhow::Result<()> {
             })?;
             println!("ok: {summary}, every internal link resolves");
         }
+        Command::Serve(args) => serve(&cli.root, args)?,
     }
     Ok(())
+}
+
+fn serve(root: &std::path::Path, args: ServeArgs) -> anyhow::Result<()> {
+    use petrol_watch::serve;
+    let started = std::time::Instant::now();
+    serve::log::init(serve::log::LogFormat::from_env());
+    let cache = SiteConfig::load(root)?.cache;
+    let policy = serve::CachePolicy {
+        browser_max_age: cache.browser_max_age,
+        cdn_max_age: cache.cdn_max_age,
+        not_found_max_age: cache.not_found_max_age,
+    };
+    let dir = if args.dir.is_absolute() {
+        args.dir
+    } else {
+        root.join(args.dir)
+    };
+    let site = serve::StaticSite::load(&dir, &policy, &serve::LoadOptions::default())?;
+    let (files, bytes) = (site.len(), site.total_bytes());
+    let state = serve::AppState::new(site, policy, !args.no_request_log);
+    let runtime = tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()?;
+    runtime.block_on(async move {
+        let listener = serve::bind(std::net::SocketAddr::new(args.bind, args.port)).await?;
+        tracing::info!(
+            "listening on http://{} ({files} files, {} KiB, ready in {:.1} ms)",
+            listener.local_addr()?,
+            bytes / 1024,
+            started.elapsed().as_secs_f64() * 1000.0
+        );
+        serve::run(listener, serve::router(state), serve::shutdown_signal()).await;
+        tracing::info!("stopped");
+        anyhow::Ok(())
+    })
 }

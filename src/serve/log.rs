@@ -1,0 +1,199 @@
+//! Logs: one JSON object per line on stdout for Cloud Logging (`severity`, `message`,
+//! `timestamp`, `httpRequest`, trace), or plain lines for people on a terminal.
+
+use std::fmt::Write as _;
+use std::io::{IsTerminal, Write as _};
+
+use serde_json::{Map, Value};
+use tracing::field::{Field, Visit};
+use tracing::{Event, Level, Subscriber};
+use tracing_subscriber::layer::{Context, SubscriberExt};
+use tracing_subscriber::util::SubscriberInitExt;
+use tracing_subscriber::{EnvFilter, Layer};
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum LogFormat {
+    Json,
+    Text,
+}
+
+impl LogFormat {
+    /// `LOG_FORMAT=json|text` wins; otherwise JSON unless stdout is a terminal.
+    pub fn from_env() -> LogFormat {
+        match std::env::var("LOG_FORMAT").as_deref() {
+            Ok("json") => LogFormat::Json,
+            Ok("text") => LogFormat::Text,
+            _ if std::io::stdout().is_terminal() => LogFormat::Text,
+            _ => LogFormat::Json,
+        }
+    }
+}
+
+/// Installs the global logger. `RUST_LOG` filters as usual (default `info`).
+pub fn init(format: LogFormat) {
+    let filter = EnvFilter::try_from_default_env().unwrap_or_else(|_| EnvFilter::new("info"));
+    let _ = tracing_subscriber::registry()
+        .with(filter)
+        .with(LineLayer { format })
+        .try_init();
+}
+
+struct LineLayer {
+    format: LogFormat,
+}
+
+/// Fields named `http.<name>` become `httpRequest.<name>`; `trace`, `span_id` and
+/// `trace_sampled` become Cloud Logging's special fields.
+#[derive(Default)]
+struct Fields {
+    message: String,
+    http: Map<String, Value>,
+    other: Map<String, Value>,
+}
+
+impl Visit for Fields {
+    fn record_str(&mut self, field: &Field, value: &str) {
+        self.put(field.name(), Value::from(value));
+    }
+    fn record_u64(&mut self, field: &Field, value: u64) {
+        self.put(field.name(), Value::from(value));
+    }
+    fn record_i64(&mut self, field: &Field, value: i64) {
+        self.put(field.name(), Value::from(value));
+    }
+    fn record_bool(&mut self, field: &Field, value: bool) {
+        self.put(field.name(), Value::from(value));
+    }
+    fn record_f64(&mut self, field: &Field, value: f64) {
+        self.put(field.name(), Value::from(value));
+    }
+    fn record_debug(&mut self, field: &Field, value: &dyn std::fmt::Debug) {
+        self.put(field.name(), Value::from(format!("{value:?}")));
+    }
+}
+
+impl Fields {
+    fn put(&mut self, name: &str, value: Value) {
+        if name == "message" {
+            self.message = match value {
+                Value::String(s) => s,
+                other => other.to_string(),
+            };
+        } else if let Some(key) = name.strip_prefix("http.") {
+            self.http.insert(key.to_string(), value);
+        } else {
+            let key = match name {
+                "trace" => "logging.googleapis.com/trace",
+                "span_id" => "logging.googleapis.com/spanId",
+                "trace_sampled" => "logging.googleapis.com/trace_sampled",
+                other => other,
+            };
+            self.other.insert(key.to_string(), value);
+        }
+    }
+}
+
+fn severity(level: &Level) -> &'static str {
+    match *level {
+        Level::ERROR => "ERROR",
+        Level::WARN => "WARNING",
+        Level::INFO => "INFO",
+        _ => "DEBUG",
+    }
+}
+
+impl<S: Subscriber> Layer<S> for LineLayer {
+    fn on_event(&self, event: &Event<'_>, _ctx: Context<'_, S>) {
+        let mut fields = Fields::default();
+        event.record(&mut fields);
+        let now = chrono::Utc::now();
+        let line = match self.format {
+            LogFormat::Json => {
+                let mut obj = Map::new();
+                obj.insert("severity".into(), severity(event.metadata().level()).into());
+                obj.insert("message".into(), fields.message.into());
+                obj.insert(
+                    "timestamp".into(),
+                    now.to_rfc3339_opts(chrono::SecondsFormat::Micros, true)
+                        .into(),
+                );
+                if !fields.http.is_empty() {
+                    obj.insert("httpRequest".into(), Value::Object(fields.http));
+                }
+                obj.insert("target".into(), event.metadata().target().into());
+                obj.extend(fields.other);
+                let mut line = Value::Object(obj).to_string();
+                line.push('\n');
+                line
+            }
+            LogFormat::Text => {
+                let mut line = format!(
+                    "{} {:5} {}",
+                    now.format("%H:%M:%S%.3f"),
+                    event.metadata().level(),
+                    fields.message
+                );
+                for (k, v) in &fields.other {
+                    let _ = write!(line, " {k}={v}");
+                }
+                line.push('\n');
+                line
+            }
+        };
+        let _ = std::io::stdout().lock().write_all(line.as_bytes());
+    }
+}
+
+/// A trace ID from `X-Cloud-Trace-Context: TRACE/SPAN;o=1` or W3C `traceparent:
+/// 00-TRACE-SPAN-01`, with the span and whether it was sampled.
+pub fn parse_trace(
+    cloud: Option<&str>,
+    traceparent: Option<&str>,
+) -> Option<(String, Option<String>, bool)> {
+    if let Some(v) = cloud {
+        let (trace, rest) = v.split_once('/').unwrap_or((v, ""));
+        let (span, options) = rest.split_once(';').unwrap_or((rest, ""));
+        if is_hex(trace, 32) {
+            let span = (!span.is_empty() && span.bytes().all(|b| b.is_ascii_digit()))
+                .then(|| span.to_string());
+            return Some((trace.to_ascii_lowercase(), span, options.contains("o=1")));
+        }
+    }
+    if let Some(v) = traceparent {
+        let parts: Vec<&str> = v.trim().split('-').collect();
+        if let [_, trace, span, flags] = parts.as_slice() {
+            if is_hex(trace, 32) && is_hex(span, 16) && trace.bytes().any(|b| b != b'0') {
+                let sampled = u8::from_str_radix(flags, 16).is_ok_and(|f| f & 1 == 1);
+                return Some((
+                    trace.to_ascii_lowercase(),
+                    Some(span.to_ascii_lowercase()),
+                    sampled,
+                ));
+            }
+        }
+    }
+    None
+}
+
+fn is_hex(s: &str, len: usize) -> bool {
+    s.len() == len && s.bytes().all(|b| b.is_ascii_hexdigit())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn parses_both_trace_headers() {
+        let t = "105445aa7843bc8bf206b12000100000";
+        assert_eq!(
+            parse_trace(Some(&format!("{t}/1;o=1")), None),
+            Some((t.into(), Some("1".into()), true))
+        );
+        assert_eq!(
+            parse_trace(None, Some(&format!("00-{t}-00f067aa0ba902b7-01"))),
+            Some((t.into(), Some("00f067aa0ba902b7".into()), true))
+        );
+        assert_eq!(parse_trace(Some("nonsense"), Some("00-zz-yy-01")), None);
+    }
+}

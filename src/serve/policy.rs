@@ -1,0 +1,132 @@
+//! The one table of HTTP caching and security decisions: which `Cache-Control` each
+//! kind of response gets, and the headers every response carries.
+
+use axum::http::HeaderValue;
+
+/// Lifetimes for pages and 404s, in seconds (from `site.toml` `[cache]`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct CachePolicy {
+    pub browser_max_age: u32,
+    pub cdn_max_age: u32,
+    pub not_found_max_age: u32,
+}
+
+impl Default for CachePolicy {
+    fn default() -> Self {
+        CachePolicy {
+            browser_max_age: 300,
+            cdn_max_age: 3600,
+            not_found_max_age: 60,
+        }
+    }
+}
+
+/// Every response falls in exactly one of these.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum CacheClass {
+    /// `name.<hash>.ext`: the name changes when the content does.
+    Fingerprinted,
+    /// Pages, feeds, JSON, CSV and other files that keep their address.
+    Page,
+    /// Short-lived, so Firebase's 10-minute default for 404s does not hide new pages.
+    NotFound,
+    /// Health checks and errors: never stored.
+    NoStore,
+}
+
+impl CachePolicy {
+    /// The policy table.
+    pub fn cache_control(&self, class: CacheClass) -> HeaderValue {
+        let value = match class {
+            CacheClass::Fingerprinted => "public, max-age=31536000, immutable".to_string(),
+            CacheClass::Page => format!(
+                "public, max-age={}, s-maxage={}",
+                self.browser_max_age, self.cdn_max_age
+            ),
+            CacheClass::NotFound => {
+                format!("public, max-age={0}, s-maxage={0}", self.not_found_max_age)
+            }
+            CacheClass::NoStore => "no-store".to_string(),
+        };
+        HeaderValue::from_str(&value).expect("ASCII header value")
+    }
+}
+
+/// `style.3f9a1c2e.css` is fingerprinted; `index.html`, `fuel-prices.csv` are not.
+/// HTML is never treated as fingerprinted: pages keep their addresses.
+pub fn classify(path: &str) -> CacheClass {
+    let name = path.rsplit('/').next().unwrap_or(path);
+    let mut parts = name.rsplit('.');
+    let (Some(ext), Some(hash), Some(stem)) = (parts.next(), parts.next(), parts.next()) else {
+        return CacheClass::Page;
+    };
+    let is_hash = hash.len() >= 8
+        && hash
+            .bytes()
+            .all(|b| b.is_ascii_hexdigit() && !b.is_ascii_uppercase());
+    if is_hash && !stem.is_empty() && ext != "html" {
+        CacheClass::Fingerprinted
+    } else {
+        CacheClass::Page
+    }
+}
+
+/// Pages use no scripts, no inline styles and nothing from other origins.
+pub const PAGE_CSP: &str =
+    "default-src 'none'; img-src 'self'; style-src 'self'; base-uri 'none'; form-action 'none'; frame-ancestors 'none'";
+/// Charts carry their light/dark stylesheet inside the SVG.
+pub const SVG_CSP: &str = "default-src 'none'; style-src 'unsafe-inline'; frame-ancestors 'none'";
+
+/// Headers on every response, whatever its status.
+pub fn security_headers() -> [(&'static str, HeaderValue); 4] {
+    [
+        (
+            "x-content-type-options",
+            HeaderValue::from_static("nosniff"),
+        ),
+        (
+            "referrer-policy",
+            HeaderValue::from_static("strict-origin-when-cross-origin"),
+        ),
+        ("x-frame-options", HeaderValue::from_static("DENY")),
+        (
+            "cross-origin-opener-policy",
+            HeaderValue::from_static("same-origin"),
+        ),
+    ]
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn classifies_fingerprints() {
+        assert_eq!(
+            classify("/static/style.3f9a1c2e.css"),
+            CacheClass::Fingerprinted
+        );
+        assert_eq!(
+            classify("/charts/fuel-prices-narrow.396d3576.svg"),
+            CacheClass::Fingerprinted
+        );
+        assert_eq!(classify("/index.html"), CacheClass::Page);
+        assert_eq!(classify("/data/fuel-prices.csv"), CacheClass::Page);
+        assert_eq!(classify("/static/style.css"), CacheClass::Page);
+        assert_eq!(classify("/notes/cafebabe.3f9a1c2e.html"), CacheClass::Page);
+        assert_eq!(classify("/x.NOTAHASH.css"), CacheClass::Page);
+    }
+
+    #[test]
+    fn page_lifetimes_are_public_for_the_cdn() {
+        let p = CachePolicy::default();
+        assert_eq!(
+            p.cache_control(CacheClass::Page),
+            "public, max-age=300, s-maxage=3600"
+        );
+        assert_eq!(
+            p.cache_control(CacheClass::NotFound),
+            "public, max-age=60, s-maxage=60"
+        );
+    }
+}
