@@ -83,6 +83,10 @@ pub struct DatasetMeta {
     pub source_url: Option<String>,
     /// Position in menus and on the home page; lower first, then by name.
     pub order: Option<i32>,
+    /// What one row is, for page text: "decision" (the default) or e.g. "month".
+    pub row_noun: Option<String>,
+    /// How the date column reads: "In force from" (the default) or e.g. "Month".
+    pub date_label: Option<String>,
     pub series: BTreeMap<String, SeriesMeta>,
 }
 

@@ -43,6 +43,8 @@ pub struct Dataset {
     pub source: Option<String>,
     pub source_url: Option<String>,
     pub order: i32,
+    pub row_noun: String,
+    pub date_label: String,
     pub series: Vec<Series>,
     pub table: Table,
 }
@@ -300,6 +302,11 @@ impl Dataset {
             source: meta.source.clone(),
             source_url: meta.source_url.clone(),
             order: meta.order.unwrap_or(100),
+            row_noun: meta.row_noun.clone().unwrap_or_else(|| "decision".into()),
+            date_label: meta
+                .date_label
+                .clone()
+                .unwrap_or_else(|| "In force from".into()),
             series,
             table,
         }

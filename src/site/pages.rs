@@ -137,6 +137,8 @@ struct DatasetCard {
     currency: String,
     date: String,
     date_iso: String,
+    row_noun: String,
+    since: String,
     series: Vec<CardSeries>,
 }
 
@@ -151,6 +153,8 @@ fn dataset_card(d: &Dataset) -> DatasetCard {
         currency: d.currency.clone(),
         date: human_date(last.date),
         date_iso: last.date.to_string(),
+        row_noun: d.row_noun.clone(),
+        since: d.date_label.clone(),
         series: d
             .series
             .iter()
@@ -460,7 +464,7 @@ pub fn decision_rows_html(d: &Dataset) -> String {
             out,
             "<tr id=\"d-{iso}\"><th scope=\"row\"><time datetime=\"{iso}\">{human}</time></th>",
             iso = row.date,
-            human = human_date(row.date)
+            human = row.date.format("%-d %b %Y")
         );
         for (s, series) in d.series.iter().enumerate() {
             let change = (i > 0)
