@@ -55,6 +55,9 @@ struct ServeArgs {
     /// Do not log each request (Cloud Run already logs them).
     #[arg(long, env = "NO_REQUEST_LOG", value_parser = clap::builder::BoolishValueParser::new(), default_value_t = false)]
     no_request_log: bool,
+    /// Seconds a client may take to send request headers; also the idle keep-alive limit.
+    #[arg(long, env = "HEADER_TIMEOUT_SECS", default_value_t = 20)]
+    header_timeout: u64,
 }
 
 fn main() -> ExitCode {
@@ -126,7 +129,14 @@ fn serve(root: &std::path::Path, args: ServeArgs) -> anyhow::Result<()> {
             bytes / 1024,
             started.elapsed().as_secs_f64() * 1000.0
         );
-        serve::run(listener, serve::router(state), serve::shutdown_signal()).await;
+        let header_timeout = std::time::Duration::from_secs(args.header_timeout.max(1));
+        serve::run(
+            listener,
+            serve::router(state),
+            header_timeout,
+            serve::shutdown_signal(),
+        )
+        .await;
         tracing::info!("stopped");
         anyhow::Ok(())
     })

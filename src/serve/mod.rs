@@ -19,7 +19,7 @@ use std::time::{Duration, Instant};
 use arc_swap::ArcSwap;
 use axum::body::Body;
 use axum::extract::{ConnectInfo, Request, State};
-use axum::http::{header, HeaderName, HeaderValue, StatusCode};
+use axum::http::{header, HeaderName};
 use axum::middleware::{self, Next};
 use axum::response::{IntoResponse, Response};
 use axum::routing::get;
@@ -33,7 +33,7 @@ pub use files::{LoadError, LoadOptions, StaticSite};
 pub use policy::CachePolicy;
 
 /// How long a client may take to send a request's headers, and how long an idle
-/// keep-alive connection is kept.
+/// keep-alive connection is kept, unless configured otherwise.
 pub const HEADER_TIMEOUT: Duration = Duration::from_secs(20);
 /// Cloud Run allows 10 s between SIGTERM and SIGKILL.
 pub const DRAIN_TIMEOUT: Duration = Duration::from_secs(8);
@@ -180,11 +180,16 @@ pub async fn bind(addr: SocketAddr) -> std::io::Result<TcpListener> {
 
 /// Accepts connections until `shutdown` completes, then stops accepting and lets
 /// in-flight requests finish, for at most [`DRAIN_TIMEOUT`].
-pub async fn run(listener: TcpListener, app: Router, shutdown: impl Future<Output = ()>) {
+pub async fn run(
+    listener: TcpListener,
+    app: Router,
+    header_timeout: Duration,
+    shutdown: impl Future<Output = ()>,
+) {
     let graceful = hyper_util::server::graceful::GracefulShutdown::new();
     let mut http = hyper::server::conn::http1::Builder::new();
     http.timer(TokioTimer::new())
-        .header_read_timeout(HEADER_TIMEOUT)
+        .header_read_timeout(header_timeout)
         .keep_alive(true);
     tokio::pin!(shutdown);
     loop {
@@ -235,15 +240,4 @@ pub async fn shutdown_signal() {
         () = term => tracing::info!("SIGTERM: draining"),
         _ = tokio::signal::ctrl_c() => tracing::info!("SIGINT: draining"),
     }
-}
-
-/// A plain-text response with the given status, for the few answers not from files.
-pub fn text_response(status: StatusCode, body: &'static str) -> Response {
-    let mut res = Response::new(Body::from(body));
-    *res.status_mut() = status;
-    res.headers_mut().insert(
-        header::CONTENT_TYPE,
-        HeaderValue::from_static("text/plain; charset=utf-8"),
-    );
-    res
 }
