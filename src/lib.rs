@@ -11,5 +11,6 @@ pub mod error;
 pub mod notes;
 
 pub use error::{Error, Result};
+pub mod maintain;
 pub mod serve;
 pub mod site;

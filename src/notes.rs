@@ -278,6 +278,14 @@ fn markdown_options() -> Options {
         | Options::ENABLE_SMART_PUNCTUATION
 }
 
+/// A heading whose text is still being collected: level, explicit id, classes, inner events.
+type OpenHeading<'a> = (
+    HeadingLevel,
+    Option<CowStr<'a>>,
+    Vec<CowStr<'a>>,
+    Vec<Event<'a>>,
+);
+
 /// CommonMark + tables, footnotes, strikethrough, task lists; every heading gets an
 /// `id` (its own `{#id}` or a slug of its text) and a visible `#` link to itself.
 pub fn render_markdown(markdown: &str) -> RenderedMarkdown {
@@ -285,7 +293,7 @@ pub fn render_markdown(markdown: &str) -> RenderedMarkdown {
     let mut used_ids: HashMap<String, usize> = HashMap::new();
     let mut first_paragraph = String::new();
     let mut paragraph_state = 0u8; // 0 = before, 1 = inside the first, 2 = done
-    let mut heading: Option<(HeadingLevel, Option<CowStr>, Vec<CowStr>, Vec<Event>)> = None;
+    let mut heading: Option<OpenHeading> = None;
 
     for event in Parser::new_ext(markdown, markdown_options()) {
         match (&event, paragraph_state) {

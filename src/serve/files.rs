@@ -54,6 +54,8 @@ pub struct Entry {
 #[derive(Debug, Clone, Default)]
 pub struct LoadOptions {
     pub inject_before_body_end: Option<String>,
+    /// A Content-Security-Policy for pages other than the default (dev allows its script).
+    pub page_csp: Option<&'static str>,
 }
 
 #[derive(Debug)]
@@ -147,7 +149,7 @@ impl StaticSite {
                 csp: HeaderValue::from_static(if path.ends_with(".svg") {
                     SVG_CSP
                 } else {
-                    PAGE_CSP
+                    options.page_csp.unwrap_or(PAGE_CSP)
                 }),
                 last_modified: HeaderValue::from_str(&httpdate::fmt_http_date(*modified))
                     .expect("ASCII date"),

@@ -1,0 +1,191 @@
+//! `petrol-watch dev`: build, serve on localhost, watch the inputs, rebuild on change
+//! and tell open pages to reload over server-sent events. A failed rebuild is shown in
+//! the terminal and over the page, and the last good site keeps being served.
+//!
+//! Pages are exactly what `build` writes; the only difference is a `<script>` tag the
+//! dev server adds as it loads them.
+
+use std::net::SocketAddr;
+use std::path::{Path, PathBuf};
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+
+use axum::extract::State;
+use axum::http::header;
+use axum::response::sse::{Event, KeepAlive, Sse};
+use axum::response::IntoResponse;
+use axum::routing::get;
+use axum::Router;
+use futures_util::stream::{self, Stream, StreamExt};
+use tokio::sync::broadcast;
+use tokio_stream::wrappers::BroadcastStream;
+
+use crate::serve::{self, AppState, CachePolicy, LoadOptions, StaticSite};
+use crate::site::{self, BuildOptions};
+
+pub const RELOAD_SCRIPT_PATH: &str = "/__petrol_watch/reload.js";
+pub const EVENTS_PATH: &str = "/__petrol_watch/events";
+
+/// Pages in dev mode run one script, from this server.
+const DEV_CSP: &str = "default-src 'none'; img-src 'self'; style-src 'self'; script-src 'self'; connect-src 'self'; base-uri 'none'; form-action 'none'; frame-ancestors 'none'";
+
+const RELOAD_JS: &str = include_str!("reload.js");
+
+#[derive(Clone, Debug)]
+pub enum DevEvent {
+    Reload,
+    BuildError(String),
+}
+
+#[derive(Clone)]
+struct DevState {
+    events: broadcast::Sender<DevEvent>,
+    last_error: Arc<Mutex<Option<String>>>,
+}
+
+pub struct DevOptions {
+    pub build: BuildOptions,
+    pub out: PathBuf,
+    pub addr: SocketAddr,
+    pub policy: CachePolicy,
+}
+
+fn load_options() -> LoadOptions {
+    LoadOptions {
+        inject_before_body_end: Some(format!("<script src=\"{RELOAD_SCRIPT_PATH}\"></script>\n")),
+        page_csp: Some(DEV_CSP),
+    }
+}
+
+/// Runs until SIGINT/SIGTERM.
+pub async fn run(options: DevOptions) -> anyhow::Result<()> {
+    let first = tokio::task::spawn_blocking({
+        let (build, out) = (options.build.clone(), options.out.clone());
+        move || site::build(&build, &out)
+    })
+    .await?;
+    let last_error = Arc::new(Mutex::new(None));
+    match first {
+        Ok(summary) => tracing::info!("built {}: {summary}", options.out.display()),
+        Err(e) => {
+            eprintln!("error: {e}");
+            *last_error.lock().expect("not poisoned") = Some(e.to_string());
+        }
+    }
+    let site = StaticSite::load(&options.out, &options.policy, &load_options())
+        .map_err(|e| anyhow::anyhow!("{e}; nothing to serve until the site builds once"))?;
+    let state = AppState::new(site, options.policy, false);
+    let (events, _) = broadcast::channel(16);
+    let dev = DevState {
+        events: events.clone(),
+        last_error: last_error.clone(),
+    };
+
+    let _watcher = watch(&options, state.clone(), dev.clone())?;
+    let app = Router::new()
+        .route(RELOAD_SCRIPT_PATH, get(reload_script))
+        .route(EVENTS_PATH, get(event_stream))
+        .with_state(dev)
+        .merge(serve::router(state));
+    let listener = serve::bind(options.addr).await?;
+    tracing::info!(
+        "dev server listening on http://{} (watching for changes; Ctrl-C to stop)",
+        listener.local_addr()?
+    );
+    serve::run(
+        listener,
+        app,
+        serve::HEADER_TIMEOUT,
+        serve::shutdown_signal(),
+    )
+    .await;
+    Ok(())
+}
+
+async fn reload_script() -> impl IntoResponse {
+    (
+        [
+            (header::CONTENT_TYPE, "text/javascript; charset=utf-8"),
+            (header::CACHE_CONTROL, "no-store"),
+        ],
+        RELOAD_JS,
+    )
+}
+
+async fn event_stream(
+    State(dev): State<DevState>,
+) -> Sse<impl Stream<Item = Result<Event, std::convert::Infallible>>> {
+    let current = dev.last_error.lock().expect("not poisoned").clone();
+    let initial = stream::iter(current.map(|e| Ok(Event::default().event("build-error").data(e))));
+    let updates = BroadcastStream::new(dev.events.subscribe()).filter_map(|event| async move {
+        match event {
+            Ok(DevEvent::Reload) => Some(Ok(Event::default().event("reload").data("reload"))),
+            Ok(DevEvent::BuildError(e)) => Some(Ok(Event::default().event("build-error").data(e))),
+            Err(_) => None,
+        }
+    });
+    // A comment first, so the client sees the stream open at once.
+    let hello = stream::once(async { Ok(Event::default().comment("connected")) });
+    Sse::new(hello.chain(initial).chain(updates)).keep_alive(KeepAlive::default())
+}
+
+/// The inputs a build reads.
+fn watched(root: &Path) -> Vec<PathBuf> {
+    ["data", "content", "templates", "static"]
+        .iter()
+        .map(|d| root.join(d))
+        .collect()
+}
+
+fn watch(
+    options: &DevOptions,
+    state: AppState,
+    dev: DevState,
+) -> anyhow::Result<notify_debouncer_mini::Debouncer<notify::RecommendedWatcher>> {
+    use notify::RecursiveMode;
+    let root = options.build.root.clone();
+    let config_file = root.join(crate::config::FILE_NAME);
+    let dirs = watched(&root);
+    let (tx, rx) = std::sync::mpsc::channel();
+    let mut debouncer = notify_debouncer_mini::new_debouncer(Duration::from_millis(150), tx)?;
+    for dir in &dirs {
+        if dir.is_dir() {
+            debouncer.watcher().watch(dir, RecursiveMode::Recursive)?;
+        }
+    }
+    // Editors replace files by renaming; watch the folder, keep only site.toml.
+    debouncer
+        .watcher()
+        .watch(&root, RecursiveMode::NonRecursive)?;
+    let (build, out, policy) = (options.build.clone(), options.out.clone(), options.policy);
+    let handle = tokio::runtime::Handle::current();
+    std::thread::spawn(move || {
+        for batch in rx {
+            let Ok(batch) = batch else { continue };
+            let relevant = batch
+                .iter()
+                .any(|e| e.path == config_file || dirs.iter().any(|d| e.path.starts_with(d)));
+            if !relevant {
+                continue;
+            }
+            let _guard = handle.enter();
+            match site::build(&build, &out) {
+                Ok(summary) => match StaticSite::load(&out, &policy, &load_options()) {
+                    Ok(site) => {
+                        state.site.store(Arc::new(site));
+                        *dev.last_error.lock().expect("not poisoned") = None;
+                        tracing::info!("rebuilt: {summary}");
+                        let _ = dev.events.send(DevEvent::Reload);
+                    }
+                    Err(e) => tracing::error!("could not load the rebuilt site: {e}"),
+                },
+                Err(e) => {
+                    eprintln!("error: {e}");
+                    *dev.last_error.lock().expect("not poisoned") = Some(e.to_string());
+                    let _ = dev.events.send(DevEvent::BuildError(e.to_string()));
+                }
+            }
+        }
+    });
+    Ok(debouncer)
+}

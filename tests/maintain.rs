@@ -1,0 +1,483 @@
+//! The maintainer's commands through the real binary on temporary copies of the site.
+
+mod common;
+
+use common::*;
+use std::fs;
+use std::io::{BufRead, BufReader, Read, Write};
+use std::net::TcpStream;
+use std::path::Path;
+use std::process::{Command, Stdio};
+use std::time::{Duration, Instant};
+
+fn csv(site: &Path) -> std::path::PathBuf {
+    site.join("data/fuel-prices.csv")
+}
+
+#[test]
+fn add_replace_and_remove_keep_the_csv_valid_and_sorted() {
+    let site = fixture_site();
+    let original = fs::read(csv(site.path())).unwrap();
+    let out = run(
+        site.path(),
+        &[
+            "price",
+            "add",
+            "--date",
+            "2026-12-01",
+            "--mogas",
+            "66",
+            "--gasoil",
+            "72.50",
+        ],
+    );
+    assert!(out.status.success(), "{}", stderr(&out));
+    assert!(
+        stdout(&out).contains("64.25 → 66.00 (+1.75, +2.7%)"),
+        "{}",
+        stdout(&out)
+    );
+    // In the middle of the history, in date order, in the file's two-decimal style.
+    let out = run(
+        site.path(),
+        &[
+            "price",
+            "add",
+            "--date",
+            "2010-01-15",
+            "--gasoil",
+            "30.1",
+            "--mogas",
+            "40",
+        ],
+    );
+    assert!(out.status.success(), "{}", stderr(&out));
+    let text = fs::read_to_string(csv(site.path())).unwrap();
+    assert!(
+        text.ends_with("2026-04-16,64.25,71.25\n2026-12-01,66.00,72.50\n"),
+        "{text}"
+    );
+    assert!(
+        text.contains("2010-01-06,40.40,32.65\n2010-01-15,40.00,30.10\n2010-02-04,"),
+        "{text}"
+    );
+    // Everything else is untouched, byte for byte.
+    let without: String = text
+        .lines()
+        .filter(|l| !l.starts_with("2026-12-01") && !l.starts_with("2010-01-15"))
+        .map(|l| format!("{l}\n"))
+        .collect();
+    assert_eq!(without.as_bytes(), original.as_slice());
+    assert!(run(site.path(), &["check"]).status.success());
+
+    // An existing date needs --replace.
+    let before = fs::read(csv(site.path())).unwrap();
+    let out = run(
+        site.path(),
+        &[
+            "price",
+            "add",
+            "--date",
+            "2026-12-01",
+            "--mogas",
+            "67",
+            "--gasoil",
+            "72.50",
+        ],
+    );
+    assert_eq!(out.status.code(), Some(1));
+    assert!(
+        stderr(&out).contains("already has a row; pass --replace"),
+        "{}",
+        stderr(&out)
+    );
+    assert_eq!(fs::read(csv(site.path())).unwrap(), before);
+    let out = run(
+        site.path(),
+        &[
+            "price",
+            "add",
+            "--mogas",
+            "67",
+            "--gasoil",
+            "72.50",
+            "--date",
+            "2026-12-01",
+            "--replace",
+        ],
+    );
+    assert!(out.status.success(), "{}", stderr(&out));
+    assert!(fs::read_to_string(csv(site.path()))
+        .unwrap()
+        .contains("2026-12-01,67.00,72.50\n"));
+
+    let list = run(site.path(), &["price", "list", "--last", "2"]);
+    assert!(
+        stdout(&list).contains("2026-12-01")
+            && stdout(&list).contains("2026-04-16")
+            && !stdout(&list).contains("2026-03-25")
+    );
+
+    for date in ["2026-12-01", "2010-01-15"] {
+        assert!(run(site.path(), &["price", "remove", "--date", date])
+            .status
+            .success());
+    }
+    assert_eq!(fs::read(csv(site.path())).unwrap(), original);
+}
+
+#[test]
+fn bad_price_edits_fail_and_leave_the_file_byte_identical() {
+    let site = fixture_site();
+    let original = fs::read(csv(site.path())).unwrap();
+    for (args, want) in [
+        (
+            vec!["--date", "2026-13-01", "--mogas", "1", "--gasoil", "1"],
+            "is not a valid date",
+        ),
+        (
+            vec!["--date", "2026-12-01", "--mogas", "-1", "--gasoil", "1"],
+            "--mogas: \"-1\" is not a price",
+        ),
+        (
+            vec!["--date", "2026-12-01", "--mogas", "NaN", "--gasoil", "1"],
+            "is not a price",
+        ),
+        (
+            vec!["--date", "2026-12-01", "--mogas", "1"],
+            "missing --gasoil",
+        ),
+        (
+            vec![
+                "--date",
+                "2026-12-01",
+                "--mogas",
+                "1",
+                "--gasoil",
+                "1",
+                "--lpg",
+                "2",
+            ],
+            "--lpg: ",
+        ),
+        (vec!["--mogas", "1", "--gasoil", "1"], "--date is required"),
+    ] {
+        let mut full = vec!["price", "add"];
+        full.extend(args.iter());
+        let out = run(site.path(), &full);
+        assert_eq!(out.status.code(), Some(1), "{args:?}");
+        assert!(stderr(&out).contains(want), "{args:?}: {}", stderr(&out));
+        assert_eq!(fs::read(csv(site.path())).unwrap(), original, "{args:?}");
+    }
+    let out = run(site.path(), &["price", "remove", "--date", "2001-01-01"]);
+    assert_eq!(out.status.code(), Some(1));
+    assert_eq!(fs::read(csv(site.path())).unwrap(), original);
+}
+
+#[test]
+fn edits_keep_crlf_bom_and_newest_first_order() {
+    let site = fixture_site();
+    fs::write(csv(site.path()), "\u{feff}date,mogas,gasoil\r\n2026-04-16,64.25,71.25\r\n2026-03-25,58.45,64.80\r\n2026-03-03,58.45,58.95").unwrap();
+    assert!(run(
+        site.path(),
+        &[
+            "price",
+            "add",
+            "--date",
+            "2026-03-10",
+            "--mogas",
+            "58.45",
+            "--gasoil",
+            "60"
+        ]
+    )
+    .status
+    .success());
+    assert!(run(
+        site.path(),
+        &[
+            "price",
+            "add",
+            "--date",
+            "2026-05-01",
+            "--mogas",
+            "65",
+            "--gasoil",
+            "72"
+        ]
+    )
+    .status
+    .success());
+    assert_eq!(
+        fs::read_to_string(csv(site.path())).unwrap(),
+        "\u{feff}date,mogas,gasoil\r\n2026-05-01,65.00,72.00\r\n2026-04-16,64.25,71.25\r\n2026-03-25,58.45,64.80\r\n2026-03-10,58.45,60.00\r\n2026-03-03,58.45,58.95"
+    );
+}
+
+fn stc(name: &str) -> String {
+    repo()
+        .join("tests/fixtures/stc")
+        .join(name)
+        .to_string_lossy()
+        .into_owned()
+}
+
+#[test]
+fn import_adds_new_rows_reports_disagreements_and_keeps_the_rest() {
+    let site = fixture_site();
+    let real = fs::read_to_string(csv(site.path())).unwrap();
+    // The CSV lacks the three newest decisions and has one row that disagrees with the page.
+    let start: String = real
+        .lines()
+        .filter(|l| {
+            !["2026-04-16", "2026-03-25", "2026-03-03"]
+                .iter()
+                .any(|d| l.starts_with(d))
+        })
+        .map(|l| {
+            if l.starts_with("2024-01-28") {
+                "2024-01-28,66.00,63.95".to_string()
+            } else {
+                l.to_string()
+            }
+        })
+        .map(|l| format!("{l}\n"))
+        .collect();
+    fs::write(csv(site.path()), &start).unwrap();
+
+    let dry = run(
+        site.path(),
+        &[
+            "import",
+            "stc",
+            "--file",
+            &stc("retail-prices.html"),
+            "--dry-run",
+        ],
+    );
+    assert!(dry.status.success(), "{}", stderr(&dry));
+    assert!(
+        stdout(&dry).contains("would add 2026-04-16: mogas 64.25, gasoil 71.25"),
+        "{}",
+        stdout(&dry)
+    );
+    assert_eq!(
+        fs::read_to_string(csv(site.path())).unwrap(),
+        start,
+        "dry run writes nothing"
+    );
+
+    let out = run(
+        site.path(),
+        &["import", "stc", "--file", &stc("retail-prices.html")],
+    );
+    assert!(out.status.success(), "{}", stderr(&out));
+    let report = stdout(&out);
+    assert!(
+        report.contains("16 rows on the page: 12 agree, 3 new, 1 disagree"),
+        "{report}"
+    );
+    assert!(
+        report.contains("2024-01-28 (page row 12): the page says mogas 66.20"),
+        "{report}"
+    );
+    let expected = real.replace("2024-01-28,66.20,63.95", "2024-01-28,66.00,63.95");
+    assert_eq!(fs::read_to_string(csv(site.path())).unwrap(), expected);
+
+    let out = run(
+        site.path(),
+        &[
+            "import",
+            "stc",
+            "--file",
+            &stc("retail-prices.html"),
+            "--overwrite",
+        ],
+    );
+    assert!(out.status.success(), "{}", stderr(&out));
+    assert_eq!(
+        fs::read_to_string(csv(site.path())).unwrap(),
+        real,
+        "--overwrite takes the page's values"
+    );
+    let again = run(
+        site.path(),
+        &["import", "stc", "--file", &stc("retail-prices.html")],
+    );
+    assert!(
+        stdout(&again).contains("16 agree, 0 new, 0 disagree (nothing to write)"),
+        "{}",
+        stdout(&again)
+    );
+}
+
+#[test]
+fn import_refuses_malformed_pages_and_writes_nothing() {
+    let site = fixture_site();
+    let original = fs::read(csv(site.path())).unwrap();
+    let out = run(
+        site.path(),
+        &["import", "stc", "--file", &stc("malformed.html")],
+    );
+    assert_eq!(out.status.code(), Some(1));
+    assert!(
+        stderr(&out).contains("malformed.html: table row 4: \"31-Fevrier-2026\" is not a date"),
+        "{}",
+        stderr(&out)
+    );
+    let out = run(
+        site.path(),
+        &["import", "stc", "--file", &stc("no-table.html")],
+    );
+    assert_eq!(out.status.code(), Some(1));
+    assert!(
+        stderr(&out).contains("no table of retail prices"),
+        "{}",
+        stderr(&out)
+    );
+    assert_eq!(fs::read(csv(site.path())).unwrap(), original);
+}
+
+#[test]
+fn import_without_network_fails_clearly() {
+    let site = fixture_site();
+    // Nothing listens on this loopback port: the fetch fails at once.
+    let out = run(
+        site.path(),
+        &[
+            "import",
+            "stc",
+            "--url",
+            "https://127.0.0.1:9/retail-prices",
+            "--timeout",
+            "3",
+        ],
+    );
+    assert_eq!(out.status.code(), Some(1));
+    assert!(
+        stderr(&out).contains("could not fetch the STC page"),
+        "{}",
+        stderr(&out)
+    );
+}
+
+/// Reads an SSE stream until `needle` appears; false after `limit`.
+fn wait_for(stream: &mut TcpStream, seen: &mut String, needle: &str, limit: Duration) -> bool {
+    let start = Instant::now();
+    stream
+        .set_read_timeout(Some(Duration::from_millis(200)))
+        .unwrap();
+    let mut buf = [0u8; 4096];
+    while start.elapsed() < limit {
+        if seen.contains(needle) {
+            return true;
+        }
+        match stream.read(&mut buf) {
+            Ok(0) => return seen.contains(needle),
+            Ok(n) => seen.push_str(&String::from_utf8_lossy(&buf[..n])),
+            Err(_) => {}
+        }
+    }
+    seen.contains(needle)
+}
+
+#[test]
+fn dev_rebuilds_on_change_and_tells_open_pages() {
+    let site = fixture_site();
+    let mut child = Command::new(bin())
+        .args(["dev", "--port", "0", "--root"])
+        .arg(site.path())
+        .env_remove("PORT")
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let mut lines = BufReader::new(child.stdout.take().unwrap()).lines();
+    let addr = loop {
+        let line = lines.next().expect("dev prints its address").unwrap();
+        if let Some(rest) = line.split("listening on http://").nth(1) {
+            break rest
+                .split(' ')
+                .next()
+                .unwrap()
+                .parse::<std::net::SocketAddr>()
+                .unwrap();
+        }
+    };
+    std::thread::spawn(move || lines.for_each(drop));
+
+    // Pages are build's pages plus one script tag.
+    let page = get(addr, "/notes/").text();
+    let built = fs::read_to_string(site.path().join("public/notes/index.html")).unwrap();
+    assert_eq!(
+        page.replace("<script src=\"/__petrol_watch/reload.js\"></script>\n", ""),
+        built
+    );
+    assert!(get(addr, "/__petrol_watch/reload.js")
+        .text()
+        .contains("EventSource"));
+
+    let mut events = TcpStream::connect(addr).unwrap();
+    events
+        .write_all(
+            b"GET /__petrol_watch/events HTTP/1.1\r\nHost: x\r\nAccept: text/event-stream\r\n\r\n",
+        )
+        .unwrap();
+    let mut seen = String::new();
+    assert!(
+        wait_for(&mut events, &mut seen, "connected", Duration::from_secs(5)),
+        "{seen}"
+    );
+
+    let note = site
+        .path()
+        .join("content/notes/how-mauritius-sets-fuel-prices.md");
+    let text = fs::read_to_string(&note).unwrap();
+    fs::write(
+        &note,
+        text.replacen(
+            "How Mauritius sets fuel prices",
+            "How Mauritius fixes fuel prices",
+            1,
+        ),
+    )
+    .unwrap();
+    assert!(
+        wait_for(
+            &mut events,
+            &mut seen,
+            "event: reload",
+            Duration::from_secs(20)
+        ),
+        "{seen}"
+    );
+    assert!(get(addr, "/notes/how-mauritius-sets-fuel-prices/")
+        .text()
+        .contains("How Mauritius fixes fuel prices"));
+
+    // A broken edit: the error reaches the page, the last good site stays up.
+    fs::write(
+        site.path().join("data/fuel-prices.csv"),
+        "date,mogas,gasoil\n2026-01-01,oops,1\n",
+    )
+    .unwrap();
+    assert!(
+        wait_for(
+            &mut events,
+            &mut seen,
+            "event: build-error",
+            Duration::from_secs(20)
+        ),
+        "{seen}"
+    );
+    assert!(
+        seen.contains("fuel-prices.csv:2: mogas: \\\"oops\\\"")
+            || seen.contains("fuel-prices.csv:2: mogas: \"oops\""),
+        "{seen}"
+    );
+    let home = get(addr, "/");
+    assert_eq!(home.status, 200);
+    assert!(home.text().contains("64.25"));
+    let _ = child.kill();
+    let _ = child.wait();
+}
