@@ -26,6 +26,7 @@ pub struct StcRow {
 }
 
 /// Fetches the page over HTTPS, with a timeout.
+#[cfg(feature = "fetch")]
 pub fn fetch(url: &str, timeout: Duration) -> Result<String> {
     let agent = ureq::Agent::config_builder()
         .timeout_global(Some(timeout))
@@ -45,6 +46,11 @@ pub fn fetch(url: &str, timeout: Duration) -> Result<String> {
         .limit(10 * 1024 * 1024)
         .read_to_string()
         .map_err(|e| fail(&e))
+}
+
+#[cfg(not(feature = "fetch"))]
+pub fn fetch(url: &str, _timeout: Duration) -> Result<String> {
+    Err(Error::in_file(Path::new(url), "this build of petrol-watch cannot fetch pages (built without the `fetch` feature); use --file with a saved copy"))
 }
 
 /// Reads every decision row from the page. Header, units and "Before APM" rows are
