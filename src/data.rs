@@ -245,13 +245,19 @@ fn csv_error(path: &Path, e: &csv::Error) -> Error {
     Error::at(path, line, format!("malformed CSV: {e}"))
 }
 
-/// Strict `YYYY-MM-DD`: the real calendar, four-digit year.
+/// Strict `YYYY-MM-DD`: the real calendar, four-digit year. Read digit by digit, as a
+/// dataset can have 100,000 rows and a format-string parser is slow at that scale.
 pub fn parse_date(s: &str) -> Option<NaiveDate> {
     let b = s.as_bytes();
     if b.len() != 10 || b[4] != b'-' || b[7] != b'-' {
         return None;
     }
-    NaiveDate::parse_from_str(s, "%Y-%m-%d").ok()
+    let number = |range: std::ops::Range<usize>| {
+        b[range].iter().try_fold(0u32, |n, &c| {
+            c.is_ascii_digit().then(|| n * 10 + u32::from(c - b'0'))
+        })
+    };
+    NaiveDate::from_ymd_opt(number(0..4)? as i32, number(5..7)?, number(8..10)?)
 }
 
 /// A plain decimal ≥ 0 (`64`, `64.2`, `64.25`): no sign, exponent, NaN or infinity.
@@ -268,7 +274,40 @@ pub fn parse_value(s: &str) -> Option<(f64, usize)> {
 
 /// Formats a value with a fixed number of decimals.
 pub fn format_value(value: f64, decimals: usize) -> String {
-    format!("{value:.decimals$}")
+    let mut out = String::with_capacity(12);
+    push_value(&mut out, value, decimals);
+    out
+}
+
+/// Appends `value` with `decimals` digits after the point. Values here are decimals
+/// read from text with at most that many places, so scaling to an integer is exact; it
+/// is several times faster than float formatting, which matters at 100,000 rows.
+pub fn push_value(out: &mut String, value: f64, decimals: usize) {
+    use std::fmt::Write as _;
+    if decimals > 9 || !value.is_finite() || value.abs() >= 1e15 {
+        let _ = write!(out, "{value:.decimals$}");
+        return;
+    }
+    let scale = 10u64.pow(decimals as u32);
+    let scaled = (value.abs() * scale as f64).round() as u64;
+    if value < 0.0 && scaled != 0 {
+        out.push('-');
+    }
+    let _ = write!(out, "{}", scaled / scale);
+    if decimals > 0 {
+        let _ = write!(out, ".{:0decimals$}", scaled % scale);
+    }
+}
+
+/// The shortest decimal text of a value read with `decimals` places: `15.00` → `15`,
+/// `24.50` → `24.5`. JSON numbers are written this way.
+pub fn push_value_trimmed(out: &mut String, value: f64, decimals: usize) {
+    let start = out.len();
+    push_value(out, value, decimals);
+    if out[start..].contains('.') {
+        let trimmed = out.trim_end_matches('0').trim_end_matches('.').len();
+        out.truncate(trimmed);
+    }
 }
 
 impl Dataset {

@@ -7,7 +7,7 @@ use chrono::NaiveDate;
 
 use crate::chart::xml_escape;
 use crate::config::SiteConfig;
-use crate::data::{format_value, Dataset};
+use crate::data::{push_value, push_value_trimmed, Dataset};
 
 /// Prices take effect at 00:00 in Mauritius (UTC+4); notes are dated the same way.
 pub fn rfc3339(date: NaiveDate) -> String {
@@ -95,6 +95,17 @@ pub fn robots(base_url: &str) -> String {
 /// first, keys in column order, values as JSON numbers.
 pub fn dataset_json(dataset: &Dataset) -> String {
     let table = &dataset.table;
+    // `,"mogas":` once per column, not once per row.
+    let keys: Vec<String> = table
+        .columns
+        .iter()
+        .map(|c| {
+            format!(
+                ",{}:",
+                serde_json::to_string(c).expect("a string serialises")
+            )
+        })
+        .collect();
     let mut out = String::with_capacity(table.rows.len() * (16 + 20 * table.columns.len()));
     out.push('[');
     for (i, row) in table.rows.iter().enumerate() {
@@ -102,13 +113,9 @@ pub fn dataset_json(dataset: &Dataset) -> String {
             out.push(',');
         }
         let _ = write!(out, "\n{{\"date\":\"{}\"", row.date);
-        for (column, value) in table.columns.iter().zip(&row.values) {
-            let _ = write!(
-                out,
-                ",{}:{}",
-                serde_json::to_string(column).expect("a string serialises"),
-                value
-            );
+        for ((key, value), decimals) in keys.iter().zip(&row.values).zip(&table.decimals) {
+            out.push_str(key);
+            push_value_trimmed(&mut out, *value, *decimals);
         }
         out.push('}');
     }
@@ -130,7 +137,7 @@ pub fn dataset_csv(dataset: &Dataset) -> String {
         let _ = write!(out, "{}", row.date);
         for (value, series) in row.values.iter().zip(&dataset.series) {
             out.push(',');
-            out.push_str(&format_value(*value, series.decimals));
+            push_value(&mut out, *value, series.decimals);
         }
         out.push('\n');
     }
