@@ -263,10 +263,21 @@ fn fold_accent(c: char) -> char {
     }
 }
 
-/// A note's body as HTML, and the plain text of its first paragraph.
-pub struct RenderedMarkdown {
-    pub html: String,
-    pub first_paragraph: String,
+/// The plain text of the first paragraph, for summaries. Stops parsing there, so it
+/// costs a fraction of a full render.
+pub fn first_paragraph(markdown: &str) -> String {
+    let mut text = String::new();
+    let mut inside = false;
+    for event in Parser::new_ext(markdown, markdown_options()) {
+        match event {
+            Event::Start(Tag::Paragraph) => inside = true,
+            Event::End(TagEnd::Paragraph) if inside => break,
+            Event::Text(t) | Event::Code(t) if inside => text.push_str(&t),
+            Event::SoftBreak | Event::HardBreak if inside => text.push(' '),
+            _ => {}
+        }
+    }
+    text
 }
 
 fn markdown_options() -> Options {
@@ -288,21 +299,12 @@ type OpenHeading<'a> = (
 
 /// CommonMark + tables, footnotes, strikethrough, task lists; every heading gets an
 /// `id` (its own `{#id}` or a slug of its text) and a visible `#` link to itself.
-pub fn render_markdown(markdown: &str) -> RenderedMarkdown {
+pub fn render_markdown(markdown: &str) -> String {
     let mut events: Vec<Event> = Vec::new();
     let mut used_ids: HashMap<String, usize> = HashMap::new();
-    let mut first_paragraph = String::new();
-    let mut paragraph_state = 0u8; // 0 = before, 1 = inside the first, 2 = done
     let mut heading: Option<OpenHeading> = None;
 
     for event in Parser::new_ext(markdown, markdown_options()) {
-        match (&event, paragraph_state) {
-            (Event::Start(Tag::Paragraph), 0) => paragraph_state = 1,
-            (Event::End(TagEnd::Paragraph), 1) => paragraph_state = 2,
-            (Event::Text(t) | Event::Code(t), 1) => first_paragraph.push_str(t),
-            (Event::SoftBreak | Event::HardBreak, 1) => first_paragraph.push(' '),
-            _ => {}
-        }
         match event {
             Event::Start(Tag::Heading {
                 level, id, classes, ..
@@ -355,10 +357,7 @@ pub fn render_markdown(markdown: &str) -> RenderedMarkdown {
     }
     let mut html = String::with_capacity(markdown.len() * 3 / 2);
     pulldown_cmark::html::push_html(&mut html, events.into_iter());
-    RenderedMarkdown {
-        html: without_inline_styles(html),
-        first_paragraph,
-    }
+    without_inline_styles(html)
 }
 
 /// Table alignment comes out of pulldown-cmark as `style` attributes, which the
@@ -420,20 +419,20 @@ mod tests {
 
     #[test]
     fn headings_get_unique_anchors_and_code_is_escaped() {
-        let r =
-            render_markdown("Intro *text*.\n\n## Hello World\n\n## Hello World\n\n```\n<b>\n```\n");
-        assert!(r.html.contains(
+        let md = "Intro *text*.\n\n## Hello World\n\n## Hello World\n\n```\n<b>\n```\n";
+        let html = render_markdown(md);
+        assert!(html.contains(
             "<h2 id=\"hello-world\">Hello World<a class=\"anchor\" href=\"#hello-world\""
         ));
-        assert!(r.html.contains("id=\"hello-world-1\""));
-        assert!(r.html.contains("&lt;b&gt;"));
-        assert_eq!(r.first_paragraph, "Intro text.");
+        assert!(html.contains("id=\"hello-world-1\""));
+        assert!(html.contains("&lt;b&gt;"));
+        assert_eq!(first_paragraph(md), "Intro text.");
     }
 
     #[test]
     fn tables_use_classes_not_inline_styles() {
-        let r = render_markdown("| a | b |\n|:--|--:|\n| 1 | 2 |\n");
-        assert!(!r.html.contains("style="), "{}", r.html);
-        assert!(r.html.contains("class=\"align-right\""));
+        let html = render_markdown("| a | b |\n|:--|--:|\n| 1 | 2 |\n");
+        assert!(!html.contains("style="), "{html}");
+        assert!(html.contains("class=\"align-right\""));
     }
 }

@@ -15,8 +15,11 @@ use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 use std::time::{Duration, Instant};
 
+use std::hash::Hash;
+
 use rayon::prelude::*;
 use tera::Tera;
+use xxhash_rust::xxh3::Xxh3;
 
 use crate::chart::{self, ChartSeries, ChartSize, ChartSpec};
 use crate::config::SiteConfig;
@@ -34,6 +37,8 @@ pub struct Inputs {
     pub templates: Tera,
     /// Files from `static/`: path relative to it, and contents.
     pub statics: Vec<(String, Vec<u8>)>,
+    /// Hash of every template's source, for reusing unchanged pages.
+    pub templates_hash: u128,
 }
 
 /// What a build produced, for the one-line summary.
@@ -91,7 +96,7 @@ pub fn load(options: &BuildOptions) -> Result<Inputs> {
     let templates = templates.map_err(|e| errors.push(e)).ok();
     let statics = statics.map_err(|e| errors.push(e)).ok();
     Error::collect(errors)?;
-    let (datasets, notes, templates, statics) = (
+    let (datasets, notes, (templates, templates_hash), statics) = (
         datasets.unwrap_or_default(),
         notes.unwrap_or_default(),
         templates.expect("checked"),
@@ -109,6 +114,7 @@ pub fn load(options: &BuildOptions) -> Result<Inputs> {
         notes,
         templates,
         statics,
+        templates_hash,
     })
 }
 
@@ -122,7 +128,7 @@ pub const REQUIRED_TEMPLATES: [&str; 7] = [
     "404.html",
 ];
 
-fn load_templates(dir: &Path) -> Result<Tera> {
+fn load_templates(dir: &Path) -> Result<(Tera, u128)> {
     if !dir.is_dir() {
         return Err(Error::in_file(dir, "missing templates folder"));
     }
@@ -141,6 +147,13 @@ fn load_templates(dir: &Path) -> Result<Tera> {
         }
     }
     // add_template_files parses all and resolves inheritance; a failure names the file.
+    let mut hash = Xxh3::new();
+    for (path, name) in &files {
+        name.hash(&mut hash);
+        std::fs::read(path)
+            .map_err(|e| Error::io(path, e))?
+            .hash(&mut hash);
+    }
     // A parse failure's message quotes the file's path; name that file.
     tera.add_template_files(files).map_err(|e| {
         let message = pages::error_chain(&e);
@@ -158,7 +171,7 @@ fn load_templates(dir: &Path) -> Result<Tera> {
             return Err(Error::in_file(&dir.join(name), "missing template"));
         }
     }
-    Ok(tera)
+    Ok((tera, hash.digest128()))
 }
 
 /// Escapes the five characters that matter in HTML text and quoted attributes.
@@ -224,6 +237,11 @@ impl Sink for Counting<'_> {
         self.files
             .fetch_add(1, std::sync::atomic::Ordering::Relaxed);
         self.inner.put(path, bytes)
+    }
+    fn put_keyed(&self, path: &str, key: u128, render: &dyn Fn() -> Result<Vec<u8>>) -> Result<()> {
+        self.files
+            .fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+        self.inner.put_keyed(path, key, render)
     }
 }
 
@@ -291,23 +309,52 @@ pub fn render(inputs: &Inputs, sink: &dyn Sink) -> Result<Summary> {
         .collect::<Result<_>>()?;
     let charts: BTreeMap<String, ChartRef> = chart_refs.into_iter().collect();
 
-    let renderer = Renderer::new(&inputs.templates, config, &assets, &inputs.datasets);
+    let renderer = &Renderer::new(&inputs.templates, config, &assets, &inputs.datasets);
     let notes = &inputs.notes;
+    // Everything every page depends on; each page's key adds its own inputs.
+    let global = {
+        let mut h = Xxh3::new();
+        env!("CARGO_PKG_VERSION").hash(&mut h);
+        inputs.templates_hash.hash(&mut h);
+        format!("{config:?}").hash(&mut h);
+        assets.hash(&mut h);
+        for d in &inputs.datasets {
+            (&d.slug, &d.title).hash(&mut h);
+        }
+        h.digest128()
+    };
+    let key = |add: &dyn Fn(&mut Xxh3)| {
+        let mut h = Xxh3::new();
+        global.hash(&mut h);
+        add(&mut h);
+        h.digest128()
+    };
 
     // 3. One page per note, written as soon as it is rendered; keep only summaries.
     let summaries: Vec<NoteSummary> = notes
         .par_iter()
         .enumerate()
         .map(|(i, note)| -> Result<NoteSummary> {
-            let rendered = notes::render_markdown(&note.body);
-            let summary = pages::summary_of(note, &rendered.first_paragraph);
+            let summary = pages::summary_of(note, &notes::first_paragraph(&note.body));
             let newer = i.checked_sub(1).map(|j| &notes[j]);
             let older = notes.get(i + 1);
-            let html = renderer.note(note, &rendered.html, &summary, newer, older)?;
-            sink.put(
-                &pages::output_path(&pages::note_url(&note.slug)),
-                html.as_bytes(),
-            )?;
+            let note_key = key(&|h| {
+                note_fingerprint(note, h);
+                newer.map(|n| (&n.slug, &n.title)).hash(h);
+                older.map(|n| (&n.slug, &n.title)).hash(h);
+            });
+            let path = pages::output_path(&pages::note_url(&note.slug));
+            sink.put_keyed(&path, note_key, &|| {
+                Ok(renderer
+                    .note(
+                        note,
+                        &notes::render_markdown(&note.body),
+                        &summary,
+                        newer,
+                        older,
+                    )?
+                    .into_bytes())
+            })?;
             Ok(pages::note_summary(note, summary))
         })
         .collect::<Result<_>>()?;
@@ -330,8 +377,10 @@ pub fn render(inputs: &Inputs, sink: &dyn Sink) -> Result<Summary> {
     tags.par_iter()
         .try_for_each(|(_, (name, idx))| -> Result<()> {
             let list: Vec<NoteSummary> = idx.iter().map(|&i| summaries[i].clone()).collect();
-            let html = renderer.tag(name, &list)?;
-            sink.put(&pages::output_path(&pages::tag_url(name)), html.as_bytes())
+            let tag_key = key(&|h| (name, &list).hash(h));
+            sink.put_keyed(&pages::output_path(&pages::tag_url(name)), tag_key, &|| {
+                Ok(renderer.tag(name, &list)?.into_bytes())
+            })
         })?;
     pages_written += tags.len();
 
@@ -353,35 +402,76 @@ pub fn render(inputs: &Inputs, sink: &dyn Sink) -> Result<Summary> {
         }
     }
     singles.par_iter().try_for_each(|job| {
-        let (path, text) = match job {
+        // Data files depend on the data alone; pages on the templates too.
+        let data_key = |d: &Dataset, kind: &str| {
+            let mut h = Xxh3::new();
+            (env!("CARGO_PKG_VERSION"), kind).hash(&mut h);
+            dataset_fingerprint(d, &mut h);
+            h.digest128()
+        };
+        let (path, job_key, render): (
+            String,
+            Option<u128>,
+            Box<dyn Fn() -> Result<String> + Sync>,
+        ) = match job {
             Single::Home => (
                 "index.html".into(),
-                renderer.home(&inputs.datasets, &charts, latest)?,
+                None,
+                Box::new(|| renderer.home(&inputs.datasets, &charts, latest)),
             ),
             Single::NotesIndex => (
                 "notes/index.html".into(),
-                renderer.notes_index(&summaries, &tag_rows)?,
+                Some(key(&|h| (&summaries, &tag_rows).hash(h))),
+                Box::new(|| renderer.notes_index(&summaries, &tag_rows)),
             ),
-            Single::TagsIndex => ("tags/index.html".into(), renderer.tags_index(&tag_rows)?),
-            Single::NotFound => ("404.html".into(), renderer.not_found()?),
-            Single::Feed => ("feed.xml".into(), feed(inputs)),
-            Single::Sitemap => ("sitemap.xml".into(), sitemap(inputs, &tags)),
-            Single::Robots => ("robots.txt".into(), feeds::robots(&config.base_url)),
-            Single::Dataset(d) => (
-                pages::output_path(&pages::dataset_url(&d.slug)),
-                renderer.dataset(d, &charts[&d.slug])?,
+            Single::TagsIndex => (
+                "tags/index.html".into(),
+                None,
+                Box::new(|| renderer.tags_index(&tag_rows)),
             ),
+            Single::NotFound => ("404.html".into(), None, Box::new(|| renderer.not_found())),
+            Single::Feed => ("feed.xml".into(), None, Box::new(|| Ok(feed(inputs)))),
+            Single::Sitemap => (
+                "sitemap.xml".into(),
+                None,
+                Box::new(|| Ok(sitemap(inputs, &tags))),
+            ),
+            Single::Robots => (
+                "robots.txt".into(),
+                None,
+                Box::new(|| Ok(feeds::robots(&config.base_url))),
+            ),
+            Single::Dataset(d) => {
+                let chart = &charts[&d.slug];
+                (
+                    pages::output_path(&pages::dataset_url(&d.slug)),
+                    Some(key(&|h| {
+                        dataset_fingerprint(d, h);
+                        chart.hash(h);
+                    })),
+                    Box::new(move || renderer.dataset(d, chart)),
+                )
+            }
             Single::Json(d) => (
                 pages::json_url(&d.slug)[1..].to_string(),
-                feeds::dataset_json(d),
+                Some(data_key(d, "json")),
+                Box::new(|| Ok(feeds::dataset_json(d))),
             ),
             Single::Csv(d) => (
                 pages::csv_url(&d.slug)[1..].to_string(),
-                feeds::dataset_csv(d),
+                Some(data_key(d, "csv")),
+                Box::new(|| Ok(feeds::dataset_csv(d))),
             ),
-            Single::LegacyApi(d) => ("api/prices.json".to_string(), feeds::dataset_json(d)),
+            Single::LegacyApi(d) => (
+                "api/prices.json".to_string(),
+                Some(data_key(d, "json")),
+                Box::new(|| Ok(feeds::dataset_json(d))),
+            ),
         };
-        sink.put(&path, text.as_bytes())
+        match job_key {
+            Some(k) => sink.put_keyed(&path, k, &|| Ok(render()?.into_bytes())),
+            None => sink.put(&path, render()?.as_bytes()),
+        }
     })?;
     pages_written += 4 + inputs.datasets.len();
 
@@ -392,6 +482,45 @@ pub fn render(inputs: &Inputs, sink: &dyn Sink) -> Result<Summary> {
         reused: 0,
         elapsed: started.elapsed(),
     })
+}
+
+/// Everything a note's page is made from.
+fn note_fingerprint(note: &Note, h: &mut Xxh3) {
+    (
+        &note.slug,
+        &note.title,
+        note.date,
+        note.updated,
+        &note.description,
+        &note.tags,
+        note.draft,
+        &note.body,
+    )
+        .hash(h);
+}
+
+/// Everything a dataset's outputs are made from: metadata, series and every value.
+fn dataset_fingerprint(d: &Dataset, h: &mut Xxh3) {
+    (
+        &d.slug,
+        &d.title,
+        &d.description,
+        &d.unit,
+        &d.currency,
+        &d.source,
+        &d.source_url,
+    )
+        .hash(h);
+    (&d.row_noun, &d.date_label, d.order).hash(h);
+    for s in &d.series {
+        (&s.key, &s.label, &s.colour, s.decimals).hash(h);
+    }
+    for row in &d.table.rows {
+        row.date.hash(h);
+        for v in &row.values {
+            v.to_bits().hash(h);
+        }
+    }
 }
 
 /// The site's one-of-a-kind pages and files.
@@ -462,7 +591,7 @@ fn feed(inputs: &Inputs) -> String {
         .iter()
         .take(20)
         .map(|n| {
-            let html = notes::render_markdown(&n.body).html;
+            let html = notes::render_markdown(&n.body);
             feeds::FeedEntry {
                 title: n.title.clone(),
                 url: pages::note_url(&n.slug),

@@ -14,7 +14,23 @@ use crate::error::{Error, Result};
 /// Where rendered files go: a real folder, or nowhere (for `check`).
 pub trait Sink: Sync {
     fn put(&self, path: &str, bytes: &[u8]) -> Result<()>;
+
+    /// Like `put`, for a file that is a pure function of `key` (a hash of everything it
+    /// is made from). A sink that still has the file from a build with the same key may
+    /// keep it without calling `render`.
+    fn put_keyed(
+        &self,
+        path: &str,
+        _key: u128,
+        render: &dyn Fn() -> Result<Vec<u8>>,
+    ) -> Result<()> {
+        self.put(path, &render()?)
+    }
 }
+
+/// Where a build records the key of each keyed output, inside the output folder (a
+/// dotfile: never served).
+pub const MANIFEST: &str = ".petrol-watch-manifest";
 
 /// Discards everything; `check` renders the whole site through it.
 pub struct NullSink;
@@ -66,6 +82,9 @@ pub struct StagedSite {
     previous: Option<PathBuf>,
     committed: bool,
     pub stats: WriteStats,
+    /// Keys of the previous build's keyed outputs.
+    previous_keys: std::collections::HashMap<String, u128>,
+    keys: std::sync::Mutex<Vec<(String, u128)>>,
 }
 
 impl StagedSite {
@@ -83,12 +102,19 @@ impl StagedSite {
             .tempdir_in(&parent)
             .map_err(|e| Error::io(&parent, e))?
             .keep();
+        let previous = target.is_dir().then(|| target.to_path_buf());
+        let previous_keys = previous
+            .as_ref()
+            .map(|p| read_manifest(&p.join(MANIFEST)))
+            .unwrap_or_default();
         Ok(StagedSite {
             staging,
-            previous: target.is_dir().then(|| target.to_path_buf()),
+            previous,
             target: target.to_path_buf(),
             committed: false,
             stats: WriteStats::default(),
+            previous_keys,
+            keys: Default::default(),
         })
     }
 
@@ -98,6 +124,14 @@ impl StagedSite {
 
     /// Swaps the staged folder in for the target in one rename, then removes the old one.
     pub fn commit(mut self) -> Result<()> {
+        let mut keys = std::mem::take(&mut *self.keys.lock().expect("not poisoned"));
+        keys.sort();
+        let manifest: String = keys
+            .iter()
+            .map(|(path, key)| format!("{key:032x} {path}\n"))
+            .collect();
+        let path = self.staging.join(MANIFEST);
+        fs::write(&path, manifest).map_err(|e| Error::io(&path, e))?;
         if self.target.is_dir() {
             rustix::fs::renameat_with(
                 rustix::fs::CWD,
@@ -117,6 +151,7 @@ impl StagedSite {
         Ok(())
     }
 
+    /// Reuses the previous build's file when its bytes are the same.
     fn try_reuse(&self, rel: &str, bytes: &[u8], dest: &Path) -> bool {
         let Some(previous) = &self.previous else {
             return false;
@@ -126,10 +161,17 @@ impl StagedSite {
             Ok(m) if m.is_file() && m.len() == bytes.len() as u64 => {}
             _ => return false,
         }
-        if fs::read(&old).ok().as_deref() != Some(bytes) {
+        fs::read(&old).ok().as_deref() == Some(bytes)
+            && self.link_previous(rel, bytes.len() as u64, dest)
+    }
+
+    /// Hard-links `rel` and its compressed siblings from the previous build.
+    fn link_previous(&self, rel: &str, len: u64, dest: &Path) -> bool {
+        let Some(previous) = &self.previous else {
             return false;
-        }
-        let siblings: &[&str] = if is_compressible(rel) && bytes.len() >= MIN_COMPRESS_BYTES {
+        };
+        let old = previous.join(rel);
+        let siblings: &[&str] = if is_compressible(rel) && len >= MIN_COMPRESS_BYTES as u64 {
             &[".gz", ".br"]
         } else {
             &[]
@@ -145,13 +187,8 @@ impl StagedSite {
             return false;
         }
         for s in siblings {
-            let _ = fs::remove_file(format!("{}{s}", dest.display()));
-            if fs::hard_link(
-                previous.join(format!("{rel}{s}")),
-                format!("{}{s}", dest.display()),
-            )
-            .is_err()
-            {
+            let sibling = format!("{}{s}", dest.display());
+            if fs::hard_link(previous.join(format!("{rel}{s}")), &sibling).is_err() {
                 let _ = fs::remove_file(dest);
                 return false;
             }
@@ -161,6 +198,31 @@ impl StagedSite {
 }
 
 impl Sink for StagedSite {
+    fn put_keyed(&self, rel: &str, key: u128, render: &dyn Fn() -> Result<Vec<u8>>) -> Result<()> {
+        self.keys
+            .lock()
+            .expect("not poisoned")
+            .push((rel.to_string(), key));
+        if self.previous_keys.get(rel) == Some(&key) {
+            if let Some(len) = self
+                .previous
+                .as_ref()
+                .and_then(|p| fs::metadata(p.join(rel)).ok())
+                .map(|m| m.len())
+            {
+                let dest = self.staging.join(rel);
+                if let Some(dir) = dest.parent() {
+                    fs::create_dir_all(dir).map_err(|e| Error::io(dir, e))?;
+                }
+                if self.link_previous(rel, len, &dest) {
+                    self.stats.reused.fetch_add(1, Ordering::Relaxed);
+                    return Ok(());
+                }
+            }
+        }
+        self.put(rel, &render()?)
+    }
+
     fn put(&self, rel: &str, bytes: &[u8]) -> Result<()> {
         debug_assert!(!rel.starts_with('/') && !rel.contains(".."), "{rel}");
         let dest = self.staging.join(rel);
@@ -189,6 +251,18 @@ impl Drop for StagedSite {
             let _ = fs::remove_dir_all(&self.staging);
         }
     }
+}
+
+fn read_manifest(path: &Path) -> std::collections::HashMap<String, u128> {
+    let Ok(text) = fs::read_to_string(path) else {
+        return Default::default();
+    };
+    text.lines()
+        .filter_map(|line| {
+            let (key, rel) = line.split_once(' ')?;
+            Some((rel.to_string(), u128::from_str_radix(key, 16).ok()?))
+        })
+        .collect()
 }
 
 pub fn gzip(bytes: &[u8]) -> Vec<u8> {

@@ -68,7 +68,7 @@ struct PageContext<'a> {
 }
 
 /// A chart's two renderings and its text alternative.
-#[derive(Serialize, Clone, Debug)]
+#[derive(Serialize, Clone, Debug, Hash)]
 pub struct ChartRef {
     pub wide: String,
     pub narrow: String,
@@ -177,7 +177,7 @@ fn dataset_card(d: &Dataset) -> DatasetCard {
 }
 
 /// What lists of notes show about each note.
-#[derive(Serialize, Clone)]
+#[derive(Serialize, Clone, Hash)]
 pub struct NoteSummary {
     title: String,
     url: String,
@@ -188,7 +188,7 @@ pub struct NoteSummary {
     tags: Vec<TagLink>,
 }
 
-#[derive(Serialize, Clone)]
+#[derive(Serialize, Clone, Hash)]
 struct TagLink {
     name: String,
     url: String,
