@@ -409,11 +409,7 @@ pub fn render(inputs: &Inputs, sink: &dyn Sink) -> Result<Summary> {
             dataset_fingerprint(d, &mut h);
             h.digest128()
         };
-        let (path, job_key, render): (
-            String,
-            Option<u128>,
-            Box<dyn Fn() -> Result<String> + Sync>,
-        ) = match job {
+        let (path, job_key, render): (String, Option<u128>, RenderJob) = match job {
             Single::Home => (
                 "index.html".into(),
                 None,
@@ -483,6 +479,9 @@ pub fn render(inputs: &Inputs, sink: &dyn Sink) -> Result<Summary> {
         elapsed: started.elapsed(),
     })
 }
+
+/// Renders one of the one-of-a-kind files.
+type RenderJob<'a> = Box<dyn Fn() -> Result<String> + Sync + 'a>;
 
 /// Everything a note's page is made from.
 fn note_fingerprint(note: &Note, h: &mut Xxh3) {
