@@ -7,6 +7,11 @@ use clap::{Parser, Subcommand};
 use petrol_watch::config::SiteConfig;
 use petrol_watch::site::{self, BuildOptions};
 
+/// glibc's allocator lets the compressors' large, short-lived buffers fragment the
+/// heap across threads (peak memory of a cold build ×5); mimalloc returns them.
+#[global_allocator]
+static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
+
 #[derive(Parser)]
 #[command(
     name = "petrol-watch",
