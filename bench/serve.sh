@@ -19,8 +19,10 @@ need=()
 command -v nginx >/dev/null || need+=(nginx-light)
 command -v wrk >/dev/null || need+=(wrk)
 if [ ${#need[@]} -gt 0 ]; then apt-get update -qq >/dev/null; DEBIAN_FRONTEND=noninteractive apt-get install -y -qq "${need[@]}" >/dev/null; fi
-cargo build --release --quiet
-PW=$PWD/target/release/petrol-watch
+# The binary the container ships: static, not position-independent, no HTTPS client.
+RUSTFLAGS='-C target-feature=+crt-static -C relocation-model=static' \
+  cargo build --quiet --release --locked --no-default-features --target x86_64-unknown-linux-gnu --bin petrol-watch
+PW=$PWD/target/x86_64-unknown-linux-gnu/release/petrol-watch
 WORK=$(mktemp -d /dev/shm/petrol-watch-serve.XXXXXX)
 chmod 755 "$WORK"   # nginx's workers run as another user
 pids=()

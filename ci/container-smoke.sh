@@ -40,7 +40,7 @@ export CONTAINERS_CONF="$work/containers.conf"
 # --- a fully static release binary ----------------------------------------------------
 say "building the static binary"
 # As the Containerfile builds it: without the HTTPS client, which only `import` uses.
-RUSTFLAGS='-C target-feature=+crt-static' cargo build --quiet --release --locked --no-default-features --target "$TARGET" --bin petrol-watch
+RUSTFLAGS='-C target-feature=+crt-static -C relocation-model=static' cargo build --quiet --release --locked --no-default-features --target "$TARGET" --bin petrol-watch
 bin="target/$TARGET/release/petrol-watch"
 file "$bin" | grep -Eq 'statically linked|static-pie linked' || fail "not static: $(file "$bin")"
 ldd "$bin" 2>&1 | grep -Eq 'not a dynamic executable|statically linked' || fail "ldd finds dynamic dependencies: $(ldd "$bin")"
@@ -69,6 +69,8 @@ for _ in $(seq 1 200); do
 done
 first=$(( $(now_ms) - started ))
 say "start to first response (including podman's own start): ${first} ms"
+pid=$(podman inspect "$NAME" --format '{{.State.Pid}}')
+say "idle RSS of the server in the container: $(awk '/VmRSS/ {print $2, $3}' "/proc/$pid/status")"
 
 headers() { curl -fsS -D - -o /dev/null "$@"; }
 home=$(headers -H 'Accept-Encoding: br' "http://127.0.0.1:$port/")
