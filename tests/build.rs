@@ -78,25 +78,13 @@ fn assets_are_fingerprinted_precompressed_and_referenced() {
     let site = built_site();
     let public = site.path().join("public");
     let home = fs::read_to_string(public.join("index.html")).unwrap();
-    let css = home
-        .split("href=\"/static/style.")
-        .nth(1)
-        .unwrap()
-        .split('"')
-        .next()
-        .unwrap();
+    let css = value_after(&home, "href=\"/static/style.");
     assert!(
         css.ends_with(".css") && css.len() == "3f9a1c2e.css".len(),
         "{css}"
     );
     assert!(public.join(format!("static/style.{css}")).is_file());
-    let chart = home
-        .split("src=\"/charts/fuel-prices.")
-        .nth(1)
-        .unwrap()
-        .split('"')
-        .next()
-        .unwrap();
+    let chart = value_after(&home, "src=\"/charts/fuel-prices.");
     let svg = fs::read_to_string(public.join(format!("charts/fuel-prices.{chart}"))).unwrap();
     assert!(
         svg.contains("<title id=\"t\">")
@@ -173,13 +161,7 @@ fn a_second_dataset_gets_its_own_page_and_chart() {
         "title from the file name"
     );
     assert!(page.contains("Lpg 12kg"));
-    let chart = page
-        .split("src=\"/charts/lpg-cylinder.")
-        .nth(1)
-        .unwrap()
-        .split('"')
-        .next()
-        .unwrap();
+    let chart = value_after(&page, "src=\"/charts/lpg-cylinder.");
     assert!(public
         .join(format!("charts/lpg-cylinder.{chart}"))
         .is_file());

@@ -85,12 +85,7 @@ fn add_replace_and_remove_keep_the_csv_valid_and_sorted() {
             "72.50",
         ],
     );
-    assert_eq!(out.status.code(), Some(1));
-    assert!(
-        stderr(&out).contains("already has a row; pass --replace"),
-        "{}",
-        stderr(&out)
-    );
+    assert_fails_with(&out, "already has a row; pass --replace");
     assert_eq!(fs::read(csv(site.path())).unwrap(), before);
     let out = run(
         site.path(),
@@ -319,22 +314,15 @@ fn import_refuses_malformed_pages_and_writes_nothing() {
         site.path(),
         &["import", "stc", "--file", &stc("malformed.html")],
     );
-    assert_eq!(out.status.code(), Some(1));
-    assert!(
-        stderr(&out).contains("malformed.html: table row 4: \"31-Fevrier-2026\" is not a date"),
-        "{}",
-        stderr(&out)
+    assert_fails_with(
+        &out,
+        "malformed.html: table row 4: \"31-Fevrier-2026\" is not a date",
     );
     let out = run(
         site.path(),
         &["import", "stc", "--file", &stc("no-table.html")],
     );
-    assert_eq!(out.status.code(), Some(1));
-    assert!(
-        stderr(&out).contains("no table of retail prices"),
-        "{}",
-        stderr(&out)
-    );
+    assert_fails_with(&out, "no table of retail prices");
     assert_eq!(fs::read(csv(site.path())).unwrap(), original);
 }
 
@@ -353,12 +341,7 @@ fn import_without_network_fails_clearly() {
             "3",
         ],
     );
-    assert_eq!(out.status.code(), Some(1));
-    assert!(
-        stderr(&out).contains("could not fetch the STC page"),
-        "{}",
-        stderr(&out)
-    );
+    assert_fails_with(&out, "could not fetch the STC page");
 }
 
 /// Reads an SSE stream until `needle` appears; false after `limit`.

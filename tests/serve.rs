@@ -35,20 +35,8 @@ fn server() -> Server {
 
 fn asset_paths(addr: std::net::SocketAddr) -> (String, String) {
     let home = get(addr, "/").text();
-    let css = home
-        .split("href=\"/static/style.")
-        .nth(1)
-        .unwrap()
-        .split('"')
-        .next()
-        .unwrap();
-    let svg = home
-        .split("src=\"/charts/fuel-prices.")
-        .nth(1)
-        .unwrap()
-        .split('"')
-        .next()
-        .unwrap();
+    let css = value_after(&home, "href=\"/static/style.");
+    let svg = value_after(&home, "src=\"/charts/fuel-prices.");
     (
         format!("/static/style.{css}"),
         format!("/charts/fuel-prices.{svg}"),
@@ -539,15 +527,13 @@ fn start_up_fails_clearly() {
         .arg(empty.path().join("missing"))
         .output()
         .unwrap();
-    assert_eq!(out.status.code(), Some(1));
-    assert!(stderr(&out).contains("no such folder"), "{}", stderr(&out));
+    assert_fails_with(&out, "no such folder");
     let out = std::process::Command::new(bin())
         .args(["serve", "--port", "0", "--dir"])
         .arg(empty.path())
         .output()
         .unwrap();
-    assert_eq!(out.status.code(), Some(1));
-    assert!(stderr(&out).contains("no index.html"), "{}", stderr(&out));
+    assert_fails_with(&out, "no index.html");
     let s = server();
     let out = std::process::Command::new(bin())
         .args([

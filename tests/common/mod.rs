@@ -57,6 +57,25 @@ pub fn stdout(o: &Output) -> String {
     String::from_utf8_lossy(&o.stdout).into_owned()
 }
 
+/// Asserts a command failed with exit 1 and said `want` on stderr.
+pub fn assert_fails_with(out: &Output, want: &str) {
+    assert_eq!(out.status.code(), Some(1), "{}", stderr(out));
+    assert!(
+        stderr(out).contains(want),
+        "want {want:?} in: {}",
+        stderr(out)
+    );
+}
+
+/// The text after `prefix` up to the next `"`: an attribute value in rendered HTML.
+pub fn value_after<'a>(text: &'a str, prefix: &str) -> &'a str {
+    let rest = text
+        .split(prefix)
+        .nth(1)
+        .unwrap_or_else(|| panic!("no {prefix:?}"));
+    rest.split('"').next().unwrap()
+}
+
 /// Every file under `dir` with its bytes, for byte-for-byte comparisons.
 pub fn snapshot(dir: &Path) -> BTreeMap<String, Vec<u8>> {
     walkdir::WalkDir::new(dir)
