@@ -275,8 +275,8 @@ fn finish(svg: String, spec: &ChartSpec) -> String {
     let mut out = String::with_capacity(body.len() + 1024);
     out.push_str(&format!(
         "<svg xmlns=\"http://www.w3.org/2000/svg\" width=\"{width}\" height=\"{height}\" viewBox=\"0 0 {width} {height}\" role=\"img\" aria-labelledby=\"t d\">\n<title id=\"t\">{}</title>\n<desc id=\"d\">{}</desc>\n{STYLE}\n",
-        xml_escape(spec.title),
-        xml_escape(spec.description)
+        crate::escape_markup(spec.title),
+        crate::escape_markup(spec.description)
     ));
     out.push_str(&body);
     if !out.ends_with("</svg>\n") {
@@ -301,13 +301,6 @@ fn round_font_sizes(s: &str) -> String {
     }
     out.push_str(rest);
     out
-}
-
-pub fn xml_escape(s: &str) -> String {
-    s.replace('&', "&amp;")
-        .replace('<', "&lt;")
-        .replace('>', "&gt;")
-        .replace('"', "&quot;")
 }
 
 #[cfg(test)]

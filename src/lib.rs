@@ -11,6 +11,14 @@ pub mod error;
 pub mod notes;
 
 pub use error::{Error, Result};
+
+/// Escapes `&`, `<`, `>` and `"`: enough for HTML and XML text and double-quoted
+/// attributes, which is all the site writes.
+pub fn escape_markup(s: &str) -> String {
+    let mut out = String::with_capacity(s.len() + 8);
+    pulldown_cmark_escape::escape_html(&mut out, s).expect("writing to a String cannot fail");
+    out
+}
 pub mod maintain;
 pub mod serve;
 pub mod site;

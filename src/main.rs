@@ -139,7 +139,7 @@ struct ServeArgs {
     #[arg(long, env = "NO_REQUEST_LOG", value_parser = clap::builder::BoolishValueParser::new(), default_value_t = false)]
     no_request_log: bool,
     /// Seconds a client may take to send request headers; also the idle keep-alive limit.
-    #[arg(long, env = "HEADER_TIMEOUT_SECS", default_value_t = 20)]
+    #[arg(long, env = "HEADER_TIMEOUT_SECS", default_value_t = petrol_watch::serve::HEADER_TIMEOUT.as_secs())]
     header_timeout: u64,
 }
 

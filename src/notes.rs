@@ -334,9 +334,13 @@ pub fn render_markdown(markdown: &str) -> String {
                     format!("{base}-{n}")
                 };
                 *n += 1;
-                let mut open = format!("<{level} id=\"{}\"", escape_attr(&id));
+                let mut open = format!("<{level} id=\"{}\"", crate::escape_markup(&id));
                 if !classes.is_empty() {
-                    let _ = write!(open, " class=\"{}\"", escape_attr(&classes.join(" ")));
+                    let _ = write!(
+                        open,
+                        " class=\"{}\"",
+                        crate::escape_markup(&classes.join(" "))
+                    );
                 }
                 open.push('>');
                 events.push(Event::Html(open.into()));
@@ -344,7 +348,7 @@ pub fn render_markdown(markdown: &str) -> String {
                 events.push(Event::Html(
                     format!(
                         "<a class=\"anchor\" href=\"#{}\" aria-label=\"Link to this section\">#</a></{level}>\n",
-                        escape_attr(&id)
+                        crate::escape_markup(&id)
                     )
                     .into(),
                 ));
@@ -370,12 +374,6 @@ fn without_inline_styles(html: String) -> String {
     html.replace(" style=\"text-align: left\"", " class=\"align-left\"")
         .replace(" style=\"text-align: center\"", " class=\"align-center\"")
         .replace(" style=\"text-align: right\"", " class=\"align-right\"")
-}
-
-fn escape_attr(s: &str) -> String {
-    let mut out = String::with_capacity(s.len());
-    pulldown_cmark_escape::escape_html(&mut out, s).expect("writing to a String cannot fail");
-    out
 }
 
 #[cfg(test)]

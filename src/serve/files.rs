@@ -10,7 +10,7 @@ use std::time::{SystemTime, UNIX_EPOCH};
 use axum::http::HeaderValue;
 use bytes::Bytes;
 
-use super::policy::{classify, CacheClass, CachePolicy, PAGE_CSP, SVG_CSP};
+use super::policy::{classify, CachePolicy, PAGE_CSP, SVG_CSP};
 
 #[derive(Debug, thiserror::Error)]
 pub enum LoadError {
@@ -186,11 +186,6 @@ impl StaticSite {
     pub fn total_bytes(&self) -> usize {
         self.total_bytes
     }
-}
-
-/// The cache class a file was given, for tests and diagnostics.
-pub fn cache_class_of(path: &str) -> CacheClass {
-    classify(path)
 }
 
 fn etag_for(identity: &[u8], suffix: &str) -> HeaderValue {

@@ -5,9 +5,9 @@ use std::fmt::Write as _;
 
 use chrono::NaiveDate;
 
-use crate::chart::xml_escape;
 use crate::config::SiteConfig;
 use crate::data::{push_value, push_value_trimmed, Dataset};
+use crate::escape_markup as xml_escape;
 
 /// Prices take effect at 00:00 in Mauritius (UTC+4); notes are dated the same way.
 pub fn rfc3339(date: NaiveDate) -> String {

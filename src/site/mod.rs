@@ -165,29 +165,13 @@ fn load_templates(dir: &Path) -> Result<(Tera, u128)> {
     })?;
     tera.autoescape_on(vec![".html", ".xml"]);
     // Tera's default also escapes `/`, which bloats every URL in every page.
-    tera.set_escape_fn(escape_html);
+    tera.set_escape_fn(crate::escape_markup);
     for name in REQUIRED_TEMPLATES {
         if !tera.get_template_names().any(|n| n == name) {
             return Err(Error::in_file(&dir.join(name), "missing template"));
         }
     }
     Ok((tera, hash.digest128()))
-}
-
-/// Escapes the five characters that matter in HTML text and quoted attributes.
-fn escape_html(input: &str) -> String {
-    let mut out = String::with_capacity(input.len() + 16);
-    for c in input.chars() {
-        match c {
-            '&' => out.push_str("&amp;"),
-            '<' => out.push_str("&lt;"),
-            '>' => out.push_str("&gt;"),
-            '"' => out.push_str("&quot;"),
-            '\'' => out.push_str("&#39;"),
-            c => out.push(c),
-        }
-    }
-    out
 }
 
 fn load_statics(dir: &Path) -> Result<Vec<(String, Vec<u8>)>> {

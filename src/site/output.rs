@@ -70,7 +70,6 @@ const BROTLI_WINDOW: u32 = 22;
 
 #[derive(Debug, Default)]
 pub struct WriteStats {
-    pub written: AtomicUsize,
     pub reused: AtomicUsize,
 }
 
@@ -245,7 +244,6 @@ impl Sink for StagedSite {
             gz?;
             br?;
         }
-        self.stats.written.fetch_add(1, Ordering::Relaxed);
         Ok(())
     }
 }
