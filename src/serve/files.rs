@@ -31,6 +31,8 @@ pub struct Variant {
     pub body: Bytes,
     /// Strong, quoted: `"…"`.
     pub etag: HeaderValue,
+    /// The same ETag parsed once, for comparing with `If-None-Match` and `If-Range`.
+    pub typed_etag: headers::ETag,
 }
 
 #[derive(Debug)]
@@ -138,10 +140,7 @@ impl StaticSite {
                 let (b, _) = raw
                     .get(&format!("{path}{suffix}"))
                     .filter(|_| precompressed)?;
-                Some(Variant {
-                    body: b.clone(),
-                    etag: etag_for(&body, tag),
-                })
+                Some(Variant::new(b.clone(), &body, tag))
             };
             let entry = Entry {
                 content_type: HeaderValue::from_static(content_type(path)),
@@ -156,10 +155,7 @@ impl StaticSite {
                 modified: truncate_to_seconds(*modified),
                 gzip: sibling(".gz", "-gz"),
                 brotli: sibling(".br", "-br"),
-                identity: Variant {
-                    etag: etag_for(&body, ""),
-                    body,
-                },
+                identity: Variant::new(body.clone(), &body, ""),
                 compressible: crate::site::output::is_compressible(path),
                 cors: path.ends_with(".json") || path.ends_with(".csv"),
             };
@@ -188,9 +184,18 @@ impl StaticSite {
     }
 }
 
-fn etag_for(identity: &[u8], suffix: &str) -> HeaderValue {
-    let hash = xxhash_rust::xxh3::xxh3_128(identity);
-    HeaderValue::from_str(&format!("\"{hash:032x}{suffix}\"")).expect("ASCII etag")
+impl Variant {
+    /// `body` as stored; its strong ETag comes from the identity content plus a suffix
+    /// per encoding, so each representation has its own.
+    fn new(body: Bytes, identity: &[u8], suffix: &str) -> Variant {
+        let hash = xxhash_rust::xxh3::xxh3_128(identity);
+        let tag = format!("\"{hash:032x}{suffix}\"");
+        Variant {
+            body,
+            etag: HeaderValue::from_str(&tag).expect("ASCII etag"),
+            typed_etag: tag.parse().expect("a quoted hex string is a valid ETag"),
+        }
+    }
 }
 
 fn truncate_to_seconds(t: SystemTime) -> SystemTime {

@@ -6,7 +6,7 @@ use std::time::SystemTime;
 
 use axum::body::Body;
 use axum::http::{header, HeaderMap, HeaderValue, Method, Request, Response, StatusCode};
-use headers::{ETag, HeaderMapExt, IfModifiedSince, IfNoneMatch, IfRange, LastModified, Range};
+use headers::{HeaderMapExt, IfModifiedSince, IfNoneMatch, IfRange, LastModified, Range};
 
 use super::files::{Entry, StaticSite, Variant};
 use super::policy::{CacheClass, CachePolicy, PAGE_CSP};
@@ -77,15 +77,17 @@ fn has_encoded_dots(decoded: &str) -> bool {
 
 /// Which stored variant to send, from `Accept-Encoding` (q-values honoured).
 fn negotiate<'a>(entry: &'a Entry, headers: &HeaderMap) -> (&'a Variant, Option<&'static str>) {
-    let accept = headers
-        .get_all(header::ACCEPT_ENCODING)
-        .iter()
-        .filter_map(|v| v.to_str().ok())
-        .collect::<Vec<_>>()
-        .join(",");
+    // Every `coding;q=…` item of every Accept-Encoding header, read in place.
+    let items = || {
+        headers
+            .get_all(header::ACCEPT_ENCODING)
+            .iter()
+            .filter_map(|v| v.to_str().ok())
+            .flat_map(|v| v.split(','))
+    };
     let q = |coding: &str| -> f32 {
         let mut star = None;
-        for item in accept.split(',') {
+        for item in items() {
             let mut parts = item.split(';');
             let name = parts.next().unwrap_or("").trim();
             let weight = parts
@@ -287,11 +289,9 @@ fn build(status: StatusCode, headers: HeaderMap, body: bytes::Bytes) -> Response
 /// RFC 9110 §13.2.2: `If-None-Match` wins over `If-Modified-Since`.
 fn not_modified(variant: &Variant, modified: SystemTime, req: &HeaderMap) -> bool {
     if req.contains_key(header::IF_NONE_MATCH) {
-        let etag: Option<ETag> = variant.etag.to_str().ok().and_then(|s| s.parse().ok());
-        return match (req.typed_get::<IfNoneMatch>(), etag) {
-            (Some(inm), Some(etag)) => !inm.precondition_passes(&etag),
-            _ => false,
-        };
+        return req
+            .typed_get::<IfNoneMatch>()
+            .is_some_and(|inm| !inm.precondition_passes(&variant.typed_etag));
     }
     match req.typed_get::<IfModifiedSince>() {
         Some(ims) => !ims.is_modified(modified),
@@ -302,10 +302,10 @@ fn not_modified(variant: &Variant, modified: SystemTime, req: &HeaderMap) -> boo
 fn range_applies(variant: &Variant, entry: &Entry, req: &HeaderMap) -> bool {
     match req.typed_get::<IfRange>() {
         None => true,
-        Some(if_range) => {
-            let etag: Option<ETag> = variant.etag.to_str().ok().and_then(|s| s.parse().ok());
-            !if_range.is_modified(etag.as_ref(), Some(&LastModified::from(entry.modified)))
-        }
+        Some(if_range) => !if_range.is_modified(
+            Some(&variant.typed_etag),
+            Some(&LastModified::from(entry.modified)),
+        ),
     }
 }
 

@@ -150,6 +150,15 @@ impl StagedSite {
         Ok(())
     }
 
+    /// Where `rel` goes in the staged folder, with its folder created.
+    fn destination(&self, rel: &str) -> Result<PathBuf> {
+        let dest = self.staging.join(rel);
+        if let Some(dir) = dest.parent() {
+            fs::create_dir_all(dir).map_err(|e| Error::io(dir, e))?;
+        }
+        Ok(dest)
+    }
+
     /// Reuses the previous build's file when its bytes are the same.
     fn try_reuse(&self, rel: &str, bytes: &[u8], dest: &Path) -> bool {
         let Some(previous) = &self.previous else {
@@ -209,10 +218,7 @@ impl Sink for StagedSite {
                 .and_then(|p| fs::metadata(p.join(rel)).ok())
                 .map(|m| m.len())
             {
-                let dest = self.staging.join(rel);
-                if let Some(dir) = dest.parent() {
-                    fs::create_dir_all(dir).map_err(|e| Error::io(dir, e))?;
-                }
+                let dest = self.destination(rel)?;
                 if self.link_previous(rel, len, &dest) {
                     self.stats.reused.fetch_add(1, Ordering::Relaxed);
                     return Ok(());
@@ -224,10 +230,7 @@ impl Sink for StagedSite {
 
     fn put(&self, rel: &str, bytes: &[u8]) -> Result<()> {
         debug_assert!(!rel.starts_with('/') && !rel.contains(".."), "{rel}");
-        let dest = self.staging.join(rel);
-        if let Some(dir) = dest.parent() {
-            fs::create_dir_all(dir).map_err(|e| Error::io(dir, e))?;
-        }
+        let dest = self.destination(rel)?;
         if self.try_reuse(rel, bytes, &dest) {
             self.stats.reused.fetch_add(1, Ordering::Relaxed);
             return Ok(());
