@@ -9,27 +9,27 @@ use chrono::{Datelike, NaiveDate};
 use plotters::prelude::*;
 
 /// One line on a chart.
-pub struct ChartSeries<'a> {
-    pub label: &'a str,
+pub(crate) struct ChartSeries<'a> {
+    pub(crate) label: &'a str,
     /// `#rrggbb`
-    pub colour: &'a str,
+    pub(crate) colour: &'a str,
     /// Decisions in date order.
-    pub points: Vec<(NaiveDate, f64)>,
+    pub(crate) points: Vec<(NaiveDate, f64)>,
 }
 
 /// Everything a chart shows; `render_step_chart` turns it into an SVG document.
-pub struct ChartSpec<'a> {
-    pub title: &'a str,
-    pub description: &'a str,
+pub(crate) struct ChartSpec<'a> {
+    pub(crate) title: &'a str,
+    pub(crate) description: &'a str,
     /// Axis caption such as `Rs/litre`.
-    pub unit: &'a str,
-    pub series: Vec<ChartSeries<'a>>,
-    pub size: ChartSize,
+    pub(crate) unit: &'a str,
+    pub(crate) series: Vec<ChartSeries<'a>>,
+    pub(crate) size: ChartSize,
 }
 
 /// A wide chart for desktops and a narrow one, with larger type, for phones.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub enum ChartSize {
+pub(crate) enum ChartSize {
     Wide,
     Narrow,
 }
@@ -97,7 +97,7 @@ fn nice_ceiling(max: f64) -> f64 {
 }
 
 /// Renders the chart as a standalone SVG document.
-pub fn render_step_chart(spec: &ChartSpec) -> String {
+pub(crate) fn render_step_chart(spec: &ChartSpec) -> String {
     let (width, height) = spec.size.pixels();
     let font = spec.size.font();
     let dates = spec
@@ -275,8 +275,8 @@ fn finish(svg: String, spec: &ChartSpec) -> String {
     let mut out = String::with_capacity(body.len() + 1024);
     out.push_str(&format!(
         "<svg xmlns=\"http://www.w3.org/2000/svg\" width=\"{width}\" height=\"{height}\" viewBox=\"0 0 {width} {height}\" role=\"img\" aria-labelledby=\"t d\">\n<title id=\"t\">{}</title>\n<desc id=\"d\">{}</desc>\n{STYLE}\n",
-        crate::escape_markup(spec.title),
-        crate::escape_markup(spec.description)
+        crate::markup::escape_markup(spec.title),
+        crate::markup::escape_markup(spec.description)
     ));
     out.push_str(&body);
     if !out.ends_with("</svg>\n") {

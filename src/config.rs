@@ -9,26 +9,26 @@ use serde::Deserialize;
 
 use crate::error::{line_of, read_utf8, Error, Result};
 
-pub const FILE_NAME: &str = "site.toml";
+pub(crate) const FILE_NAME: &str = "site.toml";
 
 #[derive(Debug, Clone, Deserialize)]
 #[serde(deny_unknown_fields, default)]
-pub struct SiteConfig {
-    pub title: String,
+pub(crate) struct SiteConfig {
+    pub(crate) title: String,
     /// Absolute URL the site is published at, used for canonical links, the feed and
     /// the sitemap. No trailing slash is needed.
-    pub base_url: String,
-    pub description: String,
-    pub language: String,
-    pub author: String,
+    pub(crate) base_url: String,
+    pub(crate) description: String,
+    pub(crate) language: String,
+    pub(crate) author: String,
     /// The dataset whose rows `api/prices.json` publishes in the old app's shape.
-    pub primary_dataset: String,
+    pub(crate) primary_dataset: String,
     /// How many notes the home page lists.
-    pub home_notes: usize,
+    pub(crate) home_notes: usize,
     /// How many of the newest price decisions go in the Atom feed.
-    pub feed_decisions: usize,
-    pub cache: CacheConfig,
-    pub datasets: BTreeMap<String, DatasetMeta>,
+    pub(crate) feed_decisions: usize,
+    pub(crate) cache: CacheConfig,
+    pub(crate) datasets: BTreeMap<String, DatasetMeta>,
 }
 
 impl Default for SiteConfig {
@@ -51,13 +51,13 @@ impl Default for SiteConfig {
 /// Lifetimes, in seconds, for the `Cache-Control` of pages, feeds, JSON and CSV.
 #[derive(Debug, Clone, Copy, Deserialize, PartialEq, Eq)]
 #[serde(deny_unknown_fields, default)]
-pub struct CacheConfig {
+pub(crate) struct CacheConfig {
     /// `max-age`: how long a browser keeps a page.
-    pub browser_max_age: u32,
+    pub(crate) browser_max_age: u32,
     /// `s-maxage`: how long the Firebase Hosting CDN keeps a page.
-    pub cdn_max_age: u32,
+    pub(crate) cdn_max_age: u32,
     /// Lifetime of a 404, short so that a new page is not hidden for long.
-    pub not_found_max_age: u32,
+    pub(crate) not_found_max_age: u32,
 }
 
 impl Default for CacheConfig {
@@ -72,35 +72,35 @@ impl Default for CacheConfig {
 
 #[derive(Debug, Clone, Default, Deserialize)]
 #[serde(deny_unknown_fields, default)]
-pub struct DatasetMeta {
-    pub title: Option<String>,
-    pub description: Option<String>,
+pub(crate) struct DatasetMeta {
+    pub(crate) title: Option<String>,
+    pub(crate) description: Option<String>,
     /// Unit of every value, e.g. `Rs/litre`.
-    pub unit: Option<String>,
+    pub(crate) unit: Option<String>,
     /// Short prefix shown before values, e.g. `Rs`.
-    pub currency: Option<String>,
-    pub source: Option<String>,
-    pub source_url: Option<String>,
+    pub(crate) currency: Option<String>,
+    pub(crate) source: Option<String>,
+    pub(crate) source_url: Option<String>,
     /// Position in menus and on the home page; lower first, then by name.
-    pub order: Option<i32>,
+    pub(crate) order: Option<i32>,
     /// What one row is, for page text: "decision" (the default) or e.g. "month".
-    pub row_noun: Option<String>,
+    pub(crate) row_noun: Option<String>,
     /// How the date column reads: "In force from" (the default) or e.g. "Month".
-    pub date_label: Option<String>,
-    pub series: BTreeMap<String, SeriesMeta>,
+    pub(crate) date_label: Option<String>,
+    pub(crate) series: BTreeMap<String, SeriesMeta>,
 }
 
 #[derive(Debug, Clone, Default, Deserialize)]
 #[serde(deny_unknown_fields, default)]
-pub struct SeriesMeta {
-    pub label: Option<String>,
+pub(crate) struct SeriesMeta {
+    pub(crate) label: Option<String>,
     /// A CSS colour (`#rrggbb`) for the series' line and swatch.
-    pub colour: Option<String>,
+    pub(crate) colour: Option<String>,
 }
 
 impl SiteConfig {
     /// Loads `site.toml` from the site root; a missing file means all defaults.
-    pub fn load(root: &Path) -> Result<SiteConfig> {
+    pub(crate) fn load(root: &Path) -> Result<SiteConfig> {
         let path = root.join(FILE_NAME);
         if !path.exists() {
             return Ok(SiteConfig::default());
@@ -110,7 +110,7 @@ impl SiteConfig {
         Ok(config)
     }
 
-    pub fn parse(text: &str, path: &Path) -> Result<SiteConfig> {
+    pub(crate) fn parse(text: &str, path: &Path) -> Result<SiteConfig> {
         let mut config: SiteConfig = toml::from_str(text).map_err(|e| {
             let line = e.span().map(|s| line_of(text, s.start)).unwrap_or(1);
             Error::at(path, line, format!("invalid TOML: {}", e.message()))
@@ -141,6 +141,6 @@ impl SiteConfig {
     }
 }
 
-pub fn is_hex_colour(s: &str) -> bool {
+pub(crate) fn is_hex_colour(s: &str) -> bool {
     s.len() == 7 && s.starts_with('#') && s[1..].chars().all(|c| c.is_ascii_hexdigit())
 }

@@ -14,65 +14,65 @@ use crate::error::{read_utf8, Error, Result};
 
 /// The CSV exactly as validated: column names and rows in date order.
 #[derive(Debug, Clone, PartialEq)]
-pub struct Table {
-    pub path: PathBuf,
+pub(crate) struct Table {
+    pub(crate) path: PathBuf,
     /// Series column names, without `date`.
-    pub columns: Vec<String>,
+    pub(crate) columns: Vec<String>,
     /// Rows sorted by date, oldest first.
-    pub rows: Vec<Row>,
+    pub(crate) rows: Vec<Row>,
     /// Digits after the decimal point, per column, as written in the file.
-    pub decimals: Vec<usize>,
+    pub(crate) decimals: Vec<usize>,
 }
 
 #[derive(Debug, Clone, PartialEq)]
-pub struct Row {
-    pub date: NaiveDate,
-    pub values: Vec<f64>,
+pub(crate) struct Row {
+    pub(crate) date: NaiveDate,
+    pub(crate) values: Vec<f64>,
     /// 1-based line in the source file.
-    pub line: usize,
+    pub(crate) line: usize,
 }
 
 /// A table together with what the site says about it.
 #[derive(Debug, Clone)]
-pub struct Dataset {
-    pub slug: String,
-    pub title: String,
-    pub description: Option<String>,
-    pub unit: String,
-    pub currency: String,
-    pub source: Option<String>,
-    pub source_url: Option<String>,
-    pub order: i32,
-    pub row_noun: String,
-    pub date_label: String,
-    pub series: Vec<Series>,
-    pub table: Table,
+pub(crate) struct Dataset {
+    pub(crate) slug: String,
+    pub(crate) title: String,
+    pub(crate) description: Option<String>,
+    pub(crate) unit: String,
+    pub(crate) currency: String,
+    pub(crate) source: Option<String>,
+    pub(crate) source_url: Option<String>,
+    pub(crate) order: i32,
+    pub(crate) row_noun: String,
+    pub(crate) date_label: String,
+    pub(crate) series: Vec<Series>,
+    pub(crate) table: Table,
 }
 
 #[derive(Debug, Clone)]
-pub struct Series {
-    pub key: String,
-    pub label: String,
-    pub colour: String,
-    pub decimals: usize,
+pub(crate) struct Series {
+    pub(crate) key: String,
+    pub(crate) label: String,
+    pub(crate) colour: String,
+    pub(crate) decimals: usize,
 }
 
 /// A difference between two consecutive decisions of one series.
 #[derive(Debug, Clone, Copy, PartialEq)]
-pub struct Change {
-    pub amount: f64,
+pub(crate) struct Change {
+    pub(crate) amount: f64,
     /// Relative to the previous value, in percent; `None` when that value was 0.
-    pub percent: Option<f64>,
+    pub(crate) percent: Option<f64>,
 }
 
 impl Change {
-    pub fn between(previous: f64, current: f64, decimals: usize) -> Change {
+    pub(crate) fn between(previous: f64, current: f64, decimals: usize) -> Change {
         let amount = round_to(current - previous, decimals);
         let percent = (previous != 0.0).then(|| round_to(amount / previous * 100.0, 1));
         Change { amount, percent }
     }
     /// "unchanged", "up" or "down": a kept price is a real decision, not a rise.
-    pub fn direction(&self) -> &'static str {
+    pub(crate) fn direction(&self) -> &'static str {
         if self.amount > 0.0 {
             "up"
         } else if self.amount < 0.0 {
@@ -83,7 +83,7 @@ impl Change {
     }
 }
 
-pub fn round_to(x: f64, decimals: usize) -> f64 {
+pub(crate) fn round_to(x: f64, decimals: usize) -> f64 {
     let scale = 10f64.powi(decimals as i32);
     let rounded = (x * scale).round() / scale;
     if rounded == 0.0 {
@@ -95,12 +95,12 @@ pub fn round_to(x: f64, decimals: usize) -> f64 {
 
 /// Colours that read on both the light and the dark theme, used in order for series
 /// that `site.toml` gives no colour.
-pub const PALETTE: [&str; 6] = [
+pub(crate) const PALETTE: [&str; 6] = [
     "#e8590c", "#1c7ed6", "#2f9e44", "#ae3ec9", "#f59f00", "#0c8599",
 ];
 
 /// Parses one CSV file's text. `path` is only used in messages.
-pub fn parse_table(text: &str, path: &Path) -> Result<Table> {
+pub(crate) fn parse_table(text: &str, path: &Path) -> Result<Table> {
     let text = text.strip_prefix('\u{feff}').unwrap_or(text);
     if text.trim().is_empty() {
         return Err(Error::at(
@@ -247,7 +247,7 @@ fn csv_error(path: &Path, e: &csv::Error) -> Error {
 
 /// Strict `YYYY-MM-DD`: the real calendar, four-digit year. Read digit by digit, as a
 /// dataset can have 100,000 rows and a format-string parser is slow at that scale.
-pub fn parse_date(s: &str) -> Option<NaiveDate> {
+pub(crate) fn parse_date(s: &str) -> Option<NaiveDate> {
     let b = s.as_bytes();
     if b.len() != 10 || b[4] != b'-' || b[7] != b'-' {
         return None;
@@ -262,7 +262,7 @@ pub fn parse_date(s: &str) -> Option<NaiveDate> {
 
 /// A plain decimal ≥ 0 (`64`, `64.2`, `64.25`): no sign, exponent, NaN or infinity.
 /// Returns the value and its digits after the point.
-pub fn parse_value(s: &str) -> Option<(f64, usize)> {
+pub(crate) fn parse_value(s: &str) -> Option<(f64, usize)> {
     let (int, frac) = s.split_once('.').unwrap_or((s, ""));
     let digits = |p: &str| p.bytes().all(|c| c.is_ascii_digit());
     if int.is_empty() || !digits(int) || !digits(frac) || (s.contains('.') && frac.is_empty()) {
@@ -273,7 +273,7 @@ pub fn parse_value(s: &str) -> Option<(f64, usize)> {
 }
 
 /// Formats a value with a fixed number of decimals.
-pub fn format_value(value: f64, decimals: usize) -> String {
+pub(crate) fn format_value(value: f64, decimals: usize) -> String {
     let mut out = String::with_capacity(12);
     push_value(&mut out, value, decimals);
     out
@@ -282,7 +282,7 @@ pub fn format_value(value: f64, decimals: usize) -> String {
 /// Appends `value` with `decimals` digits after the point. Values here are decimals
 /// read from text with at most that many places, so scaling to an integer is exact; it
 /// is several times faster than float formatting, which matters at 100,000 rows.
-pub fn push_value(out: &mut String, value: f64, decimals: usize) {
+pub(crate) fn push_value(out: &mut String, value: f64, decimals: usize) {
     use std::fmt::Write as _;
     if decimals > 9 || !value.is_finite() || value.abs() >= 1e15 {
         let _ = write!(out, "{value:.decimals$}");
@@ -301,7 +301,7 @@ pub fn push_value(out: &mut String, value: f64, decimals: usize) {
 
 /// The shortest decimal text of a value read with `decimals` places: `15.00` → `15`,
 /// `24.50` → `24.5`. JSON numbers are written this way.
-pub fn push_value_trimmed(out: &mut String, value: f64, decimals: usize) {
+pub(crate) fn push_value_trimmed(out: &mut String, value: f64, decimals: usize) {
     let start = out.len();
     push_value(out, value, decimals);
     if out[start..].contains('.') {
@@ -311,7 +311,7 @@ pub fn push_value_trimmed(out: &mut String, value: f64, decimals: usize) {
 }
 
 impl Dataset {
-    pub fn new(slug: &str, table: Table, meta: Option<&DatasetMeta>) -> Dataset {
+    pub(crate) fn new(slug: &str, table: Table, meta: Option<&DatasetMeta>) -> Dataset {
         let default_meta = DatasetMeta::default();
         let meta = meta.unwrap_or(&default_meta);
         let series = table
@@ -351,16 +351,16 @@ impl Dataset {
         }
     }
 
-    pub fn first_date(&self) -> NaiveDate {
+    pub(crate) fn first_date(&self) -> NaiveDate {
         self.table.rows[0].date
     }
-    pub fn last_date(&self) -> NaiveDate {
+    pub(crate) fn last_date(&self) -> NaiveDate {
         self.table.rows[self.table.rows.len() - 1].date
     }
 }
 
 /// `fuel-prices` → `Fuel Prices`, `gas_oil` → `Gas Oil`.
-pub fn title_case(s: &str) -> String {
+pub(crate) fn title_case(s: &str) -> String {
     s.split(['-', '_', ' '])
         .filter(|w| !w.is_empty())
         .map(|w| {
@@ -375,7 +375,7 @@ pub fn title_case(s: &str) -> String {
 
 /// Loads every `*.csv` in `dir`, in parallel, sorted by `order` then slug. Reports all
 /// broken files at once rather than one per run.
-pub fn load_datasets(dir: &Path, config: &SiteConfig) -> Result<Vec<Dataset>> {
+pub(crate) fn load_datasets(dir: &Path, config: &SiteConfig) -> Result<Vec<Dataset>> {
     use rayon::prelude::*;
     let mut paths = Vec::new();
     if dir.is_dir() {
@@ -415,7 +415,7 @@ pub fn load_datasets(dir: &Path, config: &SiteConfig) -> Result<Vec<Dataset>> {
     Ok(datasets)
 }
 
-pub fn is_hidden(path: &Path) -> bool {
+pub(crate) fn is_hidden(path: &Path) -> bool {
     path.file_name()
         .is_some_and(|n| n.to_string_lossy().starts_with('.'))
 }

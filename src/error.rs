@@ -6,19 +6,19 @@ use std::path::{Path, PathBuf};
 
 /// Where in the input something went wrong.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Location {
-    pub file: PathBuf,
-    pub line: Option<usize>,
+pub(crate) struct Location {
+    pub(crate) file: PathBuf,
+    pub(crate) line: Option<usize>,
 }
 
 impl Location {
-    pub fn file(file: impl Into<PathBuf>) -> Self {
+    pub(crate) fn file(file: impl Into<PathBuf>) -> Self {
         Location {
             file: file.into(),
             line: None,
         }
     }
-    pub fn line(file: impl Into<PathBuf>, line: usize) -> Self {
+    pub(crate) fn line(file: impl Into<PathBuf>, line: usize) -> Self {
         Location {
             file: file.into(),
             line: Some(line),
@@ -36,7 +36,7 @@ impl fmt::Display for Location {
 }
 
 #[derive(Debug, thiserror::Error)]
-pub enum Error {
+pub(crate) enum Error {
     /// Bad input: a data file, a note, `site.toml`, a template.
     #[error("{location}: {message}")]
     Input { location: Location, message: String },
@@ -60,19 +60,19 @@ fn join_errors(errors: &[Error]) -> String {
 }
 
 impl Error {
-    pub fn input(location: Location, message: impl Into<String>) -> Self {
+    pub(crate) fn input(location: Location, message: impl Into<String>) -> Self {
         Error::Input {
             location,
             message: message.into(),
         }
     }
-    pub fn at(file: &Path, line: usize, message: impl Into<String>) -> Self {
+    pub(crate) fn at(file: &Path, line: usize, message: impl Into<String>) -> Self {
         Error::input(Location::line(file, line), message)
     }
-    pub fn in_file(file: &Path, message: impl Into<String>) -> Self {
+    pub(crate) fn in_file(file: &Path, message: impl Into<String>) -> Self {
         Error::input(Location::file(file), message)
     }
-    pub fn io(path: impl Into<PathBuf>, source: std::io::Error) -> Self {
+    pub(crate) fn io(path: impl Into<PathBuf>, source: std::io::Error) -> Self {
         Error::Io {
             path: path.into(),
             source,
@@ -80,7 +80,7 @@ impl Error {
     }
 
     /// Collapses a list of errors into one, or `Ok` when there are none.
-    pub fn collect(mut errors: Vec<Error>) -> Result<()> {
+    pub(crate) fn collect(mut errors: Vec<Error>) -> Result<()> {
         match errors.len() {
             0 => Ok(()),
             1 => Err(errors.remove(0)),
@@ -89,10 +89,10 @@ impl Error {
     }
 }
 
-pub type Result<T, E = Error> = std::result::Result<T, E>;
+pub(crate) type Result<T, E = Error> = std::result::Result<T, E>;
 
 /// Reads a file as UTF-8, naming the line of the first invalid byte.
-pub fn read_utf8(path: &Path) -> Result<String> {
+pub(crate) fn read_utf8(path: &Path) -> Result<String> {
     let bytes = std::fs::read(path).map_err(|e| Error::io(path, e))?;
     String::from_utf8(bytes).map_err(|e| {
         let valid = &e.as_bytes()[..e.utf8_error().valid_up_to()];
@@ -102,7 +102,7 @@ pub fn read_utf8(path: &Path) -> Result<String> {
 }
 
 /// The 1-based line of a byte offset in `text`.
-pub fn line_of(text: &str, offset: usize) -> usize {
+pub(crate) fn line_of(text: &str, offset: usize) -> usize {
     1 + text.as_bytes()[..offset.min(text.len())]
         .iter()
         .filter(|&&b| b == b'\n')

@@ -12,23 +12,23 @@ use serde::Deserialize;
 use crate::error::{line_of, read_utf8, Error, Result};
 
 #[derive(Debug, Clone)]
-pub struct Note {
-    pub slug: String,
-    pub title: String,
-    pub date: NaiveDate,
-    pub updated: Option<NaiveDate>,
-    pub description: Option<String>,
-    pub tags: Vec<String>,
-    pub draft: bool,
-    pub path: PathBuf,
+pub(crate) struct Note {
+    pub(crate) slug: String,
+    pub(crate) title: String,
+    pub(crate) date: NaiveDate,
+    pub(crate) updated: Option<NaiveDate>,
+    pub(crate) description: Option<String>,
+    pub(crate) tags: Vec<String>,
+    pub(crate) draft: bool,
+    pub(crate) path: PathBuf,
     /// The markdown after the front matter.
-    pub body: String,
-    pub words: usize,
+    pub(crate) body: String,
+    pub(crate) words: usize,
 }
 
 impl Note {
     /// Minutes at 200 words a minute, never 0.
-    pub fn reading_minutes(&self) -> usize {
+    pub(crate) fn reading_minutes(&self) -> usize {
         self.words.div_ceil(200).max(1)
     }
 }
@@ -68,7 +68,7 @@ impl DateField {
 
 /// Parses one note. `path` names the file in messages; the slug is its file stem
 /// unless the front matter sets `slug`.
-pub fn parse_note(text: &str, path: &Path) -> Result<Note> {
+pub(crate) fn parse_note(text: &str, path: &Path) -> Result<Note> {
     let text = text.strip_prefix('\u{feff}').unwrap_or(text);
     let Some(rest) = text
         .strip_prefix("+++")
@@ -192,7 +192,7 @@ fn find_closing_fence(s: &str) -> Option<usize> {
 
 /// Loads every note under `dir` (recursively), in parallel, newest first. Drafts are
 /// kept only when `drafts` is true. All broken notes are reported together.
-pub fn load_notes(dir: &Path, drafts: bool) -> Result<Vec<Note>> {
+pub(crate) fn load_notes(dir: &Path, drafts: bool) -> Result<Vec<Note>> {
     use rayon::prelude::*;
     let mut paths = Vec::new();
     if dir.is_dir() {
@@ -235,7 +235,7 @@ pub fn load_notes(dir: &Path, drafts: bool) -> Result<Vec<Note>> {
 }
 
 /// Lowercase ASCII letters and digits joined by single `-`.
-pub fn slugify(s: &str) -> String {
+pub(crate) fn slugify(s: &str) -> String {
     let mut out = String::with_capacity(s.len());
     for c in s.chars().flat_map(char::to_lowercase) {
         let c = fold_accent(c);
@@ -265,7 +265,7 @@ fn fold_accent(c: char) -> char {
 
 /// The plain text of the first paragraph, for summaries. Stops parsing there, so it
 /// costs a fraction of a full render.
-pub fn first_paragraph(markdown: &str) -> String {
+pub(crate) fn first_paragraph(markdown: &str) -> String {
     let mut text = String::new();
     let mut inside = false;
     for event in Parser::new_ext(markdown, markdown_options()) {
@@ -299,7 +299,7 @@ type OpenHeading<'a> = (
 
 /// CommonMark + tables, footnotes, strikethrough, task lists; every heading gets an
 /// `id` (its own `{#id}` or a slug of its text) and a visible `#` link to itself.
-pub fn render_markdown(markdown: &str) -> String {
+pub(crate) fn render_markdown(markdown: &str) -> String {
     let mut events: Vec<Event> = Vec::new();
     let mut used_ids: HashMap<String, usize> = HashMap::new();
     let mut heading: Option<OpenHeading> = None;
@@ -334,12 +334,12 @@ pub fn render_markdown(markdown: &str) -> String {
                     format!("{base}-{n}")
                 };
                 *n += 1;
-                let mut open = format!("<{level} id=\"{}\"", crate::escape_markup(&id));
+                let mut open = format!("<{level} id=\"{}\"", crate::markup::escape_markup(&id));
                 if !classes.is_empty() {
                     let _ = write!(
                         open,
                         " class=\"{}\"",
-                        crate::escape_markup(&classes.join(" "))
+                        crate::markup::escape_markup(&classes.join(" "))
                     );
                 }
                 open.push('>');
@@ -348,7 +348,7 @@ pub fn render_markdown(markdown: &str) -> String {
                 events.push(Event::Html(
                     format!(
                         "<a class=\"anchor\" href=\"#{}\" aria-label=\"Link to this section\">#</a></{level}>\n",
-                        crate::escape_markup(&id)
+                        crate::markup::escape_markup(&id)
                     )
                     .into(),
                 ));

@@ -10,17 +10,17 @@ use chrono::NaiveDate;
 use crate::data::{self, format_value, parse_value, Table};
 use crate::error::{read_utf8, Error, Result};
 
-pub struct CsvFile {
-    pub path: PathBuf,
+pub(crate) struct CsvFile {
+    pub(crate) path: PathBuf,
     lines: Vec<String>,
     bom: bool,
     crlf: bool,
     final_newline: bool,
-    pub table: Table,
+    pub(crate) table: Table,
 }
 
 impl CsvFile {
-    pub fn open(path: &Path) -> Result<CsvFile> {
+    pub(crate) fn open(path: &Path) -> Result<CsvFile> {
         let text = read_utf8(path)?;
         let table = data::parse_table(&text, path)?;
         let bom = text.starts_with('\u{feff}');
@@ -41,16 +41,16 @@ impl CsvFile {
         })
     }
 
-    pub fn columns(&self) -> &[String] {
+    pub(crate) fn columns(&self) -> &[String] {
         &self.table.columns
     }
 
-    pub fn row(&self, date: NaiveDate) -> Option<&data::Row> {
+    pub(crate) fn row(&self, date: NaiveDate) -> Option<&data::Row> {
         self.table.rows.iter().find(|r| r.date == date)
     }
 
     /// The decision in force just before `date`.
-    pub fn previous(&self, date: NaiveDate) -> Option<&data::Row> {
+    pub(crate) fn previous(&self, date: NaiveDate) -> Option<&data::Row> {
         self.table.rows.iter().rev().find(|r| r.date < date)
     }
 
@@ -60,7 +60,7 @@ impl CsvFile {
     }
 
     /// Formats values as the file writes them: at least the column's decimals.
-    pub fn format_row(&self, date: NaiveDate, values: &[(f64, usize)]) -> String {
+    pub(crate) fn format_row(&self, date: NaiveDate, values: &[(f64, usize)]) -> String {
         let mut line = date.to_string();
         for (i, (value, places)) in values.iter().enumerate() {
             line.push(',');
@@ -70,7 +70,7 @@ impl CsvFile {
     }
 
     /// Inserts or replaces the row for `date`, then re-validates the whole file.
-    pub fn upsert(&mut self, date: NaiveDate, values: &[(f64, usize)]) -> Result<()> {
+    pub(crate) fn upsert(&mut self, date: NaiveDate, values: &[(f64, usize)]) -> Result<()> {
         let line = self.format_row(date, values);
         if let Some(row) = self.row(date) {
             let index = row.line - 1;
@@ -82,7 +82,7 @@ impl CsvFile {
         self.revalidate()
     }
 
-    pub fn remove(&mut self, date: NaiveDate) -> Result<()> {
+    pub(crate) fn remove(&mut self, date: NaiveDate) -> Result<()> {
         let Some(row) = self.row(date) else {
             return Err(Error::in_file(&self.path, format!("no row dated {date}")));
         };
@@ -112,7 +112,7 @@ impl CsvFile {
         }
     }
 
-    pub fn text(&self) -> String {
+    pub(crate) fn text(&self) -> String {
         let newline = if self.crlf { "\r\n" } else { "\n" };
         let mut text = String::new();
         if self.bom {
@@ -132,7 +132,7 @@ impl CsvFile {
 
     /// Writes the file through a temporary file in the same folder and a rename, so a
     /// crash leaves either the old file or the new one.
-    pub fn save(&self) -> Result<()> {
+    pub(crate) fn save(&self) -> Result<()> {
         let dir = self.path.parent().unwrap_or(Path::new("."));
         let mut tmp = tempfile::NamedTempFile::new_in(dir).map_err(|e| Error::io(dir, e))?;
         std::io::Write::write_all(&mut tmp, self.text().as_bytes())
@@ -144,14 +144,14 @@ impl CsvFile {
 }
 
 /// Reads a value the way the CSV stores them, with its decimals.
-pub fn parse_price(series: &str, text: &str) -> Result<(f64, usize), String> {
+pub(crate) fn parse_price(series: &str, text: &str) -> Result<(f64, usize), String> {
     parse_value(text.trim()).ok_or_else(|| {
         format!("--{series}: {text:?} is not a price (want a number ≥ 0 such as 64.25)")
     })
 }
 
 /// `old → new (+1.75, +2.7%)`, or `new (first value)`.
-pub fn describe_change(old: Option<f64>, new: f64, decimals: usize) -> String {
+pub(crate) fn describe_change(old: Option<f64>, new: f64, decimals: usize) -> String {
     match old {
         None => format!("{} (first value)", format_value(new, decimals)),
         Some(old) => {

@@ -23,8 +23,8 @@ use tokio_stream::wrappers::BroadcastStream;
 use crate::serve::{self, AppState, CachePolicy, LoadOptions, StaticSite};
 use crate::site::{self, BuildOptions};
 
-pub const RELOAD_SCRIPT_PATH: &str = "/__petrol_watch/reload.js";
-pub const EVENTS_PATH: &str = "/__petrol_watch/events";
+pub(crate) const RELOAD_SCRIPT_PATH: &str = "/__petrol_watch/reload.js";
+pub(crate) const EVENTS_PATH: &str = "/__petrol_watch/events";
 
 /// Pages in dev mode run one script, from this server.
 const DEV_CSP: &str = "default-src 'none'; img-src 'self'; style-src 'self'; script-src 'self'; connect-src 'self'; base-uri 'none'; form-action 'none'; frame-ancestors 'none'";
@@ -32,7 +32,7 @@ const DEV_CSP: &str = "default-src 'none'; img-src 'self'; style-src 'self'; scr
 const RELOAD_JS: &str = include_str!("reload.js");
 
 #[derive(Clone, Debug)]
-pub enum DevEvent {
+pub(crate) enum DevEvent {
     Reload,
     BuildError(String),
 }
@@ -43,11 +43,11 @@ struct DevState {
     last_error: Arc<Mutex<Option<String>>>,
 }
 
-pub struct DevOptions {
-    pub build: BuildOptions,
-    pub out: PathBuf,
-    pub addr: SocketAddr,
-    pub policy: CachePolicy,
+pub(crate) struct DevOptions {
+    pub(crate) build: BuildOptions,
+    pub(crate) out: PathBuf,
+    pub(crate) addr: SocketAddr,
+    pub(crate) policy: CachePolicy,
 }
 
 fn load_options() -> LoadOptions {
@@ -58,7 +58,7 @@ fn load_options() -> LoadOptions {
 }
 
 /// Runs until SIGINT/SIGTERM.
-pub async fn run(options: DevOptions) -> anyhow::Result<()> {
+pub(crate) async fn run(options: DevOptions) -> anyhow::Result<()> {
     let first = tokio::task::spawn_blocking({
         let (build, out) = (options.build.clone(), options.out.clone());
         move || site::build(&build, &out)

@@ -13,21 +13,21 @@ use super::csv_file::CsvFile;
 use crate::data::{format_value, parse_value};
 use crate::error::{Error, Result};
 
-pub const STC_URL: &str = "https://www.stcmu.com/ppm/retail-prices";
+pub(crate) const STC_URL: &str = "https://www.stcmu.com/ppm/retail-prices";
 
 /// One decision read from the page.
 #[derive(Debug, Clone, PartialEq)]
-pub struct StcRow {
-    pub date: NaiveDate,
-    pub mogas: (f64, usize),
-    pub gasoil: (f64, usize),
+pub(crate) struct StcRow {
+    pub(crate) date: NaiveDate,
+    pub(crate) mogas: (f64, usize),
+    pub(crate) gasoil: (f64, usize),
     /// 1-based row of the HTML table, for messages.
-    pub row: usize,
+    pub(crate) row: usize,
 }
 
 /// Fetches the page over HTTPS, with a timeout.
 #[cfg(feature = "fetch")]
-pub fn fetch(url: &str, timeout: Duration) -> Result<String> {
+pub(crate) fn fetch(url: &str, timeout: Duration) -> Result<String> {
     let agent = ureq::Agent::config_builder()
         .timeout_global(Some(timeout))
         .user_agent(concat!("petrol-watch/", env!("CARGO_PKG_VERSION")))
@@ -49,13 +49,13 @@ pub fn fetch(url: &str, timeout: Duration) -> Result<String> {
 }
 
 #[cfg(not(feature = "fetch"))]
-pub fn fetch(url: &str, _timeout: Duration) -> Result<String> {
+pub(crate) fn fetch(url: &str, _timeout: Duration) -> Result<String> {
     Err(Error::in_file(Path::new(url), "this build of petrol-watch cannot fetch pages (built without the `fetch` feature); use --file with a saved copy"))
 }
 
 /// Reads every decision row from the page. Header, units and "Before APM" rows are
 /// skipped; any other row that cannot be read is an error naming the row.
-pub fn parse_page(html: &str, source: &Path) -> Result<Vec<StcRow>> {
+pub(crate) fn parse_page(html: &str, source: &Path) -> Result<Vec<StcRow>> {
     let doc = Html::parse_document(html);
     let tables = Selector::parse("table").expect("valid selector");
     let rows_sel = Selector::parse("tr").expect("valid selector");
@@ -144,7 +144,7 @@ fn read_row(cells: &[String], row: usize) -> std::result::Result<Option<StcRow>,
 /// `16-April-2026`, `5-January-06`, `2-Apr-04`, `13 Fev 2010`, `1-Juillet-2021`,
 /// `25 - Mars - 2026`: day, month name (English or French, full or abbreviated,
 /// accents optional), year (two or four digits).
-pub fn parse_stc_date(text: &str) -> Option<NaiveDate> {
+pub(crate) fn parse_stc_date(text: &str) -> Option<NaiveDate> {
     let folded: String = text
         .trim()
         .chars()
@@ -199,17 +199,16 @@ fn month_number(name: &str) -> Option<u32> {
 
 /// What an import found, row by row.
 #[derive(Debug, Default)]
-pub struct ImportReport {
-    pub agreeing: usize,
-    pub added: Vec<StcRow>,
-    pub disagreeing: Vec<(StcRow, Vec<f64>)>,
-    pub overwritten: bool,
+pub(crate) struct ImportReport {
+    pub(crate) agreeing: usize,
+    pub(crate) added: Vec<StcRow>,
+    pub(crate) disagreeing: Vec<(StcRow, Vec<f64>)>,
 }
 
 /// Merges `rows` into the fuel CSV at `csv`: new dates are added; dates whose prices
 /// disagree are reported and changed only with `overwrite`. Writes nothing when
 /// `dry_run` or when nothing changes.
-pub fn merge(
+pub(crate) fn merge(
     csv: &Path,
     rows: &[StcRow],
     overwrite: bool,
@@ -233,7 +232,6 @@ pub fn merge(
         ));
     }
     let mut report = ImportReport {
-        overwritten: overwrite,
         ..Default::default()
     };
     for row in rows {

@@ -9,11 +9,11 @@ use super::csv_file::{describe_change, parse_price, CsvFile};
 use crate::data::{self, format_value};
 use crate::error::{Error, Result};
 
-pub fn dataset_path(root: &Path, dataset: &str) -> PathBuf {
+pub(crate) fn dataset_path(root: &Path, dataset: &str) -> PathBuf {
     root.join("data").join(format!("{dataset}.csv"))
 }
 
-pub fn parse_date_arg(s: &str) -> Result<NaiveDate> {
+pub(crate) fn parse_date_arg(s: &str) -> Result<NaiveDate> {
     data::parse_date(s.trim()).ok_or_else(|| {
         Error::in_file(
             Path::new("--date"),
@@ -24,7 +24,7 @@ pub fn parse_date_arg(s: &str) -> Result<NaiveDate> {
 
 /// Adds (or with `replace`, replaces) the row for `date`. `values` are
 /// `(series, text)` pairs naming every series of the dataset. Returns what changed.
-pub fn add(
+pub(crate) fn add(
     path: &Path,
     date: NaiveDate,
     values: &[(String, String)],
@@ -103,7 +103,7 @@ pub fn add(
     Ok(report)
 }
 
-pub fn remove(path: &Path, date: NaiveDate) -> Result<String> {
+pub(crate) fn remove(path: &Path, date: NaiveDate) -> Result<String> {
     let mut file = CsvFile::open(path)?;
     let row = file
         .row(date)
@@ -125,7 +125,7 @@ pub fn remove(path: &Path, date: NaiveDate) -> Result<String> {
 }
 
 /// The newest `last` rows, newest first, with the change at each.
-pub fn list(path: &Path, last: usize) -> Result<String> {
+pub(crate) fn list(path: &Path, last: usize) -> Result<String> {
     let file = CsvFile::open(path)?;
     let t = &file.table;
     let mut out = format!("{:<12}", "date");
@@ -153,7 +153,7 @@ pub fn list(path: &Path, last: usize) -> Result<String> {
 }
 
 /// Splits `--mogas 66.00 --gasoil=72.50` into pairs.
-pub fn series_pairs(args: &[String]) -> Result<Vec<(String, String)>> {
+pub(crate) fn series_pairs(args: &[String]) -> Result<Vec<(String, String)>> {
     let mut pairs = Vec::new();
     let mut i = 0;
     while i < args.len() {

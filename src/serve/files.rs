@@ -13,7 +13,7 @@ use bytes::Bytes;
 use super::policy::{classify, CachePolicy, PAGE_CSP, SVG_CSP};
 
 #[derive(Debug, thiserror::Error)]
-pub enum LoadError {
+pub(crate) enum LoadError {
     #[error("{}: no such folder (run `petrol-watch build` first?)", .0.display())]
     MissingDir(PathBuf),
     #[error("{}: no index.html in the folder; is it a built site?", .0.display())]
@@ -27,47 +27,47 @@ pub enum LoadError {
 
 /// One stored representation of a file.
 #[derive(Debug, Clone)]
-pub struct Variant {
-    pub body: Bytes,
+pub(crate) struct Variant {
+    pub(crate) body: Bytes,
     /// Strong, quoted: `"…"`.
-    pub etag: HeaderValue,
+    pub(crate) etag: HeaderValue,
     /// The same ETag parsed once, for comparing with `If-None-Match` and `If-Range`.
-    pub typed_etag: headers::ETag,
+    pub(crate) typed_etag: headers::ETag,
 }
 
 #[derive(Debug)]
-pub struct Entry {
-    pub content_type: HeaderValue,
-    pub cache_control: HeaderValue,
-    pub csp: HeaderValue,
-    pub last_modified: HeaderValue,
+pub(crate) struct Entry {
+    pub(crate) content_type: HeaderValue,
+    pub(crate) cache_control: HeaderValue,
+    pub(crate) csp: HeaderValue,
+    pub(crate) last_modified: HeaderValue,
     /// Whole seconds, as HTTP dates carry them, for `If-Modified-Since`.
-    pub modified: SystemTime,
-    pub identity: Variant,
-    pub gzip: Option<Variant>,
-    pub brotli: Option<Variant>,
+    pub(crate) modified: SystemTime,
+    pub(crate) identity: Variant,
+    pub(crate) gzip: Option<Variant>,
+    pub(crate) brotli: Option<Variant>,
     /// Sent with `Vary: Accept-Encoding`: the type is compressible.
-    pub compressible: bool,
-    pub cors: bool,
+    pub(crate) compressible: bool,
+    pub(crate) cors: bool,
 }
 
 /// How to load: the normal server sends files as they are; `dev` injects its reload
 /// script into pages (and so cannot use the precompressed siblings).
 #[derive(Debug, Clone, Default)]
-pub struct LoadOptions {
-    pub inject_before_body_end: Option<String>,
+pub(crate) struct LoadOptions {
+    pub(crate) inject_before_body_end: Option<String>,
     /// A Content-Security-Policy for pages other than the default (dev allows its script).
-    pub page_csp: Option<&'static str>,
+    pub(crate) page_csp: Option<&'static str>,
 }
 
 #[derive(Debug)]
-pub struct StaticSite {
+pub(crate) struct StaticSite {
     files: HashMap<String, Entry>,
     total_bytes: usize,
 }
 
 impl StaticSite {
-    pub fn load(
+    pub(crate) fn load(
         dir: &Path,
         policy: &CachePolicy,
         options: &LoadOptions,
@@ -167,19 +167,15 @@ impl StaticSite {
         Ok(StaticSite { files, total_bytes })
     }
 
-    pub fn get(&self, path: &str) -> Option<&Entry> {
+    pub(crate) fn get(&self, path: &str) -> Option<&Entry> {
         self.files.get(path)
     }
 
-    pub fn len(&self) -> usize {
+    pub(crate) fn len(&self) -> usize {
         self.files.len()
     }
 
-    pub fn is_empty(&self) -> bool {
-        self.files.is_empty()
-    }
-
-    pub fn total_bytes(&self) -> usize {
+    pub(crate) fn total_bytes(&self) -> usize {
         self.total_bytes
     }
 }
@@ -213,7 +209,7 @@ fn inject(html: &[u8], snippet: &str) -> Bytes {
 }
 
 /// Types for what the build writes; anything else by extension, else bytes.
-pub fn content_type(path: &str) -> &'static str {
+pub(crate) fn content_type(path: &str) -> &'static str {
     let name = path.rsplit('/').next().unwrap_or(path);
     if name == "feed.xml" {
         return "application/atom+xml; charset=utf-8";

@@ -16,7 +16,7 @@ const ALIASES: [(&str, &str); 1] = [("/api/prices", "/api/prices.json")];
 
 /// What a request path turned out to be.
 #[derive(Debug, PartialEq, Eq)]
-pub enum Resolved {
+pub(crate) enum Resolved {
     File(String),
     /// Redirect to the slash form of a folder.
     Slash(String),
@@ -27,7 +27,7 @@ pub enum Resolved {
 /// Decodes and vets a request path, then finds the file. Anything that could step
 /// outside the folder (`..`, encoded or not, backslashes, NUL) is a bad request;
 /// dotfiles simply do not exist.
-pub fn resolve(site: &StaticSite, raw_path: &str) -> Resolved {
+pub(crate) fn resolve(site: &StaticSite, raw_path: &str) -> Resolved {
     let Ok(decoded) = percent_encoding::percent_decode_str(raw_path).decode_utf8() else {
         return Resolved::BadRequest;
     };
@@ -125,7 +125,11 @@ fn negotiate<'a>(entry: &'a Entry, headers: &HeaderMap) -> (&'a Variant, Option<
 }
 
 /// Serves `req` from `site`. `not_found_body` decides what a 404 carries.
-pub fn respond(site: &StaticSite, policy: &CachePolicy, req: &Request<Body>) -> Response<Body> {
+pub(crate) fn respond(
+    site: &StaticSite,
+    policy: &CachePolicy,
+    req: &Request<Body>,
+) -> Response<Body> {
     if req.method() != Method::GET && req.method() != Method::HEAD {
         let mut res = plain(
             StatusCode::METHOD_NOT_ALLOWED,
@@ -166,7 +170,11 @@ pub fn respond(site: &StaticSite, policy: &CachePolicy, req: &Request<Body>) -> 
     }
 }
 
-pub fn not_found(site: &StaticSite, policy: &CachePolicy, headers: &HeaderMap) -> Response<Body> {
+pub(crate) fn not_found(
+    site: &StaticSite,
+    policy: &CachePolicy,
+    headers: &HeaderMap,
+) -> Response<Body> {
     match site.get("/404.html") {
         Some(page) => send(
             page,

@@ -12,14 +12,14 @@ use tracing_subscriber::util::SubscriberInitExt;
 use tracing_subscriber::{EnvFilter, Layer};
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum LogFormat {
+pub(crate) enum LogFormat {
     Json,
     Text,
 }
 
 impl LogFormat {
     /// `LOG_FORMAT=json|text` wins; otherwise JSON unless stdout is a terminal.
-    pub fn from_env() -> LogFormat {
+    pub(crate) fn from_env() -> LogFormat {
         match std::env::var("LOG_FORMAT").as_deref() {
             Ok("json") => LogFormat::Json,
             Ok("text") => LogFormat::Text,
@@ -30,7 +30,7 @@ impl LogFormat {
 }
 
 /// Installs the global logger. `RUST_LOG` filters as usual (default `info`).
-pub fn init(format: LogFormat) {
+pub(crate) fn init(format: LogFormat) {
     let filter = EnvFilter::try_from_default_env().unwrap_or_else(|_| EnvFilter::new("info"));
     let _ = tracing_subscriber::registry()
         .with(filter)
@@ -146,7 +146,7 @@ impl<S: Subscriber> Layer<S> for LineLayer {
 
 /// A trace ID from `X-Cloud-Trace-Context: TRACE/SPAN;o=1` or W3C `traceparent:
 /// 00-TRACE-SPAN-01`, with the span and whether it was sampled.
-pub fn parse_trace(
+pub(crate) fn parse_trace(
     cloud: Option<&str>,
     traceparent: Option<&str>,
 ) -> Option<(String, Option<String>, bool)> {

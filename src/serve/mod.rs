@@ -6,10 +6,10 @@
 //! sets `TCP_NODELAY`, bounds how long a client may take to send its headers (which
 //! also closes idle keep-alive connections), and drains in-flight responses on SIGTERM.
 
-pub mod files;
-pub mod handler;
-pub mod log;
-pub mod policy;
+pub(crate) mod files;
+pub(crate) mod handler;
+pub(crate) mod log;
+pub(crate) mod policy;
 
 use std::future::Future;
 use std::net::SocketAddr;
@@ -29,27 +29,27 @@ use tokio::net::TcpListener;
 use tower::Service;
 use tower_http::set_header::SetResponseHeaderLayer;
 
-pub use files::{LoadError, LoadOptions, StaticSite};
-pub use policy::CachePolicy;
+pub(crate) use files::{LoadOptions, StaticSite};
+pub(crate) use policy::CachePolicy;
 
 /// How long a client may take to send a request's headers, and how long an idle
 /// keep-alive connection is kept, unless configured otherwise.
-pub const HEADER_TIMEOUT: Duration = Duration::from_secs(20);
+pub(crate) const HEADER_TIMEOUT: Duration = Duration::from_secs(20);
 /// Cloud Run allows 10 s between SIGTERM and SIGKILL.
-pub const DRAIN_TIMEOUT: Duration = Duration::from_secs(8);
+pub(crate) const DRAIN_TIMEOUT: Duration = Duration::from_secs(8);
 
 /// What every request handler shares. The site can be swapped whole (by `dev`).
 #[derive(Clone)]
-pub struct AppState {
-    pub site: Arc<ArcSwap<StaticSite>>,
-    pub policy: CachePolicy,
-    pub request_log: bool,
+pub(crate) struct AppState {
+    pub(crate) site: Arc<ArcSwap<StaticSite>>,
+    pub(crate) policy: CachePolicy,
+    pub(crate) request_log: bool,
     /// `GOOGLE_CLOUD_PROJECT`, to turn trace IDs into Cloud Trace resource names.
-    pub project: Option<String>,
+    pub(crate) project: Option<String>,
 }
 
 impl AppState {
-    pub fn new(site: StaticSite, policy: CachePolicy, request_log: bool) -> AppState {
+    pub(crate) fn new(site: StaticSite, policy: CachePolicy, request_log: bool) -> AppState {
         AppState {
             site: Arc::new(ArcSwap::from_pointee(site)),
             policy,
@@ -63,7 +63,7 @@ impl AppState {
 
 /// The router: `/healthz`, then every file of the site; request logs and security
 /// headers around all of it.
-pub fn router(state: AppState) -> Router {
+pub(crate) fn router(state: AppState) -> Router {
     let mut router = Router::new()
         .route("/healthz", get(healthz))
         .fallback(static_file)
@@ -172,7 +172,7 @@ async fn log_request(State(state): State<AppState>, req: Request, next: Next) ->
 }
 
 /// Binds `addr`; the error says which address could not be had.
-pub async fn bind(addr: SocketAddr) -> std::io::Result<TcpListener> {
+pub(crate) async fn bind(addr: SocketAddr) -> std::io::Result<TcpListener> {
     TcpListener::bind(addr)
         .await
         .map_err(|e| std::io::Error::new(e.kind(), format!("cannot listen on {addr}: {e}")))
@@ -180,7 +180,7 @@ pub async fn bind(addr: SocketAddr) -> std::io::Result<TcpListener> {
 
 /// Accepts connections until `shutdown` completes, then stops accepting and lets
 /// in-flight requests finish, for at most [`DRAIN_TIMEOUT`].
-pub async fn run(
+pub(crate) async fn run(
     listener: TcpListener,
     app: Router,
     header_timeout: Duration,
@@ -227,7 +227,7 @@ pub async fn run(
 }
 
 /// Completes on SIGTERM (Cloud Run stopping the instance) or SIGINT (Ctrl-C).
-pub async fn shutdown_signal() {
+pub(crate) async fn shutdown_signal() {
     let term = async {
         match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
             Ok(mut s) => {

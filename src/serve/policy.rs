@@ -5,10 +5,10 @@ use axum::http::HeaderValue;
 
 /// Lifetimes for pages and 404s, in seconds (from `site.toml` `[cache]`).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub struct CachePolicy {
-    pub browser_max_age: u32,
-    pub cdn_max_age: u32,
-    pub not_found_max_age: u32,
+pub(crate) struct CachePolicy {
+    pub(crate) browser_max_age: u32,
+    pub(crate) cdn_max_age: u32,
+    pub(crate) not_found_max_age: u32,
 }
 
 impl Default for CachePolicy {
@@ -23,7 +23,7 @@ impl Default for CachePolicy {
 
 /// Every response falls in exactly one of these.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum CacheClass {
+pub(crate) enum CacheClass {
     /// `name.<hash>.ext`: the name changes when the content does.
     Fingerprinted,
     /// Pages, feeds, JSON, CSV and other files that keep their address.
@@ -36,7 +36,7 @@ pub enum CacheClass {
 
 impl CachePolicy {
     /// The policy table.
-    pub fn cache_control(&self, class: CacheClass) -> HeaderValue {
+    pub(crate) fn cache_control(&self, class: CacheClass) -> HeaderValue {
         let value = match class {
             CacheClass::Fingerprinted => "public, max-age=31536000, immutable".to_string(),
             CacheClass::Page => format!(
@@ -54,7 +54,7 @@ impl CachePolicy {
 
 /// `style.3f9a1c2e.css` is fingerprinted; `index.html`, `fuel-prices.csv` are not.
 /// HTML is never treated as fingerprinted: pages keep their addresses.
-pub fn classify(path: &str) -> CacheClass {
+pub(crate) fn classify(path: &str) -> CacheClass {
     let name = path.rsplit('/').next().unwrap_or(path);
     let mut parts = name.rsplit('.');
     let (Some(ext), Some(hash), Some(stem)) = (parts.next(), parts.next(), parts.next()) else {
@@ -72,13 +72,14 @@ pub fn classify(path: &str) -> CacheClass {
 }
 
 /// Pages use no scripts, no inline styles and nothing from other origins.
-pub const PAGE_CSP: &str =
+pub(crate) const PAGE_CSP: &str =
     "default-src 'none'; img-src 'self'; style-src 'self'; base-uri 'none'; form-action 'none'; frame-ancestors 'none'";
 /// Charts carry their light/dark stylesheet inside the SVG.
-pub const SVG_CSP: &str = "default-src 'none'; style-src 'unsafe-inline'; frame-ancestors 'none'";
+pub(crate) const SVG_CSP: &str =
+    "default-src 'none'; style-src 'unsafe-inline'; frame-ancestors 'none'";
 
 /// Headers on every response, whatever its status.
-pub fn security_headers() -> [(&'static str, HeaderValue); 4] {
+pub(crate) fn security_headers() -> [(&'static str, HeaderValue); 4] {
     [
         (
             "x-content-type-options",

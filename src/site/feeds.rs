@@ -7,26 +7,26 @@ use chrono::NaiveDate;
 
 use crate::config::SiteConfig;
 use crate::data::{push_value, push_value_trimmed, Dataset};
-use crate::escape_markup as xml_escape;
+use crate::markup::escape_markup as xml_escape;
 
 /// Prices take effect at 00:00 in Mauritius (UTC+4); notes are dated the same way.
-pub fn rfc3339(date: NaiveDate) -> String {
+pub(crate) fn rfc3339(date: NaiveDate) -> String {
     format!("{}T00:00:00+04:00", date.format("%Y-%m-%d"))
 }
 
-pub struct FeedEntry {
-    pub title: String,
-    pub url: String,
-    pub date: NaiveDate,
-    pub updated: NaiveDate,
+pub(crate) struct FeedEntry {
+    pub(crate) title: String,
+    pub(crate) url: String,
+    pub(crate) date: NaiveDate,
+    pub(crate) updated: NaiveDate,
     /// HTML content.
-    pub content: String,
-    pub categories: Vec<String>,
+    pub(crate) content: String,
+    pub(crate) categories: Vec<String>,
 }
 
 /// Atom 1.0. `updated` of the feed is its newest entry's date, never "now", so two
 /// builds of the same input are identical.
-pub fn atom(config: &SiteConfig, entries: &[FeedEntry]) -> String {
+pub(crate) fn atom(config: &SiteConfig, entries: &[FeedEntry]) -> String {
     let base = &config.base_url;
     let updated = entries
         .iter()
@@ -69,7 +69,7 @@ pub fn atom(config: &SiteConfig, entries: &[FeedEntry]) -> String {
 }
 
 /// `urls` are site paths (`/notes/x/`) with their last change.
-pub fn sitemap(base_url: &str, urls: &[(String, Option<NaiveDate>)]) -> String {
+pub(crate) fn sitemap(base_url: &str, urls: &[(String, Option<NaiveDate>)]) -> String {
     let mut out = String::with_capacity(200 + urls.len() * 120);
     out.push_str("<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n<urlset xmlns=\"http://www.sitemaps.org/schemas/sitemap/0.9\">\n");
     for (path, lastmod) in urls {
@@ -87,13 +87,13 @@ pub fn sitemap(base_url: &str, urls: &[(String, Option<NaiveDate>)]) -> String {
     out
 }
 
-pub fn robots(base_url: &str) -> String {
+pub(crate) fn robots(base_url: &str) -> String {
     format!("User-agent: *\nAllow: /\n\nSitemap: {base_url}/sitemap.xml\n")
 }
 
 /// The old app's `/api/prices` shape: a list of `{"date", <series>…}` objects, oldest
 /// first, keys in column order, values as JSON numbers.
-pub fn dataset_json(dataset: &Dataset) -> String {
+pub(crate) fn dataset_json(dataset: &Dataset) -> String {
     let table = &dataset.table;
     // `,"mogas":` once per column, not once per row.
     let keys: Vec<String> = table
@@ -124,7 +124,7 @@ pub fn dataset_json(dataset: &Dataset) -> String {
 }
 
 /// The dataset as a clean CSV: header, ISO dates, oldest first, fixed decimals.
-pub fn dataset_csv(dataset: &Dataset) -> String {
+pub(crate) fn dataset_csv(dataset: &Dataset) -> String {
     let table = &dataset.table;
     let mut out = String::with_capacity(table.rows.len() * 32);
     out.push_str("date");

@@ -1,7 +1,7 @@
 //! Link checking for `check`: every internal link and asset reference in the rendered
 //! HTML must name a file the build produces.
 
-use std::collections::{BTreeMap, BTreeSet};
+use std::collections::BTreeMap;
 use std::path::Path;
 use std::sync::Mutex;
 
@@ -12,7 +12,7 @@ use crate::error::{Error, Result};
 
 /// Keeps every rendered file's path, and the text of HTML pages, in memory.
 #[derive(Default)]
-pub struct CollectingSink {
+pub(crate) struct CollectingSink {
     files: Mutex<BTreeMap<String, Option<String>>>,
 }
 
@@ -30,18 +30,9 @@ impl Sink for CollectingSink {
 }
 
 impl CollectingSink {
-    pub fn paths(&self) -> BTreeSet<String> {
-        self.files
-            .lock()
-            .expect("not poisoned")
-            .keys()
-            .cloned()
-            .collect()
-    }
-
     /// Reports each page and link that resolves to nothing. `base_url` marks absolute
     /// links (canonical, OpenGraph) that point into the site itself.
-    pub fn check_links_with_base(&self, base_url: &str) -> Result<()> {
+    pub(crate) fn check_links_with_base(&self, base_url: &str) -> Result<()> {
         let files = self.files.lock().expect("not poisoned");
         let selector =
             Selector::parse("a[href], link[href], img[src], source[srcset], script[src]")
@@ -66,10 +57,6 @@ impl CollectingSink {
             }
         }
         Error::collect(errors)
-    }
-
-    pub fn check_links(&self) -> Result<()> {
-        self.check_links_with_base("")
     }
 }
 

@@ -6,10 +6,10 @@
 //! notes never holds 10,000 pages in memory. `build` renders into a staged folder and
 //! swaps it in; `check` renders into memory only.
 
-pub mod feeds;
-pub mod links;
-pub mod output;
-pub mod pages;
+pub(crate) mod feeds;
+pub(crate) mod links;
+pub(crate) mod output;
+pub(crate) mod pages;
 
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
@@ -30,25 +30,25 @@ use output::{Sink, StagedSite};
 use pages::{ChartRef, NoteSummary, Renderer};
 
 /// Everything a build reads, validated.
-pub struct Inputs {
-    pub config: SiteConfig,
-    pub datasets: Vec<Dataset>,
-    pub notes: Vec<Note>,
-    pub templates: Tera,
+pub(crate) struct Inputs {
+    pub(crate) config: SiteConfig,
+    pub(crate) datasets: Vec<Dataset>,
+    pub(crate) notes: Vec<Note>,
+    pub(crate) templates: Tera,
     /// Files from `static/`: path relative to it, and contents.
-    pub statics: Vec<(String, Vec<u8>)>,
+    pub(crate) statics: Vec<(String, Vec<u8>)>,
     /// Hash of every template's source, for reusing unchanged pages.
-    pub templates_hash: u128,
+    pub(crate) templates_hash: u128,
 }
 
 /// What a build produced, for the one-line summary.
 #[derive(Debug, Default, Clone)]
-pub struct Summary {
-    pub pages: usize,
-    pub charts: usize,
-    pub files: usize,
-    pub reused: usize,
-    pub elapsed: Duration,
+pub(crate) struct Summary {
+    pub(crate) pages: usize,
+    pub(crate) charts: usize,
+    pub(crate) files: usize,
+    pub(crate) reused: usize,
+    pub(crate) elapsed: Duration,
 }
 
 impl std::fmt::Display for Summary {
@@ -67,12 +67,12 @@ impl std::fmt::Display for Summary {
 
 /// Options shared by `build`, `check` and `dev`.
 #[derive(Debug, Clone)]
-pub struct BuildOptions {
-    pub root: PathBuf,
-    pub drafts: bool,
+pub(crate) struct BuildOptions {
+    pub(crate) root: PathBuf,
+    pub(crate) drafts: bool,
 }
 
-pub fn load(options: &BuildOptions) -> Result<Inputs> {
+pub(crate) fn load(options: &BuildOptions) -> Result<Inputs> {
     let root = &options.root;
     let config = SiteConfig::load(root)?;
     // The three loads are independent; run them side by side.
@@ -118,7 +118,7 @@ pub fn load(options: &BuildOptions) -> Result<Inputs> {
     })
 }
 
-pub const REQUIRED_TEMPLATES: [&str; 7] = [
+pub(crate) const REQUIRED_TEMPLATES: [&str; 7] = [
     "index.html",
     "dataset.html",
     "notes.html",
@@ -165,7 +165,7 @@ fn load_templates(dir: &Path) -> Result<(Tera, u128)> {
     })?;
     tera.autoescape_on(vec![".html", ".xml"]);
     // Tera's default also escapes `/`, which bloats every URL in every page.
-    tera.set_escape_fn(crate::escape_markup);
+    tera.set_escape_fn(crate::markup::escape_markup);
     for name in REQUIRED_TEMPLATES {
         if !tera.get_template_names().any(|n| n == name) {
             return Err(Error::in_file(&dir.join(name), "missing template"));
@@ -199,7 +199,7 @@ fn load_statics(dir: &Path) -> Result<Vec<(String, Vec<u8>)>> {
 
 /// `style.css` + contents → `style.3f9a1c2e.css`: a name that changes with the content,
 /// so the file can be cached forever.
-pub fn fingerprint(name: &str, bytes: &[u8]) -> String {
+pub(crate) fn fingerprint(name: &str, bytes: &[u8]) -> String {
     let hash = xxhash_rust::xxh3::xxh3_64(bytes);
     let short = format!("{:08x}", (hash >> 32) as u32);
     match name.rsplit_once('.') {
@@ -230,7 +230,7 @@ impl Sink for Counting<'_> {
 }
 
 /// Renders the whole site into `sink`.
-pub fn render(inputs: &Inputs, sink: &dyn Sink) -> Result<Summary> {
+pub(crate) fn render(inputs: &Inputs, sink: &dyn Sink) -> Result<Summary> {
     let started = Instant::now();
     let config = &inputs.config;
     let sink = &Counting {
@@ -675,7 +675,7 @@ fn sitemap(inputs: &Inputs, tags: &BTreeMap<String, (String, Vec<usize>)>) -> St
 
 /// Loads, renders into a staged folder and swaps it in for `out`. On any error the
 /// staged folder is removed and `out` is untouched.
-pub fn build(options: &BuildOptions, out: &Path) -> Result<Summary> {
+pub(crate) fn build(options: &BuildOptions, out: &Path) -> Result<Summary> {
     let started = Instant::now();
     let inputs = load(options)?;
     let staged = StagedSite::create(out)?;
@@ -691,7 +691,7 @@ pub fn build(options: &BuildOptions, out: &Path) -> Result<Summary> {
 
 /// Everything `build` does except writing, plus a check that every internal link and
 /// asset reference resolves.
-pub fn check(options: &BuildOptions) -> Result<Summary> {
+pub(crate) fn check(options: &BuildOptions) -> Result<Summary> {
     let started = Instant::now();
     let inputs = load(options)?;
     let sink = links::CollectingSink::default();

@@ -12,7 +12,7 @@ use std::sync::atomic::{AtomicUsize, Ordering};
 use crate::error::{Error, Result};
 
 /// Where rendered files go: a real folder, or nowhere (for `check`).
-pub trait Sink: Sync {
+pub(crate) trait Sink: Sync {
     fn put(&self, path: &str, bytes: &[u8]) -> Result<()>;
 
     /// Like `put`, for a file that is a pure function of `key` (a hash of everything it
@@ -30,18 +30,10 @@ pub trait Sink: Sync {
 
 /// Where a build records the key of each keyed output, inside the output folder (a
 /// dotfile: never served).
-pub const MANIFEST: &str = ".petrol-watch-manifest";
-
-/// Discards everything; `check` renders the whole site through it.
-pub struct NullSink;
-impl Sink for NullSink {
-    fn put(&self, _path: &str, _bytes: &[u8]) -> Result<()> {
-        Ok(())
-    }
-}
+pub(crate) const MANIFEST: &str = ".petrol-watch-manifest";
 
 /// Extensions worth precompressing.
-pub fn is_compressible(path: &str) -> bool {
+pub(crate) fn is_compressible(path: &str) -> bool {
     matches!(
         path.rsplit('.').next(),
         Some(
@@ -69,25 +61,25 @@ const BROTLI_QUALITY: u32 = 4;
 const BROTLI_WINDOW: u32 = 22;
 
 #[derive(Debug, Default)]
-pub struct WriteStats {
-    pub reused: AtomicUsize,
+pub(crate) struct WriteStats {
+    pub(crate) reused: AtomicUsize,
 }
 
 /// A site being written into a temporary folder next to `target`.
-pub struct StagedSite {
+pub(crate) struct StagedSite {
     staging: PathBuf,
     target: PathBuf,
     /// The live site from the last build, for reuse of unchanged files.
     previous: Option<PathBuf>,
     committed: bool,
-    pub stats: WriteStats,
+    pub(crate) stats: WriteStats,
     /// Keys of the previous build's keyed outputs.
     previous_keys: std::collections::HashMap<String, u128>,
     keys: std::sync::Mutex<Vec<(String, u128)>>,
 }
 
 impl StagedSite {
-    pub fn create(target: &Path) -> Result<StagedSite> {
+    pub(crate) fn create(target: &Path) -> Result<StagedSite> {
         let parent = match target.parent() {
             Some(p) if !p.as_os_str().is_empty() => p.to_path_buf(),
             _ => PathBuf::from("."),
@@ -117,12 +109,8 @@ impl StagedSite {
         })
     }
 
-    pub fn staging_dir(&self) -> &Path {
-        &self.staging
-    }
-
     /// Swaps the staged folder in for the target in one rename, then removes the old one.
-    pub fn commit(mut self) -> Result<()> {
+    pub(crate) fn commit(mut self) -> Result<()> {
         let mut keys = std::mem::take(&mut *self.keys.lock().expect("not poisoned"));
         keys.sort();
         let manifest: String = keys
@@ -271,7 +259,7 @@ fn read_manifest(path: &Path) -> std::collections::HashMap<String, u128> {
         .collect()
 }
 
-pub fn gzip(bytes: &[u8]) -> Vec<u8> {
+pub(crate) fn gzip(bytes: &[u8]) -> Vec<u8> {
     let mut enc = flate2::write::GzEncoder::new(
         Vec::with_capacity(bytes.len() / 3),
         flate2::Compression::new(GZIP_LEVEL),
@@ -280,7 +268,7 @@ pub fn gzip(bytes: &[u8]) -> Vec<u8> {
     enc.finish().expect("writing to a Vec cannot fail")
 }
 
-pub fn brotli(bytes: &[u8]) -> Vec<u8> {
+pub(crate) fn brotli(bytes: &[u8]) -> Vec<u8> {
     let mut out = Vec::with_capacity(bytes.len() / 3);
     // A window no larger than the input: a 4 MiB window allocated and cleared for
     // every 10 KB page costs more than the compression itself.

@@ -14,30 +14,30 @@ use crate::data::{format_value, Change, Dataset};
 use crate::error::{Error, Result};
 use crate::notes::{slugify, Note};
 
-pub fn note_url(slug: &str) -> String {
+pub(crate) fn note_url(slug: &str) -> String {
     format!("/notes/{slug}/")
 }
-pub fn tag_url(tag: &str) -> String {
+pub(crate) fn tag_url(tag: &str) -> String {
     format!("/tags/{}/", slugify(tag))
 }
-pub fn dataset_url(slug: &str) -> String {
+pub(crate) fn dataset_url(slug: &str) -> String {
     format!("/prices/{slug}/")
 }
-pub fn csv_url(slug: &str) -> String {
+pub(crate) fn csv_url(slug: &str) -> String {
     format!("/data/{slug}.csv")
 }
-pub fn json_url(slug: &str) -> String {
+pub(crate) fn json_url(slug: &str) -> String {
     format!("/api/{slug}.json")
 }
 /// The output file for a clean URL: `/notes/x/` → `notes/x/index.html`.
-pub fn output_path(url: &str) -> String {
+pub(crate) fn output_path(url: &str) -> String {
     format!("{}index.html", url.trim_start_matches('/'))
 }
 
 /// Stands in for the decision rows while the dataset template renders.
 const ROWS_MARKER: &str = "\u{1}petrol-watch:decision-rows\u{1}";
 
-pub fn human_date(d: NaiveDate) -> String {
+pub(crate) fn human_date(d: NaiveDate) -> String {
     d.format("%-d %B %Y").to_string()
 }
 
@@ -69,10 +69,10 @@ struct PageContext<'a> {
 
 /// A chart's two renderings and its text alternative.
 #[derive(Serialize, Clone, Debug, Hash)]
-pub struct ChartRef {
-    pub wide: String,
-    pub narrow: String,
-    pub alt: String,
+pub(crate) struct ChartRef {
+    pub(crate) wide: String,
+    pub(crate) narrow: String,
+    pub(crate) alt: String,
 }
 
 #[derive(Serialize)]
@@ -178,7 +178,7 @@ fn dataset_card(d: &Dataset) -> DatasetCard {
 
 /// What lists of notes show about each note.
 #[derive(Serialize, Clone, Hash)]
-pub struct NoteSummary {
+pub(crate) struct NoteSummary {
     title: String,
     url: String,
     date: String,
@@ -204,7 +204,7 @@ fn tag_links(tags: &[String]) -> Vec<TagLink> {
 }
 
 /// The description, else the first paragraph cut at a word near 200 characters.
-pub fn summary_of(note: &Note, first_paragraph: &str) -> String {
+pub(crate) fn summary_of(note: &Note, first_paragraph: &str) -> String {
     if let Some(d) = &note.description {
         return d.clone();
     }
@@ -217,7 +217,7 @@ pub fn summary_of(note: &Note, first_paragraph: &str) -> String {
     format!("{}…", cut.trim_end_matches([',', '.', ';', ':']))
 }
 
-pub fn note_summary(note: &Note, summary: String) -> NoteSummary {
+pub(crate) fn note_summary(note: &Note, summary: String) -> NoteSummary {
     NoteSummary {
         title: note.title.clone(),
         url: note_url(&note.slug),
@@ -231,14 +231,14 @@ pub fn note_summary(note: &Note, summary: String) -> NoteSummary {
 
 /// Renders every kind of page with the site's templates. Holds the context every page
 /// shares (site, navigation, asset URLs), built once.
-pub struct Renderer<'a> {
+pub(crate) struct Renderer<'a> {
     tera: &'a Tera,
     config: &'a SiteConfig,
     base: Context,
 }
 
 impl<'a> Renderer<'a> {
-    pub fn new(
+    pub(crate) fn new(
         tera: &'a Tera,
         config: &'a SiteConfig,
         assets: &BTreeMap<String, String>,
@@ -291,7 +291,7 @@ impl<'a> Renderer<'a> {
         }
     }
 
-    pub fn note(
+    pub(crate) fn note(
         &self,
         note: &Note,
         html: &str,
@@ -328,7 +328,7 @@ impl<'a> Renderer<'a> {
         )
     }
 
-    pub fn home(
+    pub(crate) fn home(
         &self,
         datasets: &[Dataset],
         charts: &BTreeMap<String, ChartRef>,
@@ -354,7 +354,7 @@ impl<'a> Renderer<'a> {
         )
     }
 
-    pub fn dataset(&self, d: &Dataset, chart: &ChartRef) -> Result<String> {
+    pub(crate) fn dataset(&self, d: &Dataset, chart: &ChartRef) -> Result<String> {
         let url = dataset_url(&d.slug);
         let description = d.description.clone().unwrap_or_else(|| {
             format!(
@@ -400,7 +400,7 @@ impl<'a> Renderer<'a> {
         })
     }
 
-    pub fn notes_index(
+    pub(crate) fn notes_index(
         &self,
         notes: &[NoteSummary],
         tags: &[(String, String, usize)],
@@ -420,7 +420,7 @@ impl<'a> Renderer<'a> {
         )
     }
 
-    pub fn tag(&self, name: &str, notes: &[NoteSummary]) -> Result<String> {
+    pub(crate) fn tag(&self, name: &str, notes: &[NoteSummary]) -> Result<String> {
         let url = tag_url(name);
         let title = format!("Notes tagged “{name}”");
         let description = format!("{} notes tagged {name}.", notes.len());
@@ -434,7 +434,7 @@ impl<'a> Renderer<'a> {
         )
     }
 
-    pub fn tags_index(&self, tags: &[(String, String, usize)]) -> Result<String> {
+    pub(crate) fn tags_index(&self, tags: &[(String, String, usize)]) -> Result<String> {
         let mut ctx = Context::new();
         ctx.insert("tags", &tag_list(tags));
         self.render(
@@ -444,7 +444,7 @@ impl<'a> Renderer<'a> {
         )
     }
 
-    pub fn not_found(&self) -> Result<String> {
+    pub(crate) fn not_found(&self) -> Result<String> {
         self.render(
             "404.html",
             self.page(
@@ -467,7 +467,7 @@ fn tag_list(tags: &[(String, String, usize)]) -> Vec<serde_json::Value> {
 /// The decision table's rows, newest first, with the change at each. Written directly
 /// rather than through a template loop, in parallel chunks: a dataset can have 100,000
 /// rows.
-pub fn decision_rows_html(d: &Dataset) -> String {
+pub(crate) fn decision_rows_html(d: &Dataset) -> String {
     use rayon::prelude::*;
     const CHUNK: usize = 4096;
     let indices: Vec<usize> = (0..d.table.rows.len()).rev().collect();
@@ -530,13 +530,13 @@ fn decision_rows_chunk(d: &Dataset, indices: &[usize]) -> String {
 }
 
 /// Tera's error with its whole chain of causes, naming the template.
-pub fn template_error(template: &str, e: &tera::Error) -> Error {
+pub(crate) fn template_error(template: &str, e: &tera::Error) -> Error {
     Error::in_file(&Path::new("templates").join(template), error_chain(e))
 }
 
 /// An error and all its causes on one line: Tera puts the useful part (line, column,
 /// the variable that is missing) in the causes.
-pub fn error_chain(e: &dyn std::error::Error) -> String {
+pub(crate) fn error_chain(e: &dyn std::error::Error) -> String {
     let mut message = e.to_string();
     let mut source = e.source();
     while let Some(s) = source {

@@ -3,8 +3,8 @@
 # Containerfile's `runtime-prebuilt` stage (no base image pulls), a real run on
 # 127.0.0.1, the right headers, and a clean stop on SIGTERM well inside 10 s.
 #
-#   bash ci/container-smoke.sh            # builds, runs, checks, cleans up
-#   KEEP_IMAGE=1 bash ci/container-smoke.sh   # keeps localhost/petrol-watch:smoke
+#   bash .ci/container-smoke.sh            # builds, runs, checks, cleans up
+#   KEEP_IMAGE=1 bash .ci/container-smoke.sh   # keeps localhost/petrol-watch:smoke
 set -euo pipefail
 cd "$(dirname "$0")/.."
 

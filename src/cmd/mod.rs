@@ -1,0 +1,40 @@
+//! One module per command: its arguments (clap) and the few lines that turn them into
+//! calls on the library modules. Nothing here renders, parses data or serves.
+
+pub(crate) mod build;
+pub(crate) mod check;
+pub(crate) mod dev;
+pub(crate) mod import;
+pub(crate) mod price;
+pub(crate) mod serve;
+
+use std::path::{Path, PathBuf};
+
+use crate::config::SiteConfig;
+
+/// A path given on the command line, taken relative to the site root.
+pub(crate) fn under_root(root: &Path, path: PathBuf) -> PathBuf {
+    if path.is_absolute() {
+        path
+    } else {
+        root.join(path)
+    }
+}
+
+/// The dataset a maintainer named, or `site.toml`'s primary one.
+pub(crate) fn dataset_or_primary(root: &Path, dataset: Option<String>) -> anyhow::Result<String> {
+    Ok(match dataset {
+        Some(d) => d,
+        None => SiteConfig::load(root)?.primary_dataset,
+    })
+}
+
+/// The server's cache lifetimes from `site.toml`.
+pub(crate) fn cache_policy(root: &Path) -> anyhow::Result<crate::serve::CachePolicy> {
+    let cache = SiteConfig::load(root)?.cache;
+    Ok(crate::serve::CachePolicy {
+        browser_max_age: cache.browser_max_age,
+        cdn_max_age: cache.cdn_max_age,
+        not_found_max_age: cache.not_found_max_age,
+    })
+}
