@@ -258,3 +258,23 @@ impl Drop for Server {
         let _ = self.child.wait();
     }
 }
+
+/// A temporary copy of the frozen fixture site (tests/fixtures/site: its own
+/// site.toml, data/ and content/) with the repo's templates/ and static/. Exact-value
+/// assertions use this, so adding a real price never turns a test red.
+pub fn frozen_site() -> tempfile::TempDir {
+    let dir = tempfile::tempdir().unwrap();
+    copy_dir(&repo().join("tests/fixtures/site"), dir.path());
+    for sub in ["templates", "static"] {
+        copy_dir(&repo().join(sub), &dir.path().join(sub));
+    }
+    dir
+}
+
+/// A built copy of the frozen fixture site.
+pub fn built_frozen_site() -> tempfile::TempDir {
+    let site = frozen_site();
+    let out = run(site.path(), &["build"]);
+    assert!(out.status.success(), "{}", stderr(&out));
+    site
+}
