@@ -23,6 +23,10 @@ pub(crate) const MAX_PAGE_BYTES: usize = 10 * 1024 * 1024;
 /// refused before any work is done on it.
 pub(crate) const MAX_TABLES: usize = 200;
 pub(crate) const MAX_ROWS: usize = 5_000;
+/// How deep elements may nest. The HTML parser's scope checks cost time in proportion
+/// to the depth at every tag, so a page nested tens of thousands deep takes seconds;
+/// the real page is about 15 deep.
+pub(crate) const MAX_DEPTH: usize = 256;
 /// Nodes read per table cell: a real cell holds a text or two.
 const MAX_CELL_NODES: usize = 32;
 /// The automatic pricing mechanism began on this date; the page's older row is the
@@ -106,6 +110,50 @@ fn count_tags(html: &str, tag: &str) -> usize {
         .windows(tag.len())
         .filter(|w| w.eq_ignore_ascii_case(tag))
         .count()
+}
+
+/// An upper estimate of how deep the page's elements nest, from the raw text in one
+/// pass: every opening tag counts except void elements, self-closed tags and those the
+/// parser closes by itself when a sibling opens (`p`, `li`, `td`, `tr`, …).
+fn nesting_depth(html: &str) -> usize {
+    const FLAT: [&str; 28] = [
+        "area", "base", "br", "col", "embed", "hr", "img", "input", "link", "meta", "source",
+        "track", "wbr", "param", "p", "li", "td", "th", "tr", "option", "dt", "dd", "thead",
+        "tbody", "tfoot", "html", "head", "body",
+    ];
+    let b = html.as_bytes();
+    let (mut depth, mut deepest, mut i) = (0usize, 0usize, 0usize);
+    while let Some(offset) = b[i..].iter().position(|&c| c == b'<') {
+        i += offset + 1;
+        let closing = b.get(i) == Some(&b'/');
+        let start = i + usize::from(closing);
+        let name_len = b[start..]
+            .iter()
+            .take_while(|c| c.is_ascii_alphanumeric())
+            .count();
+        if name_len == 0 || !b[start].is_ascii_alphabetic() {
+            continue;
+        }
+        let flat = FLAT
+            .iter()
+            .any(|f| f.eq_ignore_ascii_case(&html[start..start + name_len]));
+        let end = b[start..]
+            .iter()
+            .position(|&c| c == b'>')
+            .map(|e| start + e);
+        if closing {
+            if !flat {
+                depth = depth.saturating_sub(1);
+            }
+        } else if !flat && end.is_none_or(|e| b[e - 1] != b'/') {
+            depth += 1;
+            deepest = deepest.max(depth);
+        }
+        if let Some(e) = end {
+            i = e;
+        }
+    }
+    deepest
 }
 
 /// Folds a header or month text for matching: accents and case dropped, only letters
@@ -227,6 +275,12 @@ pub(crate) fn parse_page(html: &str, source: &Source, today: NaiveDate) -> Resul
     if trs > MAX_ROWS {
         return Err(source.error(format!(
             "{trs} table rows; the STC page has about 130 (limit {MAX_ROWS}), so this is not it"
+        )));
+    }
+    let depth = nesting_depth(html);
+    if depth > MAX_DEPTH {
+        return Err(source.error(format!(
+            "elements nested about {depth} deep; the STC page nests about 15 (limit {MAX_DEPTH}), so this is not it"
         )));
     }
     let doc = Html::parse_document(html);
@@ -469,6 +523,7 @@ impl ImportReport {
         }
     }
 
+    /// The CSV's values with its decimals.
     fn values(&self, mogas: Price, gasoil: Price) -> [String; 2] {
         [
             mogas.format(self.decimals[0]),
@@ -476,11 +531,20 @@ impl ImportReport {
         ]
     }
 
+    /// A page row's values with at least the CSV's decimals and all of its own, so
+    /// a digit the CSV does not have is shown, not rounded away.
+    fn page_values(&self, r: &StcRow) -> [String; 2] {
+        [
+            r.mogas.0.format(self.decimals[0].max(r.mogas.1)),
+            r.gasoil.0.format(self.decimals[1].max(r.gasoil.1)),
+        ]
+    }
+
     pub(crate) fn text(&self) -> String {
         let mut text = String::new();
         let verb = if self.dry_run { "would add" } else { "added" };
         for r in &self.added {
-            let [m, g] = self.values(r.mogas.0, r.gasoil.0);
+            let [m, g] = self.page_values(r);
             let _ = writeln!(text, "{verb} {}: mogas {m}, gasoil {g}", r.date);
         }
         for (r, old) in &self.disagreeing {
@@ -489,7 +553,7 @@ impl ImportReport {
                 (true, false) => "overwrote",
                 (false, _) => "DISAGREES, kept (pass --overwrite to take the page's values)",
             };
-            let [m, g] = self.values(r.mogas.0, r.gasoil.0);
+            let [m, g] = self.page_values(r);
             let [om, og] = self.values(old[0], old[1]);
             let _ = writeln!(
                 text,
@@ -521,7 +585,7 @@ impl ImportReport {
     /// they are exactly what the file holds.
     pub(crate) fn json(&self) -> String {
         let row = |r: &StcRow| {
-            let [m, g] = self.values(r.mogas.0, r.gasoil.0);
+            let [m, g] = self.page_values(r);
             serde_json::json!({"date": r.date.to_string(), "mogas": m, "gasoil": g, "page_row": r.row})
         };
         let disagreeing: Vec<_> = self
@@ -594,6 +658,14 @@ mod tests {
         ] {
             assert_eq!(parse_stc_date(bad, today), None, "{bad}");
         }
+    }
+
+    #[test]
+    fn nesting_is_estimated_in_one_pass() {
+        assert_eq!(nesting_depth("<div><b>x</b><br><img src=a/></div>"), 2);
+        assert_eq!(nesting_depth("<table><tr><td>1<td>2<tr><td>3</table>"), 1);
+        assert_eq!(nesting_depth(&"<div>".repeat(1000)), 1000);
+        assert_eq!(nesting_depth("a < b <!-- c --> </x></y>"), 0);
     }
 
     #[test]
