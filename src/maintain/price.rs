@@ -11,7 +11,13 @@ use crate::error::{Error, Result};
 use crate::price::Price;
 
 pub(crate) fn dataset_path(root: &Path, dataset: &str) -> PathBuf {
-    root.join("data").join(format!("{dataset}.csv"))
+    let file = Path::new("data").join(format!("{dataset}.csv"));
+    // `data/x.csv` rather than `./data/x.csv` in messages when run from the root.
+    if root == Path::new(".") {
+        file
+    } else {
+        root.join(file)
+    }
 }
 
 pub(crate) fn parse_date_arg(s: &str) -> Result<NaiveDate> {
