@@ -283,9 +283,11 @@ mod tests {
             let text = if frac.is_empty() { int.clone() } else { format!("{int}.{frac}") };
             let (value, places) = Price::parse(&text).unwrap();
             prop_assert_eq!(places, frac.len());
-            let want = format!("{}{}{}", int.trim_start_matches('0').to_string()
-                .chars().next().map_or("0".to_string(), |_| int.trim_start_matches('0').to_string()),
-                if frac.is_empty() { "" } else { "." }, frac);
+            let int = match int.trim_start_matches('0') {
+                "" => "0",
+                digits => digits,
+            };
+            let want = if frac.is_empty() { int.to_string() } else { format!("{int}.{frac}") };
             prop_assert_eq!(value.format(places), want);
         }
 
