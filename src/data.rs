@@ -1,9 +1,10 @@
 //! Price CSVs → validated, date-ordered series.
 //!
 //! A dataset is one `data/<slug>.csv` with the header `date,<series>,<series>…`, ISO
-//! dates and non-negative decimal values. Spreadsheet exports (UTF-8 BOM, CRLF, no final
-//! newline, rows newest first) are accepted; anything ambiguous is refused with the file
-//! and line, because a wrongly drawn price history is worse than none.
+//! dates and exact values ([`Price`]). Spreadsheet exports (UTF-8 BOM, CRLF, blank lines,
+//! no final newline, rows newest first) are accepted; anything ambiguous is refused with
+//! the file and physical line, because a wrongly drawn price history is worse than none.
+//! Each row keeps its line and byte span so edits can change exactly that row.
 
 use std::ops::Range;
 use std::path::{Path, PathBuf};
