@@ -88,9 +88,12 @@ fn date_of_fraction(x: f64) -> NaiveDate {
 
 /// A round number ≥ `max` for the top of the value axis.
 fn nice_ceiling(max: f64) -> f64 {
-    if max <= 0.0 {
+    // Prices are bounded far below this (see `price`); the cap keeps the axis finite
+    // whatever a caller passes, as an infinite axis never finishes drawing.
+    if max.is_nan() || max <= 0.0 || !max.is_finite() {
         return 1.0;
     }
+    let max = max.min(1e15);
     let magnitude = 10f64.powf(max.log10().floor());
     let step = magnitude / 2.0;
     ((max * 1.05) / step).ceil() * step

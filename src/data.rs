@@ -1,16 +1,19 @@
 //! Price CSVs → validated, date-ordered series.
 //!
 //! A dataset is one `data/<slug>.csv` with the header `date,<series>,<series>…`, ISO
-//! dates and non-negative decimal values. Spreadsheet exports (UTF-8 BOM, CRLF, no final
-//! newline, rows newest first) are accepted; anything ambiguous is refused with the file
-//! and line, because a wrongly drawn price history is worse than none.
+//! dates and exact values ([`Price`]). Spreadsheet exports (UTF-8 BOM, CRLF, blank lines,
+//! no final newline, rows newest first) are accepted; anything ambiguous is refused with
+//! the file and physical line, because a wrongly drawn price history is worse than none.
+//! Each row keeps its line and byte span so edits can change exactly that row.
 
+use std::ops::Range;
 use std::path::{Path, PathBuf};
 
 use chrono::NaiveDate;
 
 use crate::config::{DatasetMeta, SiteConfig};
-use crate::error::{read_utf8, Error, Result};
+use crate::error::{line_of, read_utf8, Error, Result};
+use crate::price::Price;
 
 /// The CSV exactly as validated: column names and rows in date order.
 #[derive(Debug, Clone, PartialEq)]
@@ -20,16 +23,20 @@ pub(crate) struct Table {
     pub(crate) columns: Vec<String>,
     /// Rows sorted by date, oldest first.
     pub(crate) rows: Vec<Row>,
-    /// Digits after the decimal point, per column, as written in the file.
+    /// Digits after the decimal point, per column: the most any row writes.
     pub(crate) decimals: Vec<usize>,
 }
 
 #[derive(Debug, Clone, PartialEq)]
 pub(crate) struct Row {
     pub(crate) date: NaiveDate,
-    pub(crate) values: Vec<f64>,
-    /// 1-based line in the source file.
+    pub(crate) values: Vec<Price>,
+    /// 1-based physical line in the source file where the row starts (every line
+    /// counts: blank ones, quoted line breaks, CRLF as one).
     pub(crate) line: usize,
+    /// The row's bytes in the source text, without its line ending, so an edit
+    /// replaces exactly this row.
+    pub(crate) span: Range<usize>,
 }
 
 /// A table together with what the site says about it.
@@ -57,79 +64,81 @@ pub(crate) struct Series {
     pub(crate) decimals: usize,
 }
 
-/// A difference between two consecutive decisions of one series.
-#[derive(Debug, Clone, Copy, PartialEq)]
-pub(crate) struct Change {
-    pub(crate) amount: f64,
-    /// Relative to the previous value, in percent; `None` when that value was 0.
-    pub(crate) percent: Option<f64>,
-}
-
-impl Change {
-    pub(crate) fn between(previous: f64, current: f64, decimals: usize) -> Change {
-        let amount = round_to(current - previous, decimals);
-        let percent = (previous != 0.0).then(|| round_to(amount / previous * 100.0, 1));
-        Change { amount, percent }
-    }
-    /// "unchanged", "up" or "down": a kept price is a real decision, not a rise.
-    pub(crate) fn direction(&self) -> &'static str {
-        if self.amount > 0.0 {
-            "up"
-        } else if self.amount < 0.0 {
-            "down"
-        } else {
-            "unchanged"
-        }
-    }
-}
-
-pub(crate) fn round_to(x: f64, decimals: usize) -> f64 {
-    let scale = 10f64.powi(decimals as i32);
-    let rounded = (x * scale).round() / scale;
-    if rounded == 0.0 {
-        0.0 // no "-0.00"
-    } else {
-        rounded
-    }
-}
-
 /// Colours that read on both the light and the dark theme, used in order for series
 /// that `site.toml` gives no colour.
 pub(crate) const PALETTE: [&str; 6] = [
     "#e8590c", "#1c7ed6", "#2f9e44", "#ae3ec9", "#f59f00", "#0c8599",
 ];
 
+/// Counts physical lines up to byte offsets that only move forward, so numbering all
+/// rows is one pass over the text. A line ends at LF, CRLF or a lone CR.
+struct LineCounter<'a> {
+    text: &'a [u8],
+    offset: usize,
+    line: usize,
+}
+
+impl LineCounter<'_> {
+    fn line_at(&mut self, offset: usize) -> usize {
+        let offset = offset.min(self.text.len());
+        while self.offset < offset {
+            match self.text[self.offset] {
+                b'\n' => self.line += 1,
+                b'\r' if self.text.get(self.offset + 1) != Some(&b'\n') => self.line += 1,
+                _ => {}
+            }
+            self.offset += 1;
+        }
+        self.line
+    }
+}
+
 /// Parses one CSV file's text. `path` is only used in messages.
 pub(crate) fn parse_table(text: &str, path: &Path) -> Result<Table> {
-    let text = text.strip_prefix('\u{feff}').unwrap_or(text);
-    if text.trim().is_empty() {
+    let bom = if text.starts_with('\u{feff}') { 3 } else { 0 };
+    if text[bom..].trim().is_empty() {
         return Err(Error::at(
             path,
             1,
             "empty file (want a header line `date,<series>,…` and rows)",
         ));
     }
-    // The csv crate counts a CRLF line twice in record positions; plain LF keeps the
-    // line numbers in messages right.
-    let normalised;
-    let text = if text.contains('\r') {
-        normalised = text.replace("\r\n", "\n").replace('\r', "\n");
-        normalised.as_str()
-    } else {
-        text
+    let bytes = text.as_bytes();
+    let mut lines = LineCounter {
+        text: bytes,
+        offset: 0,
+        line: 1,
     };
     let mut reader = csv::ReaderBuilder::new()
         .has_headers(false)
         .flexible(true)
-        .from_reader(text.as_bytes());
-    let mut records = reader.records();
-    let header = match records.next() {
-        Some(Ok(h)) => h,
-        Some(Err(e)) => return Err(csv_error(path, &e)),
-        None => return Err(Error::at(path, 1, "empty file")),
+        .from_reader(&bytes[bom..]);
+    // The csv crate skips blank lines without counting them, so its line numbers drift;
+    // its byte offsets are exact, and the lines are counted here from those.
+    let mut record = csv::StringRecord::new();
+    let span_of = |reader: &csv::Reader<&[u8]>, record: &csv::StringRecord| {
+        let mut start = bom + record.position().map_or(0, |p| p.byte() as usize);
+        while matches!(bytes.get(start), Some(b'\r' | b'\n')) {
+            start += 1;
+        }
+        let mut end = bom + reader.position().byte() as usize;
+        while end > start && matches!(bytes[end - 1], b'\r' | b'\n') {
+            end -= 1;
+        }
+        start..end
     };
-    let header_line = header.position().map_or(1, |p| p.line() as usize);
-    let names: Vec<&str> = header.iter().map(str::trim).collect();
+    let read = |reader: &mut csv::Reader<&[u8]>, record: &mut csv::StringRecord| {
+        reader.read_record(record).map_err(|e| {
+            let at = bom + e.position().map_or(0, |p| p.byte() as usize);
+            Error::at(path, line_of(text, at), format!("malformed CSV: {e}"))
+        })
+    };
+    if !read(&mut reader, &mut record)? {
+        return Err(Error::at(path, 1, "empty file"));
+    }
+    let header_line = lines.line_at(span_of(&reader, &record).start);
+    let header: Vec<String> = record.iter().map(|s| s.trim().to_string()).collect();
+    let names: Vec<&str> = header.iter().map(String::as_str).collect();
     if names.first().copied() != Some("date") {
         return Err(Error::at(
             path,
@@ -160,6 +169,13 @@ pub(crate) fn parse_table(text: &str, path: &Path) -> Result<Table> {
                 format!("series name {c:?} must be letters, digits, `-` or `_`"),
             ));
         }
+        if c == "date" {
+            return Err(Error::at(
+                path,
+                header_line,
+                "`date` appears twice in the header; it can only be the first column",
+            ));
+        }
         if columns[..i].contains(c) {
             return Err(Error::at(
                 path,
@@ -168,23 +184,23 @@ pub(crate) fn parse_table(text: &str, path: &Path) -> Result<Table> {
             ));
         }
     }
+    let width = names.len();
 
     let mut rows: Vec<Row> = Vec::new();
     let mut decimals = vec![0usize; columns.len()];
-    for record in records {
-        let record = record.map_err(|e| csv_error(path, &e))?;
-        let line = record.position().map_or(0, |p| p.line() as usize);
+    while read(&mut reader, &mut record)? {
+        let span = span_of(&reader, &record);
+        let line = lines.line_at(span.start);
         if record.iter().all(|f| f.trim().is_empty()) {
             continue; // a blank line, as spreadsheets leave at the end
         }
-        if record.len() != names.len() {
+        if record.len() != width {
             return Err(Error::at(
                 path,
                 line,
                 format!(
-                    "{} fields, want {} (`{}`)",
+                    "{} fields, want {width} (`{}`)",
                     record.len(),
-                    names.len(),
                     names.join(",")
                 ),
             ));
@@ -193,25 +209,25 @@ pub(crate) fn parse_table(text: &str, path: &Path) -> Result<Table> {
             Error::at(
                 path,
                 line,
-                format!("{:?} is not a valid date (want YYYY-MM-DD)", &record[0]),
+                format!(
+                    "{:?} is not a valid date (want YYYY-MM-DD)",
+                    record[0].chars().take(40).collect::<String>()
+                ),
             )
         })?;
         let mut values = Vec::with_capacity(columns.len());
         for (i, field) in record.iter().skip(1).enumerate() {
-            let (value, places) = parse_value(field.trim()).ok_or_else(|| {
-                Error::at(
-                    path,
-                    line,
-                    format!(
-                        "{}: {:?} is not a price (want a number ≥ 0 such as 64.25)",
-                        columns[i], field
-                    ),
-                )
-            })?;
+            let (value, places) = Price::parse(field.trim())
+                .map_err(|why| Error::at(path, line, format!("{}: {why}", columns[i])))?;
             decimals[i] = decimals[i].max(places);
             values.push(value);
         }
-        rows.push(Row { date, values, line });
+        rows.push(Row {
+            date,
+            values,
+            line,
+            span,
+        });
     }
     if rows.is_empty() {
         return Err(Error::at(path, header_line, "no rows after the header"));
@@ -240,11 +256,6 @@ pub(crate) fn parse_table(text: &str, path: &Path) -> Result<Table> {
     })
 }
 
-fn csv_error(path: &Path, e: &csv::Error) -> Error {
-    let line = e.position().map_or(1, |p| p.line() as usize);
-    Error::at(path, line, format!("malformed CSV: {e}"))
-}
-
 /// Strict `YYYY-MM-DD`: the real calendar, four-digit year. Read digit by digit, as a
 /// dataset can have 100,000 rows and a format-string parser is slow at that scale.
 pub(crate) fn parse_date(s: &str) -> Option<NaiveDate> {
@@ -258,56 +269,6 @@ pub(crate) fn parse_date(s: &str) -> Option<NaiveDate> {
         })
     };
     NaiveDate::from_ymd_opt(number(0..4)? as i32, number(5..7)?, number(8..10)?)
-}
-
-/// A plain decimal ≥ 0 (`64`, `64.2`, `64.25`): no sign, exponent, NaN or infinity.
-/// Returns the value and its digits after the point.
-pub(crate) fn parse_value(s: &str) -> Option<(f64, usize)> {
-    let (int, frac) = s.split_once('.').unwrap_or((s, ""));
-    let digits = |p: &str| p.bytes().all(|c| c.is_ascii_digit());
-    if int.is_empty() || !digits(int) || !digits(frac) || (s.contains('.') && frac.is_empty()) {
-        return None;
-    }
-    let value: f64 = s.parse().ok()?;
-    value.is_finite().then_some((value, frac.len()))
-}
-
-/// Formats a value with a fixed number of decimals.
-pub(crate) fn format_value(value: f64, decimals: usize) -> String {
-    let mut out = String::with_capacity(12);
-    push_value(&mut out, value, decimals);
-    out
-}
-
-/// Appends `value` with `decimals` digits after the point. Values here are decimals
-/// read from text with at most that many places, so scaling to an integer is exact; it
-/// is several times faster than float formatting, which matters at 100,000 rows.
-pub(crate) fn push_value(out: &mut String, value: f64, decimals: usize) {
-    use std::fmt::Write as _;
-    if decimals > 9 || !value.is_finite() || value.abs() >= 1e15 {
-        let _ = write!(out, "{value:.decimals$}");
-        return;
-    }
-    let scale = 10u64.pow(decimals as u32);
-    let scaled = (value.abs() * scale as f64).round() as u64;
-    if value < 0.0 && scaled != 0 {
-        out.push('-');
-    }
-    let _ = write!(out, "{}", scaled / scale);
-    if decimals > 0 {
-        let _ = write!(out, ".{:0decimals$}", scaled % scale);
-    }
-}
-
-/// The shortest decimal text of a value read with `decimals` places: `15.00` → `15`,
-/// `24.50` → `24.5`. JSON numbers are written this way.
-pub(crate) fn push_value_trimmed(out: &mut String, value: f64, decimals: usize) {
-    let start = out.len();
-    push_value(out, value, decimals);
-    if out[start..].contains('.') {
-        let trimmed = out.trim_end_matches('0').trim_end_matches('.').len();
-        out.truncate(trimmed);
-    }
 }
 
 impl Dataset {
@@ -465,13 +426,51 @@ mod tests {
     }
 
     #[test]
-    fn change_of_zero_is_unchanged() {
-        let c = Change::between(49.65, 49.65, 2);
-        assert_eq!(c.direction(), "unchanged");
-        let c = Change::between(69.00, 66.20, 2);
+    fn line_numbers_count_blank_lines_crlf_and_quoted_breaks() {
+        let t = parse("date,a\n\n\n\n\n2004-01-01,1\n").unwrap();
+        assert_eq!(t.rows[0].line, 6);
+        let err = parse("date,a\r\n\r\n2004-01-01,1\r\n\r\n\r\n2005-01-01,x\r\n")
+            .unwrap_err()
+            .to_string();
+        assert!(err.contains("t.csv:6: a:"), "{err}");
+        let text = "\u{feff}date,a\n\"2004-01-01\",\"1\"\n\n2005-01-01,2";
+        let t = parse(text).unwrap();
+        assert_eq!(&text[t.rows[0].span.clone()], "\"2004-01-01\",\"1\"");
         assert_eq!(
-            (c.direction(), c.amount, c.percent),
-            ("down", -2.8, Some(-4.1))
+            (t.rows[1].line, &text[t.rows[1].span.clone()]),
+            (4, "2005-01-01,2")
         );
+    }
+
+    #[test]
+    fn values_are_exact_and_bounded() {
+        let t = parse("date,a\n2004-01-01,123456789012.123456\n").unwrap();
+        assert_eq!(
+            t.rows[0].values[0].format(t.decimals[0]),
+            "123456789012.123456"
+        );
+        let err = parse("date,a\n2004-01-01,123456789012.1234567\n").unwrap_err();
+        assert!(err.to_string().contains(":2: a: "), "{err}");
+        let err = parse("date,date,a\n2004-01-01,2004-01-01,1\n").unwrap_err();
+        assert!(
+            err.to_string().contains(":1: `date` appears twice"),
+            "{err}"
+        );
+    }
+
+    proptest::proptest! {
+        #[test]
+        fn any_csv_text_parses_or_names_a_line(text in "(date,a\r?\n)?([0-9,.\"\r\n -]|2004-01-0[1-9]|\u{feff}){0,60}") {
+            match parse(&text) {
+                Ok(t) => {
+                    proptest::prop_assert!(!t.rows.is_empty());
+                    for r in &t.rows {
+                        proptest::prop_assert!(r.line >= 1 && r.line <= 1 + text.matches(['\n', '\r']).count());
+                        proptest::prop_assert!(text.get(r.span.clone()).is_some());
+                    }
+                }
+                Err(e) => proptest::prop_assert!(e.to_string().starts_with("data/t.csv:"), "{}", e),
+            }
+        }
     }
 }

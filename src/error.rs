@@ -4,22 +4,28 @@
 use std::fmt;
 use std::path::{Path, PathBuf};
 
-/// Where in the input something went wrong.
+/// Where in the input something went wrong: a file (and line), a command-line
+/// argument, or a page address.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub(crate) struct Location {
-    pub(crate) file: PathBuf,
-    pub(crate) line: Option<usize>,
+pub(crate) enum Location {
+    File {
+        file: PathBuf,
+        line: Option<usize>,
+    },
+    /// A command-line argument, shown as written: `--date`, `mogas=66.00`.
+    Arg(String),
+    Url(String),
 }
 
 impl Location {
     pub(crate) fn file(file: impl Into<PathBuf>) -> Self {
-        Location {
+        Location::File {
             file: file.into(),
             line: None,
         }
     }
     pub(crate) fn line(file: impl Into<PathBuf>, line: usize) -> Self {
-        Location {
+        Location::File {
             file: file.into(),
             line: Some(line),
         }
@@ -28,24 +34,27 @@ impl Location {
 
 impl fmt::Display for Location {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        match self.line {
-            Some(line) => write!(f, "{}:{}", self.file.display(), line),
-            None => write!(f, "{}", self.file.display()),
+        match self {
+            Location::File {
+                file,
+                line: Some(line),
+            } => write!(f, "{}:{}", file.display(), line),
+            Location::File { file, line: None } => write!(f, "{}", file.display()),
+            Location::Arg(arg) => write!(f, "argument {arg}"),
+            Location::Url(url) => f.write_str(url),
         }
     }
 }
 
 #[derive(Debug, thiserror::Error)]
 pub(crate) enum Error {
-    /// Bad input: a data file, a note, `site.toml`, a template.
+    /// Bad input: a data file, a note, `site.toml`, a template, an argument, a page.
     #[error("{location}: {message}")]
     Input { location: Location, message: String },
-    /// The file system refused something.
-    #[error("{}: {source}", path.display())]
-    Io {
-        path: PathBuf,
-        source: std::io::Error,
-    },
+    /// The file system refused something. The OS message is part of this message and
+    /// deliberately not exposed as a `source`, so a chain printer shows it once.
+    #[error("{}: {os}", path.display())]
+    Io { path: PathBuf, os: std::io::Error },
     /// Several independent input errors found in one pass.
     #[error("{}", join_errors(.0))]
     Many(Vec<Error>),
@@ -72,10 +81,16 @@ impl Error {
     pub(crate) fn in_file(file: &Path, message: impl Into<String>) -> Self {
         Error::input(Location::file(file), message)
     }
+    pub(crate) fn arg(arg: impl Into<String>, message: impl Into<String>) -> Self {
+        Error::input(Location::Arg(arg.into()), message)
+    }
+    pub(crate) fn url(url: impl Into<String>, message: impl Into<String>) -> Self {
+        Error::input(Location::Url(url.into()), message)
+    }
     pub(crate) fn io(path: impl Into<PathBuf>, source: std::io::Error) -> Self {
         Error::Io {
             path: path.into(),
-            source,
+            os: source,
         }
     }
 

@@ -11,6 +11,7 @@ mod error;
 mod maintain;
 mod markup;
 mod notes;
+mod price;
 mod serve;
 mod site;
 
@@ -57,7 +58,9 @@ enum Command {
 }
 
 fn main() -> ExitCode {
-    let cli = Cli::parse();
+    let cli = Cli::parse_from(cmd::price::series_flags_as_pairs(
+        std::env::args_os().collect(),
+    ));
     let root = cli.root;
     let outcome = match cli.command {
         Command::Build(args) => cmd::build::run(&root, args),
@@ -65,7 +68,10 @@ fn main() -> ExitCode {
         Command::Serve(args) => cmd::serve::run(&root, args),
         Command::Dev(args) => cmd::dev::run(&root, args),
         Command::Price(command) => cmd::price::run(&root, command),
-        Command::Import(command) => cmd::import::run(&root, command),
+        Command::Import(command) => match cmd::import::run(&root, command) {
+            Ok(code) => return ExitCode::from(code),
+            Err(e) => Err(e),
+        },
     };
     match outcome {
         Ok(()) => ExitCode::SUCCESS,

@@ -6,8 +6,8 @@ use common::*;
 use std::fs;
 
 #[test]
-fn real_data_renders_current_prices_and_the_old_api_shape() {
-    let site = built_site();
+fn fixture_data_renders_its_prices_and_the_old_api_shape() {
+    let site = built_frozen_site();
     let public = site.path().join("public");
     let home = fs::read_to_string(public.join("index.html")).unwrap();
     assert!(
@@ -176,7 +176,7 @@ fn a_second_dataset_gets_its_own_page_and_chart() {
 
 #[test]
 fn spreadsheet_exports_are_accepted_and_sorted() {
-    let site = fixture_site();
+    let site = frozen_site();
     let csv = site.path().join("data/fuel-prices.csv");
     let text = fs::read_to_string(&csv).unwrap();
     let mut lines: Vec<&str> = text.lines().collect();

@@ -16,7 +16,7 @@ fn csv(site: &Path) -> std::path::PathBuf {
 
 #[test]
 fn add_replace_and_remove_keep_the_csv_valid_and_sorted() {
-    let site = fixture_site();
+    let site = frozen_site();
     let original = fs::read(csv(site.path())).unwrap();
     let out = run(
         site.path(),
@@ -123,7 +123,7 @@ fn add_replace_and_remove_keep_the_csv_valid_and_sorted() {
 
 #[test]
 fn bad_price_edits_fail_and_leave_the_file_byte_identical() {
-    let site = fixture_site();
+    let site = frozen_site();
     let original = fs::read(csv(site.path())).unwrap();
     for (args, want) in [
         (
@@ -132,7 +132,7 @@ fn bad_price_edits_fail_and_leave_the_file_byte_identical() {
         ),
         (
             vec!["--date", "2026-12-01", "--mogas", "-1", "--gasoil", "1"],
-            "--mogas: \"-1\" is not a price",
+            "argument mogas=: \"-1\" is not a price",
         ),
         (
             vec!["--date", "2026-12-01", "--mogas", "NaN", "--gasoil", "1"],
@@ -140,7 +140,7 @@ fn bad_price_edits_fail_and_leave_the_file_byte_identical() {
         ),
         (
             vec!["--date", "2026-12-01", "--mogas", "1"],
-            "missing --gasoil",
+            "argument gasoil=: missing",
         ),
         (
             vec![
@@ -153,9 +153,8 @@ fn bad_price_edits_fail_and_leave_the_file_byte_identical() {
                 "--lpg",
                 "2",
             ],
-            "--lpg: ",
+            "argument lpg=: ",
         ),
-        (vec!["--mogas", "1", "--gasoil", "1"], "--date is required"),
     ] {
         let mut full = vec!["price", "add"];
         full.extend(args.iter());
@@ -164,6 +163,14 @@ fn bad_price_edits_fail_and_leave_the_file_byte_identical() {
         assert!(stderr(&out).contains(want), "{args:?}: {}", stderr(&out));
         assert_eq!(fs::read(csv(site.path())).unwrap(), original, "{args:?}");
     }
+    // A missing --date is a usage error (exit 2) and writes nothing either.
+    let out = run(
+        site.path(),
+        &["price", "add", "--mogas", "1", "--gasoil", "1"],
+    );
+    assert_eq!(out.status.code(), Some(2), "{}", stderr(&out));
+    assert!(stderr(&out).contains("--date"), "{}", stderr(&out));
+    assert_eq!(fs::read(csv(site.path())).unwrap(), original);
     let out = run(site.path(), &["price", "remove", "--date", "2001-01-01"]);
     assert_eq!(out.status.code(), Some(1));
     assert_eq!(fs::read(csv(site.path())).unwrap(), original);
@@ -171,7 +178,7 @@ fn bad_price_edits_fail_and_leave_the_file_byte_identical() {
 
 #[test]
 fn edits_keep_crlf_bom_and_newest_first_order() {
-    let site = fixture_site();
+    let site = frozen_site();
     fs::write(csv(site.path()), "\u{feff}date,mogas,gasoil\r\n2026-04-16,64.25,71.25\r\n2026-03-25,58.45,64.80\r\n2026-03-03,58.45,58.95").unwrap();
     assert!(run(
         site.path(),
@@ -219,7 +226,7 @@ fn stc(name: &str) -> String {
 
 #[test]
 fn import_adds_new_rows_reports_disagreements_and_keeps_the_rest() {
-    let site = fixture_site();
+    let site = frozen_site();
     let real = fs::read_to_string(csv(site.path())).unwrap();
     // The CSV lacks the three newest decisions and has one row that disagrees with the page.
     let start: String = real
@@ -250,7 +257,8 @@ fn import_adds_new_rows_reports_disagreements_and_keeps_the_rest() {
             "--dry-run",
         ],
     );
-    assert!(dry.status.success(), "{}", stderr(&dry));
+    // 4: the page disagrees with the CSV on a date (the new rows would be added too).
+    assert_eq!(dry.status.code(), Some(4), "{}", stderr(&dry));
     assert!(
         stdout(&dry).contains("would add 2026-04-16: mogas 64.25, gasoil 71.25"),
         "{}",
@@ -266,7 +274,7 @@ fn import_adds_new_rows_reports_disagreements_and_keeps_the_rest() {
         site.path(),
         &["import", "stc", "--file", &stc("retail-prices.html")],
     );
-    assert!(out.status.success(), "{}", stderr(&out));
+    assert_eq!(out.status.code(), Some(4), "{}", stderr(&out));
     let report = stdout(&out);
     assert!(
         report.contains("16 rows on the page: 12 agree, 3 new, 1 disagree"),
@@ -289,7 +297,7 @@ fn import_adds_new_rows_reports_disagreements_and_keeps_the_rest() {
             "--overwrite",
         ],
     );
-    assert!(out.status.success(), "{}", stderr(&out));
+    assert_eq!(out.status.code(), Some(3), "{}", stderr(&out));
     assert_eq!(
         fs::read_to_string(csv(site.path())).unwrap(),
         real,
@@ -299,6 +307,7 @@ fn import_adds_new_rows_reports_disagreements_and_keeps_the_rest() {
         site.path(),
         &["import", "stc", "--file", &stc("retail-prices.html")],
     );
+    assert_eq!(again.status.code(), Some(0), "{}", stderr(&again));
     assert!(
         stdout(&again).contains("16 agree, 0 new, 0 disagree (nothing to write)"),
         "{}",
@@ -308,7 +317,7 @@ fn import_adds_new_rows_reports_disagreements_and_keeps_the_rest() {
 
 #[test]
 fn import_refuses_malformed_pages_and_writes_nothing() {
-    let site = fixture_site();
+    let site = frozen_site();
     let original = fs::read(csv(site.path())).unwrap();
     let out = run(
         site.path(),
@@ -322,13 +331,13 @@ fn import_refuses_malformed_pages_and_writes_nothing() {
         site.path(),
         &["import", "stc", "--file", &stc("no-table.html")],
     );
-    assert_fails_with(&out, "no table of retail prices");
+    assert_fails_with(&out, "no table headed with MOGAS and GAS OIL columns found");
     assert_eq!(fs::read(csv(site.path())).unwrap(), original);
 }
 
 #[test]
 fn import_without_network_fails_clearly() {
-    let site = fixture_site();
+    let site = frozen_site();
     // Nothing listens on this loopback port: the fetch fails at once.
     let out = run(
         site.path(),
@@ -366,7 +375,7 @@ fn wait_for(stream: &mut TcpStream, seen: &mut String, needle: &str, limit: Dura
 
 #[test]
 fn dev_rebuilds_on_change_and_tells_open_pages() {
-    let site = fixture_site();
+    let site = frozen_site();
     let mut child = Command::new(bin())
         .args(["dev", "--port", "0", "--root"])
         .arg(site.path())

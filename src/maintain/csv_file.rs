@@ -1,43 +1,68 @@
-//! Editing a dataset CSV in place while keeping its style: the lines not touched stay
-//! byte-for-byte, new rows follow the file's order (oldest or newest first), line
-//! endings, BOM and decimals. Every edit is validated with the same rules as `build`
-//! and written atomically (temporary file, then rename).
+//! Editing a dataset CSV in place while keeping its style. The file is parsed into rows
+//! that know their exact byte spans; an edit splices only those bytes, so blank lines,
+//! quoting, BOM, line endings and order stay as they were and the row named is the row
+//! changed. The file is locked for the whole read–edit–write, every edit is validated
+//! with the same rules as `build`, and it is written atomically (temporary file with
+//! the original's mode and owner, then rename).
 
+use std::fs::File;
+use std::ops::Range;
 use std::path::{Path, PathBuf};
 
 use chrono::NaiveDate;
 
-use crate::data::{self, format_value, parse_value, Table};
+use crate::data::{self, Row, Table};
 use crate::error::{read_utf8, Error, Result};
+use crate::price::{Change, Price};
 
 pub(crate) struct CsvFile {
     pub(crate) path: PathBuf,
-    lines: Vec<String>,
-    bom: bool,
-    crlf: bool,
-    final_newline: bool,
+    text: String,
     pub(crate) table: Table,
+    /// Held until the edit is saved or dropped: other edits of this file wait.
+    _lock: File,
+}
+
+/// One row to write: its date and each column's value with the decimals it was given.
+pub(crate) type NewRow = (NaiveDate, Vec<(Price, usize)>);
+
+struct Splice {
+    range: Range<usize>,
+    text: String,
+    /// Orders several insertions at one place so the file keeps its date order.
+    date: NaiveDate,
+}
+
+/// Takes an exclusive lock on the file at `path` (std's `File::lock`, an OS advisory
+/// lock). A rename by the edit that held the lock before leaves this handle on the old
+/// file, so after locking, the path must still name the locked file, or we try again.
+fn lock(path: &Path) -> Result<File> {
+    loop {
+        let file = File::open(path).map_err(|e| Error::io(path, e))?;
+        file.lock().map_err(|e| Error::io(path, e))?;
+        #[cfg(unix)]
+        {
+            use std::os::unix::fs::MetadataExt as _;
+            let held = file.metadata().map_err(|e| Error::io(path, e))?;
+            let now = std::fs::metadata(path).map_err(|e| Error::io(path, e))?;
+            if (held.dev(), held.ino()) != (now.dev(), now.ino()) {
+                continue;
+            }
+        }
+        return Ok(file);
+    }
 }
 
 impl CsvFile {
     pub(crate) fn open(path: &Path) -> Result<CsvFile> {
+        let lock = lock(path)?;
         let text = read_utf8(path)?;
         let table = data::parse_table(&text, path)?;
-        let bom = text.starts_with('\u{feff}');
-        let body = text.strip_prefix('\u{feff}').unwrap_or(&text);
-        let crlf = body.contains("\r\n");
-        let final_newline = body.ends_with('\n');
-        let lines = body
-            .lines()
-            .map(|l| l.trim_end_matches('\r').to_string())
-            .collect();
         Ok(CsvFile {
             path: path.to_path_buf(),
-            lines,
-            bom,
-            crlf,
-            final_newline,
+            text,
             table,
+            _lock: lock,
         })
     }
 
@@ -45,13 +70,18 @@ impl CsvFile {
         &self.table.columns
     }
 
-    pub(crate) fn row(&self, date: NaiveDate) -> Option<&data::Row> {
-        self.table.rows.iter().find(|r| r.date == date)
+    pub(crate) fn row(&self, date: NaiveDate) -> Option<&Row> {
+        let rows = &self.table.rows;
+        rows.binary_search_by_key(&date, |r| r.date)
+            .ok()
+            .map(|i| &rows[i])
     }
 
     /// The decision in force just before `date`.
-    pub(crate) fn previous(&self, date: NaiveDate) -> Option<&data::Row> {
-        self.table.rows.iter().rev().find(|r| r.date < date)
+    pub(crate) fn previous(&self, date: NaiveDate) -> Option<&Row> {
+        let rows = &self.table.rows;
+        let i = rows.partition_point(|r| r.date < date);
+        i.checked_sub(1).map(|i| &rows[i])
     }
 
     fn newest_first(&self) -> bool {
@@ -59,83 +89,144 @@ impl CsvFile {
         rows.len() > 1 && rows[0].line > rows[rows.len() - 1].line
     }
 
+    fn newline(&self) -> &'static str {
+        match self.text.find('\n') {
+            Some(i) if i > 0 && self.text.as_bytes()[i - 1] == b'\r' => "\r\n",
+            _ => "\n",
+        }
+    }
+
     /// Formats values as the file writes them: at least the column's decimals.
-    pub(crate) fn format_row(&self, date: NaiveDate, values: &[(f64, usize)]) -> String {
+    fn format_row(&self, date: NaiveDate, values: &[(Price, usize)]) -> String {
         let mut line = date.to_string();
         for (i, (value, places)) in values.iter().enumerate() {
             line.push(',');
-            line.push_str(&format_value(*value, (*places).max(self.table.decimals[i])));
+            value.write(&mut line, (*places).max(self.table.decimals[i]));
         }
         line
     }
 
-    /// Inserts or replaces the row for `date`, then re-validates the whole file.
-    pub(crate) fn upsert(&mut self, date: NaiveDate, values: &[(f64, usize)]) -> Result<()> {
-        let line = self.format_row(date, values);
-        if let Some(row) = self.row(date) {
-            let index = row.line - 1;
-            self.lines[index] = line;
-        } else {
-            let index = self.insertion_index(date);
-            self.lines.insert(index, line);
+    /// Inserts or replaces the rows for the given dates in one pass (linear in the
+    /// file, however many rows), then re-validates the whole file.
+    pub(crate) fn upsert(&mut self, rows: &[NewRow]) -> Result<()> {
+        let newline = self.newline();
+        let newest_first = self.newest_first();
+        let mut splices = Vec::with_capacity(rows.len());
+        for (date, values) in rows {
+            let line = self.format_row(*date, values);
+            let splice = if let Some(row) = self.row(*date) {
+                Splice {
+                    range: row.span.clone(),
+                    text: line,
+                    date: *date,
+                }
+            } else {
+                let (at, text) = match (self.previous(*date), newest_first) {
+                    // After the previous decision, or before it when newest first.
+                    (Some(r), false) => (r.span.end, format!("{newline}{line}")),
+                    (Some(r), true) => (r.span.start, format!("{line}{newline}")),
+                    // Older than every row: next to the oldest one.
+                    (None, false) => (self.table.rows[0].span.start, format!("{line}{newline}")),
+                    (None, true) => (self.table.rows[0].span.end, format!("{newline}{line}")),
+                };
+                Splice {
+                    range: at..at,
+                    text,
+                    date: *date,
+                }
+            };
+            splices.push(splice);
         }
-        self.revalidate()
+        self.apply(splices, newest_first)
     }
 
     pub(crate) fn remove(&mut self, date: NaiveDate) -> Result<()> {
         let Some(row) = self.row(date) else {
             return Err(Error::in_file(&self.path, format!("no row dated {date}")));
         };
-        self.lines.remove(row.line - 1);
-        self.revalidate()
-    }
-
-    /// Where a new row goes so the file stays in its own date order.
-    fn insertion_index(&self, date: NaiveDate) -> usize {
-        let before = self.previous(date);
-        if self.newest_first() {
-            match before {
-                Some(r) => r.line - 1,
-                None => self.table.rows[0].line, // after the oldest (last) row
-            }
+        let bytes = self.text.as_bytes();
+        let mut range = row.span.clone();
+        // The row goes with its own line ending; the last line, which may have none,
+        // takes the one before it.
+        let ending = match bytes.get(range.end) {
+            Some(b'\r') if bytes.get(range.end + 1) == Some(&b'\n') => 2,
+            Some(b'\r' | b'\n') => 1,
+            _ => 0,
+        };
+        if ending > 0 {
+            range.end += ending;
         } else {
-            match before {
-                Some(r) => r.line,
-                None => self
-                    .table
-                    .rows
-                    .iter()
-                    .map(|r| r.line)
-                    .min()
-                    .map_or(1, |l| l - 1),
+            if range.start > 0 && matches!(bytes[range.start - 1], b'\r' | b'\n') {
+                range.start -= 1;
+                if bytes[range.start] == b'\n' && range.start > 0 && bytes[range.start - 1] == b'\r'
+                {
+                    range.start -= 1;
+                }
             }
         }
+        self.apply(
+            vec![Splice {
+                range,
+                text: String::new(),
+                date,
+            }],
+            false,
+        )
     }
 
-    pub(crate) fn text(&self) -> String {
-        let newline = if self.crlf { "\r\n" } else { "\n" };
-        let mut text = String::new();
-        if self.bom {
-            text.push('\u{feff}');
+    fn apply(&mut self, mut splices: Vec<Splice>, newest_first: bool) -> Result<()> {
+        splices.sort_by(|a, b| {
+            a.range
+                .start
+                .cmp(&b.range.start)
+                .then_with(|| (!a.range.is_empty()).cmp(&!b.range.is_empty()))
+                .then_with(|| {
+                    if newest_first {
+                        b.date.cmp(&a.date)
+                    } else {
+                        a.date.cmp(&b.date)
+                    }
+                })
+        });
+        let extra: usize = splices.iter().map(|s| s.text.len()).sum();
+        let mut text = String::with_capacity(self.text.len() + extra);
+        let mut cursor = 0;
+        for s in &splices {
+            text.push_str(&self.text[cursor..s.range.start]);
+            text.push_str(&s.text);
+            cursor = s.range.end;
         }
-        text.push_str(&self.lines.join(newline));
-        if self.final_newline {
-            text.push_str(newline);
-        }
-        text
-    }
-
-    fn revalidate(&mut self) -> Result<()> {
-        self.table = data::parse_table(&self.text(), &self.path)?;
+        text.push_str(&self.text[cursor..]);
+        self.table = data::parse_table(&text, &self.path)?;
+        self.text = text;
         Ok(())
     }
 
     /// Writes the file through a temporary file in the same folder and a rename, so a
-    /// crash leaves either the old file or the new one.
+    /// crash leaves either the old file or the new one. The new file gets the old one's
+    /// permissions and, where the OS lets us, its owner.
     pub(crate) fn save(&self) -> Result<()> {
         let dir = self.path.parent().unwrap_or(Path::new("."));
+        let old = std::fs::metadata(&self.path).map_err(|e| Error::io(&self.path, e))?;
         let mut tmp = tempfile::NamedTempFile::new_in(dir).map_err(|e| Error::io(dir, e))?;
-        std::io::Write::write_all(&mut tmp, self.text().as_bytes())
+        std::io::Write::write_all(&mut tmp, self.text.as_bytes())
+            .map_err(|e| Error::io(tmp.path(), e))?;
+        tmp.as_file()
+            .set_permissions(old.permissions())
+            .map_err(|e| Error::io(tmp.path(), e))?;
+        #[cfg(unix)]
+        {
+            use std::os::unix::fs::MetadataExt as _;
+            // Only root may give a file away; as the owner this is a no-op, so a
+            // refusal changes nothing and is not an error.
+            let _ = rustix::fs::fchown(
+                tmp.as_file(),
+                Some(rustix::fs::Uid::from_raw(old.uid())),
+                Some(rustix::fs::Gid::from_raw(old.gid())),
+            );
+        }
+        tmp.as_file()
+            .sync_all()
             .map_err(|e| Error::io(tmp.path(), e))?;
         tmp.persist(&self.path)
             .map_err(|e| Error::io(&self.path, e.error))?;
@@ -143,38 +234,15 @@ impl CsvFile {
     }
 }
 
-/// Reads a value the way the CSV stores them, with its decimals.
-pub(crate) fn parse_price(series: &str, text: &str) -> Result<(f64, usize), String> {
-    parse_value(text.trim()).ok_or_else(|| {
-        format!("--{series}: {text:?} is not a price (want a number ≥ 0 such as 64.25)")
-    })
-}
-
 /// `old → new (+1.75, +2.7%)`, or `new (first value)`.
-pub(crate) fn describe_change(old: Option<f64>, new: f64, decimals: usize) -> String {
+pub(crate) fn describe_change(old: Option<Price>, new: Price, decimals: usize) -> String {
     match old {
-        None => format!("{} (first value)", format_value(new, decimals)),
-        Some(old) => {
-            let c = data::Change::between(old, new, decimals);
-            let detail = match c.direction() {
-                "unchanged" => "unchanged".to_string(),
-                _ => {
-                    let sign = if c.amount > 0.0 { "+" } else { "−" };
-                    match c.percent {
-                        Some(p) => format!(
-                            "{sign}{}, {sign}{:.1}%",
-                            format_value(c.amount.abs(), decimals),
-                            p.abs()
-                        ),
-                        None => format!("{sign}{}", format_value(c.amount.abs(), decimals)),
-                    }
-                }
-            };
-            format!(
-                "{} → {} ({detail})",
-                format_value(old, decimals),
-                format_value(new, decimals)
-            )
-        }
+        None => format!("{} (first value)", new.format(decimals)),
+        Some(old) => format!(
+            "{} → {} ({})",
+            old.format(decimals),
+            new.format(decimals),
+            Change::between(old, new).text(decimals).short()
+        ),
     }
 }

@@ -5,25 +5,44 @@ use std::path::{Path, PathBuf};
 
 use chrono::NaiveDate;
 
-use super::csv_file::{describe_change, parse_price, CsvFile};
-use crate::data::{self, format_value};
+use super::csv_file::{describe_change, CsvFile};
+use crate::data;
 use crate::error::{Error, Result};
+use crate::price::Price;
 
 pub(crate) fn dataset_path(root: &Path, dataset: &str) -> PathBuf {
-    root.join("data").join(format!("{dataset}.csv"))
+    let file = Path::new("data").join(format!("{dataset}.csv"));
+    // `data/x.csv` rather than `./data/x.csv` in messages when run from the root.
+    if root == Path::new(".") {
+        file
+    } else {
+        root.join(file)
+    }
 }
 
 pub(crate) fn parse_date_arg(s: &str) -> Result<NaiveDate> {
     data::parse_date(s.trim()).ok_or_else(|| {
-        Error::in_file(
-            Path::new("--date"),
+        Error::arg(
+            "--date",
             format!("{s:?} is not a valid date (want YYYY-MM-DD)"),
         )
     })
 }
 
+/// Splits `mogas=66.00` into its series and value.
+pub(crate) fn parse_series_arg(arg: &str) -> std::result::Result<(String, String), String> {
+    match arg.split_once('=') {
+        Some((name, value)) if !name.trim().is_empty() => {
+            Ok((name.trim().to_string(), value.trim().to_string()))
+        }
+        _ => Err(format!(
+            "{arg:?}: want SERIES=VALUE, e.g. mogas=66.00 (or --mogas 66.00)"
+        )),
+    }
+}
+
 /// Adds (or with `replace`, replaces) the row for `date`. `values` are
-/// `(series, text)` pairs naming every series of the dataset. Returns what changed.
+/// `(series, text)` pairs naming every series of the dataset once. Returns what changed.
 pub(crate) fn add(
     path: &Path,
     date: NaiveDate,
@@ -32,32 +51,41 @@ pub(crate) fn add(
 ) -> Result<String> {
     let mut file = CsvFile::open(path)?;
     let columns = file.columns().to_vec();
-    let mut parsed = Vec::with_capacity(columns.len());
     let mut problems = Vec::new();
-    for (name, _) in values {
+    for (i, (name, _)) in values.iter().enumerate() {
         if !columns.contains(name) {
-            problems.push(format!(
-                "--{name}: {} has no such series (its series are {})",
-                path.display(),
-                columns.join(", ")
+            problems.push(Error::arg(
+                format!("{name}="),
+                format!(
+                    "{} has no such series (its series are {})",
+                    path.display(),
+                    columns.join(", ")
+                ),
+            ));
+        } else if values[..i].iter().any(|(n, _)| n == name) {
+            problems.push(Error::arg(
+                format!("{name}="),
+                "given twice; give each series one value",
             ));
         }
     }
+    let mut parsed = Vec::with_capacity(columns.len());
     for column in &columns {
         match values.iter().find(|(n, _)| n == column) {
-            None => problems.push(format!(
-                "missing --{column} (every series needs a value; its series are {})",
-                columns.join(", ")
+            None => problems.push(Error::arg(
+                format!("{column}="),
+                format!(
+                    "missing (every series needs a value; its series are {})",
+                    columns.join(", ")
+                ),
             )),
-            Some((_, text)) => match parse_price(column, text) {
+            Some((_, text)) => match Price::parse(text) {
                 Ok(v) => parsed.push(v),
-                Err(e) => problems.push(e),
+                Err(why) => problems.push(Error::arg(format!("{column}="), why)),
             },
         }
     }
-    if !problems.is_empty() {
-        return Err(Error::in_file(path, problems.join("; ")));
-    }
+    Error::collect(problems)?;
     let existing = file.row(date).cloned();
     if existing.is_some() && !replace {
         return Err(Error::in_file(
@@ -66,7 +94,7 @@ pub(crate) fn add(
         ));
     }
     let previous = file.previous(date).cloned();
-    file.upsert(date, &parsed)?;
+    file.upsert(&[(date, parsed)])?;
     file.save()?;
 
     let mut report = format!(
@@ -81,22 +109,15 @@ pub(crate) fn add(
     let row = file.row(date).expect("just written").clone();
     for (i, column) in columns.iter().enumerate() {
         let decimals = file.table.decimals[i];
+        let change = describe_change(
+            previous.as_ref().map(|p| p.values[i]),
+            row.values[i],
+            decimals,
+        );
         let line = match &existing {
             // A replacement shows what the row said before.
-            Some(old) => format!(
-                "{} (was {})",
-                describe_change(
-                    previous.as_ref().map(|p| p.values[i]),
-                    row.values[i],
-                    decimals
-                ),
-                format_value(old.values[i], decimals)
-            ),
-            None => describe_change(
-                previous.as_ref().map(|p| p.values[i]),
-                row.values[i],
-                decimals,
-            ),
+            Some(old) => format!("{change} (was {})", old.values[i].format(decimals)),
+            None => change,
         };
         let _ = writeln!(report, "  {column:<10} {line}");
     }
@@ -115,11 +136,12 @@ pub(crate) fn remove(path: &Path, date: NaiveDate) -> Result<String> {
         .values
         .iter()
         .zip(&file.table.decimals)
-        .map(|(v, d)| format_value(*v, *d))
+        .map(|(v, d)| v.format(*d))
         .collect();
     Ok(format!(
-        "{}: removed {date} ({})\n",
+        "{}:{}: removed {date} ({})\n",
         path.display(),
+        row.line,
         values.join(", ")
     ))
 }
@@ -136,43 +158,17 @@ pub(crate) fn list(path: &Path, last: usize) -> Result<String> {
     for i in (0..t.rows.len()).rev().take(last) {
         let _ = write!(out, "{:<12}", t.rows[i].date.to_string());
         for (s, decimals) in t.decimals.iter().enumerate() {
-            let old = i.checked_sub(1).map(|p| t.rows[p].values[s]);
-            let text = match old {
-                None => format_value(t.rows[i].values[s], *decimals),
-                Some(_) => describe_change(old, t.rows[i].values[s], *decimals)
-                    .split(" → ")
-                    .nth(1)
-                    .unwrap_or_default()
-                    .to_string(),
+            let new = t.rows[i].values[s];
+            let text = match i.checked_sub(1).map(|p| t.rows[p].values[s]) {
+                None => new.format(*decimals),
+                Some(old) => {
+                    let change = crate::price::Change::between(old, new).text(*decimals);
+                    format!("{} ({})", new.format(*decimals), change.short())
+                }
             };
             let _ = write!(out, " {text:>28}");
         }
         out.push('\n');
     }
     Ok(out)
-}
-
-/// Splits `--mogas 66.00 --gasoil=72.50` into pairs.
-pub(crate) fn series_pairs(args: &[String]) -> Result<Vec<(String, String)>> {
-    let mut pairs = Vec::new();
-    let mut i = 0;
-    while i < args.len() {
-        let Some(flag) = args[i].strip_prefix("--") else {
-            return Err(Error::in_file(
-                Path::new("arguments"),
-                format!("expected --<series> <value>, found {:?}", args[i]),
-            ));
-        };
-        if let Some((name, value)) = flag.split_once('=') {
-            pairs.push((name.to_string(), value.to_string()));
-            i += 1;
-        } else {
-            let value = args.get(i + 1).ok_or_else(|| {
-                Error::in_file(Path::new("arguments"), format!("--{flag} needs a value"))
-            })?;
-            pairs.push((flag.to_string(), value.clone()));
-            i += 2;
-        }
-    }
-    Ok(pairs)
 }

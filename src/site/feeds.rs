@@ -6,7 +6,7 @@ use std::fmt::Write as _;
 use chrono::NaiveDate;
 
 use crate::config::SiteConfig;
-use crate::data::{push_value, push_value_trimmed, Dataset};
+use crate::data::Dataset;
 use crate::markup::escape_markup as xml_escape;
 
 /// Prices take effect at 00:00 in Mauritius (UTC+4); notes are dated the same way.
@@ -113,9 +113,9 @@ pub(crate) fn dataset_json(dataset: &Dataset) -> String {
             out.push(',');
         }
         let _ = write!(out, "\n{{\"date\":\"{}\"", row.date);
-        for ((key, value), decimals) in keys.iter().zip(&row.values).zip(&table.decimals) {
+        for (key, value) in keys.iter().zip(&row.values) {
             out.push_str(key);
-            push_value_trimmed(&mut out, *value, *decimals);
+            value.write_trimmed(&mut out);
         }
         out.push('}');
     }
@@ -137,7 +137,7 @@ pub(crate) fn dataset_csv(dataset: &Dataset) -> String {
         let _ = write!(out, "{}", row.date);
         for (value, series) in row.values.iter().zip(&dataset.series) {
             out.push(',');
-            push_value(&mut out, *value, series.decimals);
+            value.write(&mut out, series.decimals);
         }
         out.push('\n');
     }

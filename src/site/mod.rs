@@ -23,9 +23,10 @@ use xxhash_rust::xxh3::Xxh3;
 
 use crate::chart::{self, ChartSeries, ChartSize, ChartSpec};
 use crate::config::SiteConfig;
-use crate::data::{self, format_value, Dataset};
+use crate::data::{self, Dataset};
 use crate::error::{Error, Result};
 use crate::notes::{self, slugify, Note};
+use crate::price::{Change, Direction};
 use output::{Sink, StagedSite};
 use pages::{ChartRef, NoteSummary, Renderer};
 
@@ -268,7 +269,12 @@ pub(crate) fn render(inputs: &Inputs, sink: &dyn Sink) -> Result<Summary> {
                         .map(|(i, s)| ChartSeries {
                             label: &s.label,
                             colour: &s.colour,
-                            points: d.table.rows.iter().map(|r| (r.date, r.values[i])).collect(),
+                            points: d
+                                .table
+                                .rows
+                                .iter()
+                                .map(|r| (r.date, r.values[i].to_f64()))
+                                .collect(),
                         })
                         .collect(),
                     size,
@@ -501,7 +507,7 @@ fn dataset_fingerprint(d: &Dataset, h: &mut Xxh3) {
     for row in &d.table.rows {
         row.date.hash(h);
         for v in &row.values {
-            v.to_bits().hash(h);
+            v.hash(h);
         }
     }
 }
@@ -538,7 +544,7 @@ fn chart_text(d: &Dataset) -> (String, String) {
                 } else {
                     format!("{} ", d.currency)
                 },
-                format_value(*v, s.decimals)
+                v.format(s.decimals)
             )
         })
         .collect();
@@ -597,21 +603,15 @@ fn feed(inputs: &Inputs) -> String {
                 .iter()
                 .enumerate()
                 .map(|(s, series)| {
-                    let value = format_value(rows[i].values[s], series.decimals);
+                    let value = rows[i].values[s].format(series.decimals);
                     let change = if i == 0 {
                         String::new()
                     } else {
-                        let c = data::Change::between(
-                            rows[i - 1].values[s],
-                            rows[i].values[s],
-                            series.decimals,
-                        );
-                        match c.direction() {
-                            "unchanged" => " (unchanged)".into(),
-                            dir => format!(
-                                " ({dir} {})",
-                                format_value(c.amount.abs(), series.decimals)
-                            ),
+                        let t = Change::between(rows[i - 1].values[s], rows[i].values[s])
+                            .text(series.decimals);
+                        match t.direction {
+                            Direction::Unchanged => " (unchanged)".into(),
+                            dir => format!(" ({} {})", dir.as_str(), t.magnitude),
                         }
                     };
                     format!(

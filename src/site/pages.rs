@@ -10,9 +10,10 @@ use serde::Serialize;
 use tera::{Context, Tera};
 
 use crate::config::SiteConfig;
-use crate::data::{format_value, Change, Dataset};
+use crate::data::Dataset;
 use crate::error::{Error, Result};
 use crate::notes::{slugify, Note};
+use crate::price::{Change, Direction};
 
 pub(crate) fn note_url(slug: &str) -> String {
     format!("/notes/{slug}/")
@@ -95,31 +96,22 @@ fn change_context(change: Option<Change>, decimals: usize, currency: &str) -> Ch
             text: "first decision".into(),
         };
     };
-    let direction = c.direction();
-    let magnitude = format_value(c.amount.abs(), decimals);
-    let sign = match direction {
-        "up" => "+",
-        "down" => "−",
-        _ => "",
-    };
-    let percent = c
-        .percent
-        .map(|p| format!("{sign}{:.1}%", p.abs()))
-        .unwrap_or_default();
+    let t = c.text(decimals);
+    let direction = t.direction.as_str();
     let money = if currency.is_empty() {
-        magnitude.clone()
+        t.magnitude.clone()
     } else {
-        format!("{currency} {magnitude}")
+        format!("{currency} {}", t.magnitude)
     };
-    let text = match direction {
-        "unchanged" => "unchanged".to_string(),
-        _ if percent.is_empty() => format!("{direction} {money}"),
-        _ => format!("{direction} {money} ({percent})"),
+    let text = match t.direction {
+        Direction::Unchanged => "unchanged".to_string(),
+        _ if t.percent.is_empty() => format!("{direction} {money}"),
+        _ => format!("{direction} {money} ({})", t.percent),
     };
     ChangeContext {
         direction,
-        amount: format!("{sign}{magnitude}"),
-        percent,
+        amount: t.signed(),
+        percent: t.percent,
         text,
     }
 }
@@ -165,9 +157,9 @@ fn dataset_card(d: &Dataset) -> DatasetCard {
             .map(|(i, s)| CardSeries {
                 label: s.label.clone(),
                 colour: s.colour.clone(),
-                value: format_value(last.values[i], s.decimals),
+                value: last.values[i].format(s.decimals),
                 change: change_context(
-                    previous.map(|p| Change::between(p.values[i], last.values[i], s.decimals)),
+                    previous.map(|p| Change::between(p.values[i], last.values[i])),
                     s.decimals,
                     &d.currency,
                 ),
@@ -483,7 +475,6 @@ const MONTHS_SHORT: [&str; 12] = [
 ];
 
 fn decision_rows_chunk(d: &Dataset, indices: &[usize]) -> String {
-    use crate::data::push_value;
     use chrono::Datelike;
     let rows = &d.table.rows;
     let mut out = String::with_capacity(indices.len() * (110 + 90 * d.series.len()));
@@ -500,27 +491,25 @@ fn decision_rows_chunk(d: &Dataset, indices: &[usize]) -> String {
         for (s, series) in d.series.iter().enumerate() {
             let decimals = series.decimals;
             out.push_str("<td class=\"num\">");
-            push_value(&mut out, row.values[s], decimals);
+            row.values[s].write(&mut out, decimals);
             out.push_str("</td>");
             let Some(previous) = i.checked_sub(1).map(|p| rows[p].values[s]) else {
                 out.push_str("<td class=\"change first\">first decision</td>");
                 continue;
             };
-            let c = Change::between(previous, row.values[s], decimals);
-            let (direction, sign) = match c.direction() {
-                "up" => ("up", "+"),
-                "down" => ("down", "−"),
-                _ => {
-                    out.push_str("<td class=\"change unchanged\">unchanged</td>");
-                    continue;
-                }
-            };
-            let _ = write!(out, "<td class=\"change {direction}\">{sign}");
-            push_value(&mut out, c.amount.abs(), decimals);
-            if let Some(p) = c.percent {
-                let _ = write!(out, " <span class=\"pct\">{sign}");
-                push_value(&mut out, p.abs(), 1);
-                out.push_str("%</span>");
+            let t = Change::between(previous, row.values[s]).text(decimals);
+            if t.direction == Direction::Unchanged {
+                out.push_str("<td class=\"change unchanged\">unchanged</td>");
+                continue;
+            }
+            let _ = write!(
+                out,
+                "<td class=\"change {}\">{}",
+                t.direction.as_str(),
+                t.signed()
+            );
+            if !t.percent.is_empty() {
+                let _ = write!(out, " <span class=\"pct\">{}</span>", t.percent);
             }
             out.push_str("</td>");
         }

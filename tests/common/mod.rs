@@ -258,3 +258,67 @@ impl Drop for Server {
         let _ = self.child.wait();
     }
 }
+
+/// A temporary copy of the frozen fixture site (tests/fixtures/site: its own
+/// site.toml, data/ and content/) with the repo's templates/ and static/. Exact-value
+/// assertions use this, so adding a real price never turns a test red.
+pub fn frozen_site() -> tempfile::TempDir {
+    let dir = tempfile::tempdir().unwrap();
+    copy_dir(&repo().join("tests/fixtures/site"), dir.path());
+    for sub in ["templates", "static"] {
+        copy_dir(&repo().join(sub), &dir.path().join(sub));
+    }
+    dir
+}
+
+/// A built copy of the frozen fixture site.
+pub fn built_frozen_site() -> tempfile::TempDir {
+    let site = frozen_site();
+    let out = run(site.path(), &["build"]);
+    assert!(out.status.success(), "{}", stderr(&out));
+    site
+}
+
+/// Runs the binary like `run`, but kills it after `limit` (a hang fails the test
+/// instead of stalling the suite). Returns the output and how long it took.
+pub fn run_within(root: &Path, args: &[&str], limit: Duration) -> (Output, Duration) {
+    let start = std::time::Instant::now();
+    let mut child = Command::new(bin())
+        .arg("--root")
+        .arg(root)
+        .args(args)
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    // Drain the pipes on threads so a chatty child cannot block on a full pipe.
+    let mut out_pipe = child.stdout.take().unwrap();
+    let mut err_pipe = child.stderr.take().unwrap();
+    let out_reader = std::thread::spawn(move || {
+        let mut buf = Vec::new();
+        let _ = out_pipe.read_to_end(&mut buf);
+        buf
+    });
+    let err_reader = std::thread::spawn(move || {
+        let mut buf = Vec::new();
+        let _ = err_pipe.read_to_end(&mut buf);
+        buf
+    });
+    let status = loop {
+        if let Some(status) = child.try_wait().unwrap() {
+            break status;
+        }
+        if start.elapsed() > limit {
+            let _ = child.kill();
+            let _ = child.wait();
+            panic!("{args:?} still running after {limit:?}");
+        }
+        std::thread::sleep(Duration::from_millis(10));
+    };
+    let output = Output {
+        status,
+        stdout: out_reader.join().unwrap(),
+        stderr: err_reader.join().unwrap(),
+    };
+    (output, start.elapsed())
+}
