@@ -13,6 +13,7 @@ mod markup;
 mod notes;
 mod serve;
 mod site;
+mod slug;
 
 use std::path::PathBuf;
 use std::process::ExitCode;
