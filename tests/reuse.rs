@@ -251,7 +251,11 @@ mod random_edits {
                 1 => self.notes[n].title = format!("Title {b}"),
                 2 => {
                     let tag = format!("tag {}", b % 4);
-                    let tag = if b % 2 == 0 { tag } else { tag.to_uppercase() };
+                    let tag = if b.is_multiple_of(2) {
+                        tag
+                    } else {
+                        tag.to_uppercase()
+                    };
                     self.notes[n].tags.push(tag);
                 }
                 3 => self.notes[n].tags.clear(),
@@ -343,7 +347,7 @@ mod random_edits {
             cases: 8,
             max_shrink_iters: 16,
             failure_persistence: None,
-            rng_seed: RngSeed::Fixed(0x5eed_9),
+            rng_seed: RngSeed::Fixed(20_261_122),
             ..Config::default()
         })]
         #[test]
@@ -397,7 +401,11 @@ fn concurrent_builds_of_different_inputs_never_mix() {
     for round in 0..12 {
         assert!(started.elapsed() < Duration::from_secs(120), "too slow");
         // Alternate who starts first, and edit nothing: the inputs differ already.
-        let (first, second) = if round % 2 == 0 { (&a, &b) } else { (&b, &a) };
+        let (first, second) = if round.is_multiple_of(2) {
+            (&a, &b)
+        } else {
+            (&b, &a)
+        };
         let spawn = |root: &Path| {
             Command::new(bin())
                 .arg("--root")
