@@ -398,7 +398,7 @@ fn concurrent_builds_of_different_inputs_never_mix() {
         snapshot(&b.path().join("cold"))
     };
     let started = Instant::now();
-    for round in 0..12 {
+    for round in 0u32..12 {
         assert!(started.elapsed() < Duration::from_secs(120), "too slow");
         // Alternate who starts first, and edit nothing: the inputs differ already.
         let (first, second) = if round.is_multiple_of(2) {
