@@ -388,7 +388,7 @@ fn concurrent_builds_of_different_inputs_never_mix() {
         "64.25,71.25",
         "65.75,72.00",
     );
-    for i in 0..300 {
+    for i in 0..200 {
         fs::write(
             slow.path().join(format!("content/notes/n{i}.md")),
             format!(
