@@ -151,11 +151,8 @@ pub(crate) fn parse_note(text: &str, path: &Path) -> Result<Note> {
             .to_string_lossy()
             .to_string(),
     };
-    let slug_line = if front.contains("slug") {
-        key_line("slug")
-    } else {
-        1
-    };
+    // The `slug` key's line, or line 1 when the slug is the file name.
+    let slug_line = key_line("slug");
     match crate::slug::checked(&slug) {
         Ok(s) if s == slug => {}
         Ok(s) => {
@@ -170,7 +167,7 @@ pub(crate) fn parse_note(text: &str, path: &Path) -> Result<Note> {
     // One tag per slug: `Prices`, `prices` and `PRICES` are one tag, spelled as first
     // written.
     let mut tags: Vec<String> = Vec::with_capacity(fm.tags.len());
-    let mut tag_slugs = std::collections::HashSet::with_capacity(fm.tags.len());
+    let mut tag_slugs = HashSet::with_capacity(fm.tags.len());
     for t in fm.tags.iter().map(|t| t.trim()).filter(|t| !t.is_empty()) {
         let slug = crate::slug::checked(t)
             .map_err(|why| Error::at(path, key_line("tags"), format!("tag {why}")))?;

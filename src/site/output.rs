@@ -282,10 +282,14 @@ impl StagedSite {
         if fs::hard_link(&old, dest).is_err() {
             return false;
         }
-        for s in siblings {
+        for (i, s) in siblings.iter().enumerate() {
             let sibling = format!("{}{s}", dest.display());
             if fs::hard_link(previous.join(format!("{rel}{s}")), &sibling).is_err() {
+                // Undo the links made, so rendering can create every file afresh.
                 let _ = fs::remove_file(dest);
+                for done in &siblings[..i] {
+                    let _ = fs::remove_file(format!("{}{done}", dest.display()));
+                }
                 return false;
             }
         }
