@@ -51,4 +51,22 @@ mod tests {
         assert!(checked(&"a".repeat(256)).is_err());
         assert!(checked(&"a".repeat(255)).is_ok());
     }
+
+    proptest::proptest! {
+        #![proptest_config(proptest::test_runner::Config {
+            cases: 512,
+            failure_persistence: None,
+            rng_seed: proptest::test_runner::RngSeed::Fixed(255),
+            ..Default::default()
+        })]
+        /// Any name gives an address segment: lowercase ASCII letters and digits
+        /// joined by single `-`, and a slug is its own slug.
+        #[test]
+        fn any_name_gives_a_clean_segment(name in "\\PC{0,40}") {
+            let s = slugify(&name);
+            proptest::prop_assert!(s.bytes().all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'-'), "{s}");
+            proptest::prop_assert!(!s.starts_with('-') && !s.ends_with('-') && !s.contains("--"), "{s}");
+            proptest::prop_assert_eq!(slugify(&s), s.clone());
+        }
+    }
 }
