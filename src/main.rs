@@ -14,6 +14,7 @@ mod notes;
 mod price;
 mod serve;
 mod site;
+mod slug;
 
 use std::path::PathBuf;
 use std::process::ExitCode;

@@ -1,7 +1,7 @@
 //! Workshop notes: `content/notes/*.md` files with TOML front matter between `+++`
 //! lines, and their markdown rendered to HTML with heading anchors.
 
-use std::collections::HashMap;
+use std::collections::{HashMap, HashSet};
 use std::fmt::Write as _;
 use std::path::{Path, PathBuf};
 
@@ -151,19 +151,30 @@ pub(crate) fn parse_note(text: &str, path: &Path) -> Result<Note> {
             .to_string_lossy()
             .to_string(),
     };
-    if slug.is_empty() || slugify(&slug) != slug {
-        return Err(Error::in_file(
-            path,
-            format!("slug {slug:?} must be lowercase letters, digits and `-`"),
-        ));
+    // The `slug` key's line, or line 1 when the slug is the file name.
+    let slug_line = key_line("slug");
+    match crate::slug::checked(&slug) {
+        Ok(s) if s == slug => {}
+        Ok(s) => {
+            return Err(Error::at(
+                path,
+                slug_line,
+                format!("slug {slug:?} must be lowercase letters, digits and `-` (want {s:?})"),
+            ))
+        }
+        Err(why) => return Err(Error::at(path, slug_line, format!("slug {why}"))),
     }
-    let mut tags: Vec<String> = fm
-        .tags
-        .iter()
-        .map(|t| t.trim().to_string())
-        .filter(|t| !t.is_empty())
-        .collect();
-    tags.dedup();
+    // One tag per slug: `Prices`, `prices` and `PRICES` are one tag, spelled as first
+    // written.
+    let mut tags: Vec<String> = Vec::with_capacity(fm.tags.len());
+    let mut tag_slugs = HashSet::with_capacity(fm.tags.len());
+    for t in fm.tags.iter().map(|t| t.trim()).filter(|t| !t.is_empty()) {
+        let slug = crate::slug::checked(t)
+            .map_err(|why| Error::at(path, key_line("tags"), format!("tag {why}")))?;
+        if tag_slugs.insert(slug) {
+            tags.push(t.to_string());
+        }
+    }
     Ok(Note {
         slug,
         title,
@@ -234,35 +245,6 @@ pub(crate) fn load_notes(dir: &Path, drafts: bool) -> Result<Vec<Note>> {
     Ok(notes)
 }
 
-/// Lowercase ASCII letters and digits joined by single `-`.
-pub(crate) fn slugify(s: &str) -> String {
-    let mut out = String::with_capacity(s.len());
-    for c in s.chars().flat_map(char::to_lowercase) {
-        let c = fold_accent(c);
-        if c.is_ascii_alphanumeric() {
-            out.push(c);
-        } else if !out.is_empty() && !out.ends_with('-') {
-            out.push('-');
-        }
-    }
-    while out.ends_with('-') {
-        out.pop();
-    }
-    out
-}
-
-fn fold_accent(c: char) -> char {
-    match c {
-        'à' | 'â' | 'ä' | 'á' => 'a',
-        'é' | 'è' | 'ê' | 'ë' => 'e',
-        'î' | 'ï' | 'í' => 'i',
-        'ô' | 'ö' | 'ó' => 'o',
-        'ù' | 'û' | 'ü' | 'ú' => 'u',
-        'ç' => 'c',
-        _ => c,
-    }
-}
-
 /// The plain text of the first paragraph, for summaries. Stops parsing there, so it
 /// costs a fraction of a full render.
 pub(crate) fn first_paragraph(markdown: &str) -> String {
@@ -301,7 +283,7 @@ type OpenHeading<'a> = (
 /// `id` (its own `{#id}` or a slug of its text) and a visible `#` link to itself.
 pub(crate) fn render_markdown(markdown: &str) -> String {
     let mut events: Vec<Event> = Vec::new();
-    let mut used_ids: HashMap<String, usize> = HashMap::new();
+    let mut used_ids: HashSet<String> = HashSet::new();
     let mut heading: Option<OpenHeading> = None;
 
     for event in Parser::new_ext(markdown, markdown_options()) {
@@ -321,19 +303,23 @@ pub(crate) fn render_markdown(markdown: &str) -> String {
                         _ => None,
                     })
                     .collect();
-                let base = id.map(|i| i.to_string()).unwrap_or_else(|| slugify(&text));
+                let base = id
+                    .map(|i| i.to_string())
+                    .unwrap_or_else(|| crate::slug::slugify(&text));
                 let base = if base.is_empty() {
                     "section".to_string()
                 } else {
                     base
                 };
-                let n = used_ids.entry(base.clone()).or_insert(0);
-                let id = if *n == 0 {
-                    base.clone()
-                } else {
-                    format!("{base}-{n}")
-                };
-                *n += 1;
+                // Retry until unused: `a`, `a-1`, `a-2`…, skipping any taken by an
+                // explicit `{#a-1}` or an earlier heading's text.
+                let mut id = base.clone();
+                let mut n = 0;
+                while used_ids.contains(&id) {
+                    n += 1;
+                    id = format!("{base}-{n}");
+                }
+                used_ids.insert(id.clone());
                 let mut open = format!("<{level} id=\"{}\"", crate::markup::escape_markup(&id));
                 if !classes.is_empty() {
                     let _ = write!(

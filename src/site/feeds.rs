@@ -1,13 +1,18 @@
 //! Machine-readable outputs, each a pure function: the Atom feed, the sitemap,
-//! robots.txt, the JSON API and CSV downloads.
+//! robots.txt, the JSON API and CSV downloads, and the model → entries step for the
+//! feed and sitemap.
 
 use std::fmt::Write as _;
 
 use chrono::NaiveDate;
 
+use super::load::Inputs;
+use super::pages;
+use super::plan::Tag;
 use crate::config::SiteConfig;
 use crate::data::Dataset;
 use crate::markup::escape_markup as xml_escape;
+use crate::price::{Change, Direction};
 
 /// Prices take effect at 00:00 in Mauritius (UTC+4); notes are dated the same way.
 pub(crate) fn rfc3339(date: NaiveDate) -> String {
@@ -142,4 +147,106 @@ pub(crate) fn dataset_csv(dataset: &Dataset) -> String {
         out.push('\n');
     }
     out
+}
+
+/// The Atom feed: the newest notes and the primary dataset's latest decisions.
+pub(crate) fn site_feed(inputs: &Inputs) -> String {
+    let config = &inputs.config;
+    let mut entries: Vec<FeedEntry> = inputs
+        .notes
+        .iter()
+        .take(20)
+        .map(|n| {
+            let html = crate::notes::render_markdown(&n.body);
+            FeedEntry {
+                title: n.title.clone(),
+                url: pages::note_url(&n.slug),
+                date: n.date,
+                updated: n.updated.unwrap_or(n.date),
+                content: html,
+                categories: n.tags.clone(),
+            }
+        })
+        .collect();
+    if let Some(d) = inputs
+        .datasets
+        .iter()
+        .find(|d| d.slug == config.primary_dataset)
+    {
+        let rows = &d.table.rows;
+        for i in (0..rows.len()).rev().take(config.feed_decisions) {
+            let parts: Vec<String> = d
+                .series
+                .iter()
+                .enumerate()
+                .map(|(s, series)| {
+                    let value = rows[i].values[s].format(series.decimals);
+                    let change = if i == 0 {
+                        String::new()
+                    } else {
+                        let t = Change::between(rows[i - 1].values[s], rows[i].values[s])
+                            .text(series.decimals);
+                        match t.direction {
+                            Direction::Unchanged => " (unchanged)".into(),
+                            dir => format!(" ({} {})", dir.as_str(), t.magnitude),
+                        }
+                    };
+                    format!(
+                        "{} {}{value}{change}",
+                        series.label,
+                        if d.currency.is_empty() {
+                            String::new()
+                        } else {
+                            format!("{} ", d.currency)
+                        }
+                    )
+                })
+                .collect();
+            entries.push(FeedEntry {
+                title: format!(
+                    "{} from {}: {}",
+                    d.title,
+                    pages::human_date(rows[i].date),
+                    parts.join(", ")
+                ),
+                url: format!("{}#d-{}", pages::dataset_url(&d.slug), rows[i].date),
+                date: rows[i].date,
+                updated: rows[i].date,
+                content: format!("<p>{}</p>", parts.join("<br>")),
+                categories: vec!["prices".into()],
+            });
+        }
+    }
+    entries.sort_by(|a, b| b.date.cmp(&a.date).then_with(|| a.url.cmp(&b.url)));
+    atom(config, &entries)
+}
+
+/// The sitemap: every page with its last change.
+pub(crate) fn site_sitemap(inputs: &Inputs, tags: &[Tag]) -> String {
+    let newest_note = inputs.notes.first().map(|n| n.updated.unwrap_or(n.date));
+    let newest_data = inputs.datasets.iter().map(|d| d.last_date()).max();
+    let mut urls: Vec<(String, Option<chrono::NaiveDate>)> = vec![
+        ("/".into(), newest_note.max(newest_data)),
+        ("/notes/".into(), newest_note),
+        ("/tags/".into(), newest_note),
+    ];
+    urls.extend(
+        inputs
+            .datasets
+            .iter()
+            .map(|d| (pages::dataset_url(&d.slug), Some(d.last_date()))),
+    );
+    urls.extend(
+        inputs
+            .notes
+            .iter()
+            .map(|n| (pages::note_url(&n.slug), Some(n.updated.unwrap_or(n.date)))),
+    );
+    urls.extend(tags.iter().map(|t| {
+        (
+            pages::tag_url(&t.name),
+            t.notes.first().map(|&i| inputs.notes[i].date),
+        )
+    }));
+    sitemap(&inputs.config.base_url, &urls)
 }

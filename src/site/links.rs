@@ -89,11 +89,14 @@ fn internal_target(page: &str, link: &str, base_url: &str) -> Option<String> {
         let dir = page.rsplit_once('/').map_or("", |(d, _)| d);
         format!("/{dir}/{path}")
     };
-    // Normalise `.` and `..` segments.
+    // Normalise `.` and `..` segments. An empty segment (`/tags//`) is kept: the
+    // server maps it to no file, and `check` must agree with it.
     let mut parts: Vec<&str> = Vec::new();
-    for seg in absolute.split('/') {
+    let inner = absolute.strip_prefix('/').unwrap_or(&absolute);
+    let inner = inner.strip_suffix('/').unwrap_or(inner);
+    for seg in inner.split('/') {
         match seg {
-            "" | "." => {}
+            "." => {}
             ".." => {
                 parts.pop();
             }

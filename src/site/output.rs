@@ -3,6 +3,12 @@
 //! Files identical to the previous build's are hard-linked from it, compressed
 //! siblings and all, so an unchanged page costs a read and a compare, not a compress.
 //! If anything fails the temporary folder is removed and the previous site stays.
+//!
+//! One builder at a time: a build holds an exclusive lock on a file beside the output
+//! (`.public.lock`) from before it reads the previous site until its swap is done, and
+//! removes staging folders that killed builds left. A symlinked output keeps its link:
+//! the swap happens at the link's target. Every file is created new in the staging
+//! folder, so a write can never go through a hard link into the live site.
 
 use std::fs;
 use std::io::Write;
@@ -29,8 +35,13 @@ pub(crate) trait Sink: Sync {
 }
 
 /// Where a build records the key of each keyed output, inside the output folder (a
-/// dotfile: never served).
+/// dotfile: never served). Its first line names the program that wrote it; keys from
+/// another program are never trusted.
 pub(crate) const MANIFEST: &str = ".petrol-watch-manifest";
+
+/// The files the build named after their content, one site path per line, sorted: the
+/// server marks exactly these (and their `.gz`/`.br` siblings) immutable.
+pub(crate) const IMMUTABLE_LIST: &str = ".petrol-watch-immutable";
 
 /// Extensions worth precompressing.
 pub(crate) fn is_compressible(path: &str) -> bool {
@@ -76,10 +87,69 @@ pub(crate) struct StagedSite {
     /// Keys of the previous build's keyed outputs.
     previous_keys: std::collections::HashMap<String, u128>,
     keys: std::sync::Mutex<Vec<(String, u128)>>,
+    /// Held until the site is swapped in (or the build fails).
+    _lock: OutputLock,
+}
+
+/// An exclusive lock on `.<name>.lock` beside the output folder (std's `File::lock`,
+/// flock on Unix): released by the kernel when the process ends, however it ends.
+struct OutputLock {
+    _file: fs::File,
+}
+
+impl OutputLock {
+    fn acquire(parent: &Path, name: &str, shown: &Path) -> Result<OutputLock> {
+        let path = parent.join(format!(".{name}.lock"));
+        let file = fs::OpenOptions::new()
+            .create(true)
+            .truncate(false)
+            .write(true)
+            .open(&path)
+            .map_err(|e| Error::io(&path, e))?;
+        match file.try_lock() {
+            Ok(()) => {}
+            Err(fs::TryLockError::WouldBlock) => {
+                eprintln!(
+                    "waiting for another build of {}/ to finish (lock: {})",
+                    shown.display(),
+                    path.display()
+                );
+                file.lock().map_err(|e| Error::io(&path, e))?;
+            }
+            Err(fs::TryLockError::Error(e)) => return Err(Error::io(&path, e)),
+        }
+        Ok(OutputLock { _file: file })
+    }
+}
+
+/// The folder the site really lives in: `target` itself, or where a symlink at
+/// `target` points (followed to the end), so the swap replaces the folder and not the
+/// link.
+fn resolve_target(target: &Path) -> PathBuf {
+    let mut path = target.to_path_buf();
+    // A bound on the chain: a link loop must not hang the build.
+    for _ in 0..40 {
+        match fs::symlink_metadata(&path) {
+            Ok(m) if m.file_type().is_symlink() => match fs::read_link(&path) {
+                Ok(next) => {
+                    path = match path.parent() {
+                        Some(dir) => dir.join(next),
+                        None => next,
+                    }
+                }
+                Err(_) => break,
+            },
+            _ => break,
+        }
+    }
+    path
 }
 
 impl StagedSite {
+    /// Locks the output, removes what killed builds left and opens a staging folder.
     pub(crate) fn create(target: &Path) -> Result<StagedSite> {
+        let shown = target;
+        let target = resolve_target(target);
         let parent = match target.parent() {
             Some(p) if !p.as_os_str().is_empty() => p.to_path_buf(),
             _ => PathBuf::from("."),
@@ -88,8 +158,19 @@ impl StagedSite {
         let name = target
             .file_name()
             .map_or("site".into(), |n| n.to_string_lossy().to_string());
+        let lock = OutputLock::acquire(&parent, &name, shown)?;
+        // Holding the lock, any staging folder beside the target belongs to a build
+        // that was killed before it could clean up.
+        let prefix = format!(".{name}.tmp-");
+        if let Ok(entries) = fs::read_dir(&parent) {
+            for e in entries.flatten() {
+                if e.file_name().to_string_lossy().starts_with(&prefix) {
+                    let _ = fs::remove_dir_all(e.path());
+                }
+            }
+        }
         let staging = tempfile::Builder::new()
-            .prefix(&format!(".{name}.tmp-"))
+            .prefix(&prefix)
             .tempdir_in(&parent)
             .map_err(|e| Error::io(&parent, e))?
             .keep();
@@ -101,24 +182,32 @@ impl StagedSite {
         Ok(StagedSite {
             staging,
             previous,
-            target: target.to_path_buf(),
+            target,
             committed: false,
             stats: WriteStats::default(),
             previous_keys,
             keys: Default::default(),
+            _lock: lock,
         })
     }
 
-    /// Swaps the staged folder in for the target in one rename, then removes the old one.
-    pub(crate) fn commit(mut self) -> Result<()> {
+    /// How many files were kept from the previous build.
+    pub(crate) fn reused(&self) -> usize {
+        self.stats.reused.load(Ordering::Relaxed)
+    }
+
+    /// Writes the manifest and the list of fingerprinted files, then swaps the staged
+    /// folder in for the target in one rename and removes the old one.
+    pub(crate) fn commit(mut self, fingerprinted: &[String]) -> Result<()> {
         let mut keys = std::mem::take(&mut *self.keys.lock().expect("not poisoned"));
         keys.sort();
-        let manifest: String = keys
-            .iter()
-            .map(|(path, key)| format!("{key:032x} {path}\n"))
-            .collect();
-        let path = self.staging.join(MANIFEST);
-        fs::write(&path, manifest).map_err(|e| Error::io(&path, e))?;
+        let mut manifest = format!("program {}\n", super::keys::PROGRAM_ID);
+        for (path, key) in &keys {
+            manifest.push_str(&format!("{key:032x} {path}\n"));
+        }
+        self.write_new(&self.staging.join(MANIFEST), manifest.as_bytes())?;
+        let list: String = fingerprinted.iter().map(|p| format!("{p}\n")).collect();
+        self.write_new(&self.staging.join(IMMUTABLE_LIST), list.as_bytes())?;
         if self.target.is_dir() {
             rustix::fs::renameat_with(
                 rustix::fs::CWD,
@@ -136,6 +225,17 @@ impl StagedSite {
             self.committed = true;
         }
         Ok(())
+    }
+
+    /// Creates `path` and writes `bytes`; refuses a path that already exists, so a
+    /// write never goes through a hard link shared with the live site.
+    fn write_new(&self, path: &Path, bytes: &[u8]) -> Result<()> {
+        let mut file = fs::OpenOptions::new()
+            .write(true)
+            .create_new(true)
+            .open(path)
+            .map_err(|e| Error::io(path, e))?;
+        file.write_all(bytes).map_err(|e| Error::io(path, e))
     }
 
     /// Where `rel` goes in the staged folder, with its folder created.
@@ -182,10 +282,14 @@ impl StagedSite {
         if fs::hard_link(&old, dest).is_err() {
             return false;
         }
-        for s in siblings {
+        for (i, s) in siblings.iter().enumerate() {
             let sibling = format!("{}{s}", dest.display());
             if fs::hard_link(previous.join(format!("{rel}{s}")), &sibling).is_err() {
+                // Undo the links made, so rendering can create every file afresh.
                 let _ = fs::remove_file(dest);
+                for done in &siblings[..i] {
+                    let _ = fs::remove_file(format!("{}{done}", dest.display()));
+                }
                 return false;
             }
         }
@@ -223,13 +327,13 @@ impl Sink for StagedSite {
             self.stats.reused.fetch_add(1, Ordering::Relaxed);
             return Ok(());
         }
-        fs::write(&dest, bytes).map_err(|e| Error::io(&dest, e))?;
+        self.write_new(&dest, bytes)?;
         if is_compressible(rel) && bytes.len() >= MIN_COMPRESS_BYTES {
             // Side by side: a large page (a 100,000-row table) is otherwise the longest
             // serial step of a cold build.
             let write = |suffix: &str, compress: fn(&[u8]) -> Vec<u8>| {
                 let path = PathBuf::from(format!("{}{suffix}", dest.display()));
-                fs::write(&path, compress(bytes)).map_err(|e| Error::io(&path, e))
+                self.write_new(&path, &compress(bytes))
             };
             let (gz, br) = rayon::join(|| write(".gz", gzip), || write(".br", brotli));
             gz?;
@@ -247,11 +351,17 @@ impl Drop for StagedSite {
     }
 }
 
+/// The previous build's keys, if the same program wrote them; otherwise none, so
+/// every keyed file is rendered again.
 fn read_manifest(path: &Path) -> std::collections::HashMap<String, u128> {
     let Ok(text) = fs::read_to_string(path) else {
         return Default::default();
     };
-    text.lines()
+    let mut lines = text.lines();
+    if lines.next() != Some(&format!("program {}", super::keys::PROGRAM_ID)) {
+        return Default::default();
+    }
+    lines
         .filter_map(|line| {
             let (key, rel) = line.split_once(' ')?;
             Some((rel.to_string(), u128::from_str_radix(key, 16).ok()?))
@@ -298,24 +408,25 @@ mod tests {
             let staged = StagedSite::create(&target).unwrap();
             staged.put("new.html", b"new").unwrap();
         } // dropped without commit
-        let names: Vec<_> = fs::read_dir(dir.path())
+        let mut names: Vec<_> = fs::read_dir(dir.path())
             .unwrap()
             .map(|e| e.unwrap().file_name())
             .collect();
-        assert_eq!(names, ["public"]);
+        names.sort();
+        assert_eq!(names, [".public.lock", "public"]);
         assert!(target.join("old.html").exists());
 
         let page = "x".repeat(2000);
         let staged = StagedSite::create(&target).unwrap();
         staged.put("a/index.html", page.as_bytes()).unwrap();
-        staged.commit().unwrap();
+        staged.commit(&[]).unwrap();
         assert!(!target.join("old.html").exists());
         assert!(target.join("a/index.html.gz").exists() && target.join("a/index.html.br").exists());
 
         let staged = StagedSite::create(&target).unwrap();
         staged.put("a/index.html", page.as_bytes()).unwrap();
         assert_eq!(staged.stats.reused.load(Ordering::Relaxed), 1);
-        staged.commit().unwrap();
+        staged.commit(&[]).unwrap();
         assert_eq!(
             fs::read(target.join("a/index.html")).unwrap(),
             page.as_bytes()

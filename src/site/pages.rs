@@ -12,14 +12,14 @@ use tera::{Context, Tera};
 use crate::config::SiteConfig;
 use crate::data::Dataset;
 use crate::error::{Error, Result};
-use crate::notes::{slugify, Note};
+use crate::notes::Note;
 use crate::price::{Change, Direction};
 
 pub(crate) fn note_url(slug: &str) -> String {
     format!("/notes/{slug}/")
 }
 pub(crate) fn tag_url(tag: &str) -> String {
-    format!("/tags/{}/", slugify(tag))
+    format!("/tags/{}/", crate::slug::slugify(tag))
 }
 pub(crate) fn dataset_url(slug: &str) -> String {
     format!("/prices/{slug}/")
@@ -177,8 +177,16 @@ pub(crate) struct NoteSummary {
     date_iso: String,
     summary: String,
     reading_minutes: usize,
+    /// The first few tags: a note lists all its tags on its own page, but each tag
+    /// page lists the note, so showing them all would make a note with n tags cost
+    /// n² (4,000 tags: 16 million links).
     tags: Vec<TagLink>,
+    /// How many tags are not shown.
+    more_tags: usize,
 }
+
+/// Tags shown with a note in lists.
+const SUMMARY_TAGS: usize = 12;
 
 #[derive(Serialize, Clone, Hash)]
 struct TagLink {
@@ -217,7 +225,8 @@ pub(crate) fn note_summary(note: &Note, summary: String) -> NoteSummary {
         date_iso: note.date.to_string(),
         summary,
         reading_minutes: note.reading_minutes(),
-        tags: tag_links(&note.tags),
+        tags: tag_links(&note.tags[..note.tags.len().min(SUMMARY_TAGS)]),
+        more_tags: note.tags.len().saturating_sub(SUMMARY_TAGS),
     }
 }
 

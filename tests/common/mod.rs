@@ -322,3 +322,51 @@ pub fn run_within(root: &Path, args: &[&str], limit: Duration) -> (Output, Durat
     };
     (output, start.elapsed())
 }
+
+/// Builds `root` into `out` (relative to root or absolute) and asserts it succeeded.
+pub fn build_ok(root: &Path, out: &str) -> Output {
+    let o = run(root, &["build", "--out", out]);
+    assert!(o.status.success(), "{}", stderr(&o));
+    o
+}
+
+/// Every internal link target (`href`, `src`, `srcset`) in the HTML pages under `dir`,
+/// as absolute site paths without fragment or query.
+pub fn internal_links(dir: &Path) -> std::collections::BTreeSet<String> {
+    let selector =
+        scraper::Selector::parse("a[href], link[href], img[src], source[srcset], script[src]")
+            .unwrap();
+    let mut links = std::collections::BTreeSet::new();
+    for (path, bytes) in snapshot(dir) {
+        if !path.ends_with(".html") {
+            continue;
+        }
+        let doc = scraper::Html::parse_document(&String::from_utf8_lossy(&bytes));
+        for el in doc.select(&selector) {
+            let v = el.value();
+            let Some(link) = v.attr("href").or(v.attr("src")).or(v.attr("srcset")) else {
+                continue;
+            };
+            let link = link.split(['#', '?']).next().unwrap_or("");
+            if link.starts_with('/') && !link.starts_with("//") {
+                links.insert(link.to_string());
+            } else if !link.is_empty() && !link.contains(':') && !link.starts_with("//") {
+                let dir = path.rsplit_once('/').map_or("", |(d, _)| d);
+                links.insert(format!("/{dir}/{link}"));
+            }
+        }
+    }
+    links
+}
+
+/// A temporary copy of the small fixture site (`tests/fixtures/small-site`: three short
+/// notes, a few price rows) with the repository's templates/ and static/: quick to
+/// build many times over, for the plan and reuse tests.
+pub fn small_site() -> tempfile::TempDir {
+    let dir = tempfile::tempdir().unwrap();
+    copy_dir(&repo().join("tests/fixtures/small-site"), dir.path());
+    for sub in ["templates", "static"] {
+        copy_dir(&repo().join(sub), &dir.path().join(sub));
+    }
+    dir
+}

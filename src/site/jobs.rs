@@ -1,0 +1,157 @@
+//! Render jobs: turn each planned output into bytes and hand it to the sink, every job
+//! side by side. A job with a reuse key lets the sink keep the previous build's file
+//! instead of rendering; the others are rendered and compared.
+
+use std::hash::Hash;
+use std::time::Instant;
+
+use rayon::prelude::*;
+
+use super::keys::{self, Keys};
+use super::load::Inputs;
+use super::output::Sink;
+use super::pages::{self, NoteSummary, Renderer};
+use super::plan::{self, Job, Plan};
+use super::{feeds, Summary};
+use crate::chart::{self, ChartSeries, ChartSize, ChartSpec};
+use crate::data::Dataset;
+use crate::error::Result;
+use crate::notes;
+
+/// Renders every planned output into `sink`.
+pub(crate) fn render(inputs: &Inputs, plan: &Plan, sink: &dyn Sink) -> Result<Summary> {
+    let started = Instant::now();
+    let config = &inputs.config;
+    let notes = &inputs.notes;
+
+    // What lists show about each note, computed once.
+    let summaries: Vec<NoteSummary> = notes
+        .par_iter()
+        .map(|note| {
+            let summary = pages::summary_of(note, &notes::first_paragraph(&note.body));
+            pages::note_summary(note, summary)
+        })
+        .collect();
+    let tag_rows: Vec<(String, String, usize)> = plan
+        .tags
+        .iter()
+        .map(|t| (t.name.clone(), pages::tag_url(&t.name), t.notes.len()))
+        .collect();
+    let latest = &summaries[..summaries.len().min(config.home_notes)];
+    let renderer = &Renderer::new(&inputs.templates, config, &plan.assets, &inputs.datasets);
+    let keys = &Keys::new(|h| {
+        inputs.templates_hash.hash(h);
+        format!("{config:?}").hash(h);
+        plan.assets.hash(h);
+        for d in &inputs.datasets {
+            (&d.slug, &d.title).hash(h);
+        }
+    });
+
+    plan.outputs.par_iter().try_for_each(|out| -> Result<()> {
+        let path = out.path.as_str();
+        let page = |key: Option<u128>, render: &(dyn Fn() -> Result<String> + Sync)| match key {
+            Some(k) => sink.put_keyed(path, k, &|| Ok(render()?.into_bytes())),
+            None => sink.put(path, render()?.as_bytes()),
+        };
+        match &out.job {
+            Job::Static(bytes) => sink.put(path, bytes),
+            Job::Chart(d, size) => {
+                let kind = match size {
+                    ChartSize::Wide => "chart",
+                    ChartSize::Narrow => "chart-narrow",
+                };
+                sink.put_keyed(path, keys::data_key(d, kind), &|| {
+                    Ok(chart_svg(d, *size).into_bytes())
+                })
+            }
+            Job::Note(i) => {
+                let note = &notes[*i];
+                let newer = i.checked_sub(1).map(|j| &notes[j]);
+                let older = notes.get(i + 1);
+                let key = keys.page(|h| {
+                    keys::note(note, h);
+                    newer.map(|n| (&n.slug, &n.title)).hash(h);
+                    older.map(|n| (&n.slug, &n.title)).hash(h);
+                });
+                page(Some(key), &|| {
+                    let summary = pages::summary_of(note, &notes::first_paragraph(&note.body));
+                    renderer.note(
+                        note,
+                        &notes::render_markdown(&note.body),
+                        &summary,
+                        newer,
+                        older,
+                    )
+                })
+            }
+            Job::Tag(t) => {
+                let tag = &plan.tags[*t];
+                let list: Vec<NoteSummary> =
+                    tag.notes.iter().map(|&i| summaries[i].clone()).collect();
+                let key = keys.page(|h| (&tag.name, &list).hash(h));
+                page(Some(key), &|| renderer.tag(&tag.name, &list))
+            }
+            Job::Home => page(None, &|| {
+                renderer.home(&inputs.datasets, &plan.charts, latest)
+            }),
+            Job::NotesIndex => page(
+                Some(keys.page(|h| (&summaries, &tag_rows).hash(h))),
+                &|| renderer.notes_index(&summaries, &tag_rows),
+            ),
+            Job::TagsIndex => page(None, &|| renderer.tags_index(&tag_rows)),
+            Job::NotFound => page(None, &|| renderer.not_found()),
+            Job::Feed => page(None, &|| Ok(feeds::site_feed(inputs))),
+            Job::Sitemap => page(None, &|| Ok(feeds::site_sitemap(inputs, &plan.tags))),
+            Job::Robots => page(None, &|| Ok(feeds::robots(&config.base_url))),
+            Job::Dataset(d) => {
+                let chart = &plan.charts[&d.slug];
+                let key = keys.page(|h| {
+                    keys::dataset(d, h);
+                    chart.hash(h);
+                });
+                page(Some(key), &|| renderer.dataset(d, chart))
+            }
+            Job::Json(d) | Job::LegacyApi(d) => page(Some(keys::data_key(d, "json")), &|| {
+                Ok(feeds::dataset_json(d))
+            }),
+            Job::Csv(d) => page(Some(keys::data_key(d, "csv")), &|| {
+                Ok(feeds::dataset_csv(d))
+            }),
+        }
+    })?;
+
+    Ok(Summary {
+        pages: notes.len() + plan.tags.len() + 4 + inputs.datasets.len(),
+        charts: plan.charts.len() * 2,
+        files: plan.outputs.len(),
+        reused: 0,
+        elapsed: started.elapsed(),
+    })
+}
+
+/// One of a dataset's two step charts.
+fn chart_svg(d: &Dataset, size: ChartSize) -> String {
+    let (title, alt) = plan::chart_text(d);
+    chart::render_step_chart(&ChartSpec {
+        title: &title,
+        description: &alt,
+        unit: &d.unit,
+        series: d
+            .series
+            .iter()
+            .enumerate()
+            .map(|(i, s)| ChartSeries {
+                label: &s.label,
+                colour: &s.colour,
+                points: d
+                    .table
+                    .rows
+                    .iter()
+                    .map(|r| (r.date, r.values[i].to_f64()))
+                    .collect(),
+            })
+            .collect(),
+        size,
+    })
+}

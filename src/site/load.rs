@@ -1,0 +1,172 @@
+//! Load: read `site.toml`, `data/`, `content/notes/`, `templates/` and `static/`, and
+//! refuse bad input (with file and line) before anything is planned or written.
+
+use std::hash::Hash;
+use std::path::{Path, PathBuf};
+
+use tera::Tera;
+use xxhash_rust::xxh3::Xxh3;
+
+use super::{pages, BuildOptions};
+use crate::config::SiteConfig;
+use crate::data::{self, Dataset};
+use crate::error::{Error, Result};
+use crate::notes::{self, Note};
+
+/// Everything a build reads, validated.
+pub(crate) struct Inputs {
+    pub(crate) config: SiteConfig,
+    pub(crate) datasets: Vec<Dataset>,
+    pub(crate) notes: Vec<Note>,
+    pub(crate) templates: Tera,
+    /// Files from `static/`: path relative to it, and contents.
+    pub(crate) statics: Vec<(String, Vec<u8>)>,
+    /// Hash of every template's source, for reusing unchanged pages.
+    pub(crate) templates_hash: u128,
+}
+
+pub(crate) fn load(options: &BuildOptions) -> Result<Inputs> {
+    let root = &options.root;
+    let config = SiteConfig::load(root)?;
+    // The three loads are independent; run them side by side.
+    let ((datasets, notes), (templates, statics)) = rayon::join(
+        || {
+            rayon::join(
+                || data::load_datasets(&root.join("data"), &config),
+                || notes::load_notes(&root.join("content/notes"), options.drafts),
+            )
+        },
+        || {
+            rayon::join(
+                || load_templates(&root.join("templates")),
+                || load_statics(&root.join("static")),
+            )
+        },
+    );
+    let mut errors = Vec::new();
+    let datasets = datasets.map_err(|e| errors.push(e)).ok();
+    let notes = notes.map_err(|e| errors.push(e)).ok();
+    let templates = templates.map_err(|e| errors.push(e)).ok();
+    let statics = statics.map_err(|e| errors.push(e)).ok();
+    Error::collect(errors)?;
+    let (datasets, notes, (templates, templates_hash), statics) = (
+        datasets.unwrap_or_default(),
+        notes.unwrap_or_default(),
+        templates.expect("checked"),
+        statics.unwrap_or_default(),
+    );
+    check_dataset_names(&datasets)?;
+    if datasets.is_empty() {
+        return Err(Error::in_file(
+            &root.join("data"),
+            "no datasets: add at least one CSV such as data/fuel-prices.csv",
+        ));
+    }
+    Ok(Inputs {
+        config,
+        datasets,
+        notes,
+        templates,
+        statics,
+        templates_hash,
+    })
+}
+
+pub(crate) const REQUIRED_TEMPLATES: [&str; 7] = [
+    "index.html",
+    "dataset.html",
+    "notes.html",
+    "note.html",
+    "tag.html",
+    "tags.html",
+    "404.html",
+];
+
+fn load_templates(dir: &Path) -> Result<(Tera, u128)> {
+    if !dir.is_dir() {
+        return Err(Error::in_file(dir, "missing templates folder"));
+    }
+    let mut tera = Tera::default();
+    let mut files = Vec::new();
+    for entry in walkdir::WalkDir::new(dir).sort_by_file_name() {
+        let entry = entry.map_err(|e| Error::io(dir, e.into()))?;
+        if entry.file_type().is_file() && !data::is_hidden(entry.path()) {
+            let name = entry
+                .path()
+                .strip_prefix(dir)
+                .expect("under dir")
+                .to_string_lossy()
+                .replace('\\', "/");
+            files.push((entry.path().to_path_buf(), Some(name)));
+        }
+    }
+    // add_template_files parses all and resolves inheritance; a failure names the file.
+    let mut hash = Xxh3::new();
+    for (path, name) in &files {
+        name.hash(&mut hash);
+        std::fs::read(path)
+            .map_err(|e| Error::io(path, e))?
+            .hash(&mut hash);
+    }
+    // A parse failure's message quotes the file's path; name that file.
+    tera.add_template_files(files).map_err(|e| {
+        let message = pages::error_chain(&e);
+        let path = message
+            .split('"')
+            .nth(1)
+            .map_or_else(|| dir.to_path_buf(), PathBuf::from);
+        Error::in_file(&path, message)
+    })?;
+    tera.autoescape_on(vec![".html", ".xml"]);
+    // Tera's default also escapes `/`, which bloats every URL in every page.
+    tera.set_escape_fn(crate::markup::escape_markup);
+    for name in REQUIRED_TEMPLATES {
+        if !tera.get_template_names().any(|n| n == name) {
+            return Err(Error::in_file(&dir.join(name), "missing template"));
+        }
+    }
+    Ok((tera, hash.digest128()))
+}
+
+fn load_statics(dir: &Path) -> Result<Vec<(String, Vec<u8>)>> {
+    let mut out = Vec::new();
+    if !dir.is_dir() {
+        return Ok(out);
+    }
+    for entry in walkdir::WalkDir::new(dir).sort_by_file_name() {
+        let entry = entry.map_err(|e| Error::io(dir, e.into()))?;
+        if entry.file_type().is_file() && !data::is_hidden(entry.path()) {
+            let rel = entry
+                .path()
+                .strip_prefix(dir)
+                .expect("under dir")
+                .to_string_lossy()
+                .replace('\\', "/");
+            out.push((
+                rel,
+                std::fs::read(entry.path()).map_err(|e| Error::io(entry.path(), e))?,
+            ));
+        }
+    }
+    Ok(out)
+}
+
+/// A dataset's file name is its address (`/prices/<name>/`, `/api/<name>.json`): it
+/// must already be a slug, so links never carry spaces or capitals.
+fn check_dataset_names(datasets: &[Dataset]) -> Result<()> {
+    let errors = datasets
+        .iter()
+        .filter_map(|d| match crate::slug::checked(&d.slug) {
+            Ok(s) if s == d.slug => None,
+            Ok(s) => Some(Error::in_file(
+                &d.table.path,
+                format!(
+                    "the dataset name {:?} is used in its addresses and must be lowercase letters, digits and `-`: rename the file to {s}.csv",
+                    d.slug
+                ),
+            )),
+            Err(why) => Some(Error::in_file(&d.table.path, format!("dataset name {why}"))),
+        })
+        .collect();
+    Error::collect(errors)
+}

@@ -1,0 +1,402 @@
+//! The output plan: every file the build will write, the job that makes it and the
+//! input that asks for it, computed from the inputs alone before anything is rendered.
+//! Two jobs for one path are refused with an error naming both sources (the idea of
+//! Zola's `find_path_collisions`), and so is a name the file system cannot hold. The
+//! site's own files (pages, feeds, the legacy API) are planned first, so a dataset or
+//! note can never take their paths.
+
+use std::collections::{BTreeMap, HashMap};
+use std::path::{Path, PathBuf};
+
+use super::keys;
+use super::load::Inputs;
+use super::pages::{self, ChartRef};
+use crate::chart::ChartSize;
+use crate::data::Dataset;
+use crate::error::{Error, Result};
+
+/// What makes one output file.
+pub(crate) enum Job<'a> {
+    /// A file from `static/`, as it is.
+    Static(&'a [u8]),
+    Chart(&'a Dataset, ChartSize),
+    /// A note's page, by index into `Inputs::notes` (newest first).
+    Note(usize),
+    /// A tag's page, by index into `Plan::tags`.
+    Tag(usize),
+    Home,
+    NotesIndex,
+    TagsIndex,
+    NotFound,
+    Feed,
+    Sitemap,
+    Robots,
+    Dataset(&'a Dataset),
+    Json(&'a Dataset),
+    Csv(&'a Dataset),
+    /// `api/prices.json`, the old app's endpoint, from the primary dataset.
+    LegacyApi(&'a Dataset),
+}
+
+/// One planned file: its path in the site and its job.
+pub(crate) struct Output<'a> {
+    pub(crate) path: String,
+    pub(crate) job: Job<'a>,
+    /// Named after its content, so it may be cached forever.
+    pub(crate) fingerprinted: bool,
+}
+
+/// A tag: the spelling it was first written with, and its
+/// notes, newest first.
+pub(crate) struct Tag {
+    pub(crate) name: String,
+    pub(crate) notes: Vec<usize>,
+}
+
+pub(crate) struct Plan<'a> {
+    pub(crate) outputs: Vec<Output<'a>>,
+    /// Sorted by slug.
+    pub(crate) tags: Vec<Tag>,
+    /// `style.css` → `/static/style.3f9a1c2e.css`.
+    pub(crate) assets: BTreeMap<String, String>,
+    /// Dataset slug → its two charts.
+    pub(crate) charts: BTreeMap<String, ChartRef>,
+}
+
+impl Plan<'_> {
+    /// The site paths of every fingerprinted file, sorted.
+    pub(crate) fn fingerprinted(&self) -> Vec<String> {
+        let mut paths: Vec<String> = self
+            .outputs
+            .iter()
+            .filter(|o| o.fingerprinted)
+            .map(|o| o.path.clone())
+            .collect();
+        paths.sort();
+        paths
+    }
+}
+
+/// Who asked for a path: the file to name in an error, and what it is.
+struct Source {
+    file: PathBuf,
+    what: String,
+}
+
+/// Longest file name most file systems hold (NAME_MAX).
+const NAME_MAX: usize = 255;
+/// A compressible file gets `.gz` and `.br` siblings, 3 bytes longer.
+const SIBLING_SUFFIX: usize = 3;
+
+struct Planner<'a> {
+    outputs: Vec<Output<'a>>,
+    sources: Vec<Source>,
+    taken: HashMap<String, usize>,
+    errors: Vec<Error>,
+}
+
+impl<'a> Planner<'a> {
+    fn add(&mut self, path: String, job: Job<'a>, fingerprinted: bool, source: Source) {
+        if let Some(why) = too_long(&path) {
+            self.errors.push(Error::in_file(
+                &source.file,
+                format!("{} would write {path}: {why}", source.what),
+            ));
+            return;
+        }
+        if let Some(&first) = self.taken.get(&path) {
+            let other = &self.sources[first];
+            self.errors.push(Error::in_file(
+                &source.file,
+                format!(
+                    "{} would write {path}, which {} ({}) already writes; rename one of them",
+                    source.what,
+                    other.what,
+                    other.file.display()
+                ),
+            ));
+            return;
+        }
+        self.taken.insert(path.clone(), self.outputs.len());
+        self.sources.push(source);
+        self.outputs.push(Output {
+            path,
+            job,
+            fingerprinted,
+        });
+    }
+}
+
+fn too_long(path: &str) -> Option<String> {
+    let mut parts = path.split('/').peekable();
+    while let Some(part) = parts.next() {
+        let limit = if parts.peek().is_none() {
+            NAME_MAX - SIBLING_SUFFIX
+        } else {
+            NAME_MAX
+        };
+        if part.len() > limit {
+            return Some(format!(
+                "a name of {} bytes, over the {limit} a file system allows",
+                part.len()
+            ));
+        }
+    }
+    None
+}
+
+fn source(file: impl AsRef<Path>, what: impl Into<String>) -> Source {
+    Source {
+        file: file.as_ref().to_path_buf(),
+        what: what.into(),
+    }
+}
+
+/// Every output of the site, from the inputs alone.
+pub(crate) fn plan(inputs: &Inputs) -> Result<Plan<'_>> {
+    let config = &inputs.config;
+    let mut p = Planner {
+        outputs: Vec::new(),
+        sources: Vec::new(),
+        taken: HashMap::new(),
+        errors: Vec::new(),
+    };
+    let template = |name: &str| PathBuf::from("templates").join(name);
+
+    // 1. The site's own files: reserved before any dataset or note is planned.
+    for (path, job, file, what) in [
+        (
+            "index.html",
+            Job::Home,
+            template("index.html"),
+            "the home page",
+        ),
+        (
+            "notes/index.html",
+            Job::NotesIndex,
+            template("notes.html"),
+            "the notes index",
+        ),
+        (
+            "tags/index.html",
+            Job::TagsIndex,
+            template("tags.html"),
+            "the tags index",
+        ),
+        (
+            "404.html",
+            Job::NotFound,
+            template("404.html"),
+            "the 404 page",
+        ),
+        (
+            "feed.xml",
+            Job::Feed,
+            PathBuf::from("site.toml"),
+            "the Atom feed",
+        ),
+        (
+            "sitemap.xml",
+            Job::Sitemap,
+            PathBuf::from("site.toml"),
+            "the sitemap",
+        ),
+        (
+            "robots.txt",
+            Job::Robots,
+            PathBuf::from("site.toml"),
+            "robots.txt",
+        ),
+    ] {
+        p.add(path.into(), job, false, source(file, what));
+    }
+    if let Some(d) = inputs
+        .datasets
+        .iter()
+        .find(|d| d.slug == config.primary_dataset)
+    {
+        p.add(
+            "api/prices.json".into(),
+            Job::LegacyApi(d),
+            false,
+            source(
+                "site.toml",
+                format!(
+                    "the old app's endpoint (primary_dataset = {:?})",
+                    config.primary_dataset
+                ),
+            ),
+        );
+    }
+
+    // 2. Assets, named after their content.
+    let mut assets = BTreeMap::new();
+    for (rel, bytes) in &inputs.statics {
+        let file = PathBuf::from("static").join(rel);
+        let named = fingerprint(rel, bytes);
+        p.add(
+            format!("static/{named}"),
+            Job::Static(bytes),
+            true,
+            source(&file, "a static file"),
+        );
+        assets.insert(rel.clone(), format!("/static/{named}"));
+        // Browsers ask for /favicon.ico by that name.
+        if rel.starts_with("favicon.") && !rel.contains('/') {
+            p.add(
+                rel.clone(),
+                Job::Static(bytes),
+                false,
+                source(&file, "the favicon"),
+            );
+        }
+    }
+
+    // 3. Per dataset: its page, charts, JSON and CSV. Charts are named after a hash of
+    // their inputs (and the program), so their names are known before they are drawn.
+    let mut charts = BTreeMap::new();
+    for d in &inputs.datasets {
+        let file = &d.table.path;
+        let mut chart = |size, suffix: &str| {
+            let key = keys::data_key(d, &format!("chart{suffix}"));
+            let path = format!("charts/{}{suffix}.{}.svg", d.slug, keys::short_hex(key));
+            p.add(
+                path.clone(),
+                Job::Chart(d, size),
+                true,
+                source(file, "a dataset's chart"),
+            );
+            format!("/{path}")
+        };
+        let wide = chart(ChartSize::Wide, "");
+        let narrow = chart(ChartSize::Narrow, "-narrow");
+        charts.insert(
+            d.slug.clone(),
+            ChartRef {
+                wide,
+                narrow,
+                alt: chart_text(d).1,
+            },
+        );
+        for (path, job, what) in [
+            (
+                pages::output_path(&pages::dataset_url(&d.slug)),
+                Job::Dataset(d),
+                "a dataset's page",
+            ),
+            (
+                pages::json_url(&d.slug)[1..].to_string(),
+                Job::Json(d),
+                "a dataset's JSON",
+            ),
+            (
+                pages::csv_url(&d.slug)[1..].to_string(),
+                Job::Csv(d),
+                "a dataset's CSV",
+            ),
+        ] {
+            p.add(path, job, false, source(file, what));
+        }
+    }
+
+    // 4. Notes and tags. A note's tags are already one per slug, so each tag lists a
+    // note once; building the lists is linear in the number of (note, tag) pairs.
+    for (i, note) in inputs.notes.iter().enumerate() {
+        p.add(
+            pages::output_path(&pages::note_url(&note.slug)),
+            Job::Note(i),
+            false,
+            source(&note.path, "a note"),
+        );
+    }
+    let mut by_slug: BTreeMap<String, Tag> = BTreeMap::new();
+    for (i, note) in inputs.notes.iter().enumerate() {
+        for name in &note.tags {
+            let slug = crate::slug::slugify(name);
+            by_slug
+                .entry(slug)
+                .or_insert_with(|| Tag {
+                    name: name.clone(),
+                    notes: Vec::new(),
+                })
+                .notes
+                .push(i);
+        }
+    }
+    let tags: Vec<Tag> = by_slug.into_values().collect();
+    for (t, tag) in tags.iter().enumerate() {
+        let first = &inputs.notes[tag.notes[0]];
+        p.add(
+            pages::output_path(&pages::tag_url(&tag.name)),
+            Job::Tag(t),
+            false,
+            source(&first.path, format!("the tag {:?}", tag.name)),
+        );
+    }
+
+    Error::collect(p.errors)?;
+    Ok(Plan {
+        outputs: p.outputs,
+        tags,
+        assets,
+        charts,
+    })
+}
+
+/// `style.css` + contents → `style.3f9a1c2e.css`: a name that changes with the content,
+/// so the file can be cached forever.
+pub(crate) fn fingerprint(name: &str, bytes: &[u8]) -> String {
+    let hash = xxhash_rust::xxh3::xxh3_64(bytes);
+    let short = format!("{:08x}", (hash >> 32) as u32);
+    match name.rsplit_once('.') {
+        Some((stem, ext)) if !stem.is_empty() && !stem.ends_with('/') => {
+            format!("{stem}.{short}.{ext}")
+        }
+        _ => format!("{name}.{short}"),
+    }
+}
+
+/// A chart's title and its text alternative: what it shows and where it ends.
+pub(crate) fn chart_text(d: &Dataset) -> (String, String) {
+    let last = &d.table.rows[d.table.rows.len() - 1];
+    let latest: Vec<String> = d
+        .series
+        .iter()
+        .zip(&last.values)
+        .map(|(s, v)| {
+            format!(
+                "{} {}{}",
+                s.label,
+                if d.currency.is_empty() {
+                    String::new()
+                } else {
+                    format!("{} ", d.currency)
+                },
+                v.format(s.decimals)
+            )
+        })
+        .collect();
+    let names: Vec<&str> = d.series.iter().map(|s| s.label.as_str()).collect();
+    let unit = if d.unit.is_empty() {
+        String::new()
+    } else {
+        format!(" in {}", d.unit)
+    };
+    (
+        format!(
+            "{}, {} to {}",
+            d.title,
+            d.first_date().format("%Y"),
+            d.last_date().format("%Y")
+        ),
+        format!(
+            "Step chart of {}{unit}, {} decisions from {} to {}. Latest, from {}: {}.",
+            names.join(" and "),
+            d.table.rows.len(),
+            pages::human_date(d.first_date()),
+            pages::human_date(d.last_date()),
+            pages::human_date(last.date),
+            latest.join(", ")
+        ),
+    )
+}
