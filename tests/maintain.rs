@@ -473,3 +473,32 @@ fn dev_rebuilds_on_change_and_tells_open_pages() {
     let _ = child.kill();
     let _ = child.wait();
 }
+
+#[test]
+fn a_dataset_name_cannot_point_outside_data() {
+    let site = frozen_site();
+    // A CSV one level up, where `--dataset ../outside` would have reached it.
+    let outside = site.path().join("outside.csv");
+    fs::write(&outside, "date,mogas,gasoil\n2020-01-01,1.00,1.00\n").unwrap();
+    let before = fs::read(&outside).unwrap();
+    for name in ["../outside", "data/../../outside", "My Data", "/etc/passwd"] {
+        let add = run(
+            site.path(),
+            &[
+                "price",
+                "add",
+                "--dataset",
+                name,
+                "--date",
+                "2026-12-01",
+                "mogas=1",
+                "gasoil=1",
+            ],
+        );
+        assert_fails_with(&add, "argument --dataset:");
+        assert_fails_with(&add, "is not a dataset name");
+        let list = run(site.path(), &["price", "list", "--dataset", name]);
+        assert_fails_with(&list, "is not a dataset name");
+    }
+    assert_eq!(fs::read(&outside).unwrap(), before);
+}

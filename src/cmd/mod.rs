@@ -11,6 +11,7 @@ pub(crate) mod serve;
 use std::path::{Path, PathBuf};
 
 use crate::config::SiteConfig;
+use crate::error::Error;
 
 /// A path given on the command line, taken relative to the site root.
 pub(crate) fn under_root(root: &Path, path: PathBuf) -> PathBuf {
@@ -21,12 +22,25 @@ pub(crate) fn under_root(root: &Path, path: PathBuf) -> PathBuf {
     }
 }
 
-/// The dataset a maintainer named, or `site.toml`'s primary one.
+/// The dataset a maintainer named, or `site.toml`'s primary one. A name is a file in
+/// `data/` without `.csv`, and the build only takes slugs there, so anything else
+/// (`../x`, `My Data`) is refused before it can name a file outside `data/`.
 pub(crate) fn dataset_or_primary(root: &Path, dataset: Option<String>) -> anyhow::Result<String> {
-    Ok(match dataset {
-        Some(d) => d,
-        None => SiteConfig::load(root)?.primary_dataset,
-    })
+    let (name, arg) = match dataset {
+        Some(d) => (d, "--dataset"),
+        None => (SiteConfig::load(root)?.primary_dataset, "primary_dataset"),
+    };
+    if crate::slug::slugify(&name) != name {
+        return Err(Error::arg(
+            arg,
+            format!(
+                "{name:?} is not a dataset name (want the name of a file in data/ without \
+                 .csv: lowercase letters, digits and single dashes)"
+            ),
+        )
+        .into());
+    }
+    Ok(name)
 }
 
 /// The server's cache lifetimes from `site.toml`.
