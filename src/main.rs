@@ -12,6 +12,7 @@ mod maintain;
 mod markup;
 mod notes;
 mod serve;
+mod share;
 mod site;
 
 use std::path::PathBuf;

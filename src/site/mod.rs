@@ -10,6 +10,7 @@ pub(crate) mod feeds;
 pub(crate) mod links;
 pub(crate) mod output;
 pub(crate) mod pages;
+pub(crate) mod share;
 
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
@@ -292,8 +293,15 @@ pub(crate) fn render(inputs: &Inputs, sink: &dyn Sink) -> Result<Summary> {
         })
         .collect::<Result<_>>()?;
     let charts: BTreeMap<String, ChartRef> = chart_refs.into_iter().collect();
+    let share_images = share::write(inputs, sink)?;
 
-    let renderer = &Renderer::new(&inputs.templates, config, &assets, &inputs.datasets);
+    let renderer = &Renderer::new(
+        &inputs.templates,
+        config,
+        &assets,
+        &inputs.datasets,
+        &share_images,
+    );
     let notes = &inputs.notes;
     // Everything every page depends on; each page's key adds its own inputs.
     let global = {
