@@ -310,20 +310,10 @@ fn push_chart(svg: &mut String, chart: &Chart) {
     if series.is_empty() {
         return;
     }
-    let pad = if y1 > y0 {
-        (y1 - y0) * 0.08
-    } else {
-        y0.abs().max(1.0) * 0.1
-    };
-    let (y0, y1) = (y0 - pad, y1 + pad);
-    let sx = |x: f64| -> f32 {
-        if x1 > x0 {
-            CHART_X + ((x - x0) / (x1 - x0)) as f32 * CHART_W
-        } else {
-            CHART_X
-        }
-    };
-    let sy = |y: f64| -> f32 { CHART_TOP + CHART_H - ((y - y0) / (y1 - y0)) as f32 * CHART_H };
+    // A flat series sits in the middle; otherwise the extremes stay clear of the rules.
+    let pad = CHART_H * 0.08;
+    let sx = |x: f64| CHART_X + fraction(x, x0, x1, 0.0) * CHART_W;
+    let sy = |y: f64| CHART_TOP + pad + (1.0 - fraction(y, y0, y1, 0.5)) * (CHART_H - 2.0 * pad);
 
     // Faint rules at the bottom, middle and top give the line a frame of reference.
     for i in 0..3 {
@@ -381,6 +371,18 @@ fn push_chart(svg: &mut String, chart: &Chart) {
     );
 }
 
+/// Where `v` lies between `lo` and `hi`, from 0 to 1; `flat` when they are equal.
+/// Halved first so that even `f64::MAX - f64::MIN` cannot overflow to infinity.
+fn fraction(v: f64, lo: f64, hi: f64, flat: f32) -> f32 {
+    let span = hi / 2.0 - lo / 2.0;
+    let f = (v / 2.0 - lo / 2.0) / span;
+    if span > 0.0 && f.is_finite() {
+        f.clamp(0.0, 1.0) as f32
+    } else {
+        flat
+    }
+}
+
 /// Reduces a long series to at most about [`MAX_CHART_POINTS`]: per pixel column the
 /// first, lowest, highest and last point, in order, which draws the same steps.
 fn thin(points: &[(f64, f64)], x0: f64, x1: f64) -> Vec<(f64, f64)> {
@@ -388,7 +390,7 @@ fn thin(points: &[(f64, f64)], x0: f64, x1: f64) -> Vec<(f64, f64)> {
         return points.to_vec();
     }
     let columns = CHART_W as usize;
-    let column = |x: f64| (((x - x0) / (x1 - x0)) * columns as f64) as usize;
+    let column = |x: f64| (fraction(x, x0, x1, 0.0) * columns as f32) as usize;
     let mut out = Vec::with_capacity(4 * columns + 4);
     let mut i = 0;
     while i < points.len() {

@@ -254,3 +254,78 @@ fn hostile_text_and_colours_are_neutralised() {
         (1200, 630)
     );
 }
+
+mod properties {
+    use super::*;
+    use proptest::prelude::*;
+
+    fn text(max: usize) -> impl Strategy<Value = String> {
+        proptest::collection::vec(any::<char>(), 0..max).prop_map(String::from_iter)
+    }
+
+    fn line() -> impl Strategy<Value = Line> {
+        (text(60), text(30), text(60), 0..4u8, text(8)).prop_map(
+            |(label, value, change, d, colour)| Line {
+                label,
+                value,
+                change,
+                direction: [
+                    Direction::Up,
+                    Direction::Down,
+                    Direction::Unchanged,
+                    Direction::None,
+                ][d as usize],
+                colour,
+            },
+        )
+    }
+
+    fn chart() -> impl Strategy<Value = Option<Chart>> {
+        proptest::option::of(
+            (
+                proptest::collection::vec(
+                    proptest::collection::vec((any::<f64>(), any::<f64>()), 0..40),
+                    0..4,
+                ),
+                text(20),
+                text(20),
+            )
+                .prop_map(|(series, start_label, end_label)| Chart {
+                    series: series
+                        .into_iter()
+                        .map(|points| ChartSeries {
+                            colour: "#123456".into(),
+                            points,
+                        })
+                        .collect(),
+                    start_label,
+                    end_label,
+                }),
+        )
+    }
+
+    proptest! {
+        #![proptest_config(ProptestConfig { cases: 40, ..ProptestConfig::default() })]
+
+        /// Whatever the text, values and points: a 1200×630 PNG, nothing drawn outside.
+        #[test]
+        fn any_card_renders_inside_the_image(
+            site_title in text(80),
+            title in text(300),
+            lines in proptest::collection::vec(line(), 0..5),
+            date_line in text(80),
+            chart in chart(),
+            accent in text(8),
+        ) {
+            let card = Card { site_title, title, lines, date_line, chart, accent };
+            let png = render_png(&card).expect("renders");
+            prop_assert_eq!(png_size(&png), (1200, 630));
+            for b in boxes(&card) {
+                prop_assert!(
+                    b.left() >= 0.0 && b.top() >= 0.0 && b.right() <= 1200.0 && b.bottom() <= 630.0,
+                    "{:?} outside", b
+                );
+            }
+        }
+    }
+}
