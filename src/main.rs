@@ -13,6 +13,7 @@ mod markup;
 mod notes;
 mod price;
 mod serve;
+mod share;
 mod site;
 mod slug;
 

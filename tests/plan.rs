@@ -204,17 +204,35 @@ fn the_immutable_list_is_exactly_the_fingerprinted_files_pages_reference() {
         assert!(public.join(p).is_file(), "{p}");
         assert!(!p.ends_with(".gz") && !p.ends_with(".br"), "{p}");
     }
-    let referenced: Vec<String> = internal_links(&public)
+    let mut referenced: Vec<String> = internal_links(&public)
         .into_iter()
         .filter(|l| l.starts_with("/static/") || l.starts_with("/charts/"))
         .map(|l| l[1..].to_string())
         .collect();
     assert!(referenced.len() >= 4, "{referenced:?}");
+    // Share images are referenced by absolute `og:image` URLs.
+    let og_image = scraper::Selector::parse(r#"meta[property="og:image"]"#).unwrap();
+    let base = "https://fixture.example/";
+    let mut shared = 0;
+    for (path, bytes) in snapshot(&public) {
+        if path.ends_with(".html") {
+            let doc = scraper::Html::parse_document(&String::from_utf8_lossy(&bytes));
+            for el in doc.select(&og_image) {
+                let url = el.value().attr("content").unwrap();
+                let rel = url.strip_prefix(base).unwrap_or_else(|| panic!("{url}"));
+                referenced.push(rel.to_string());
+                shared += 1;
+            }
+        }
+    }
+    assert!(shared >= 3, "home, a dataset and a note have share images");
+    referenced.sort();
+    referenced.dedup();
     assert_eq!(listed, referenced);
     assert!(
-        listed
-            .iter()
-            .all(|p| p.starts_with("static/") || p.starts_with("charts/")),
+        listed.iter().all(|p| p.starts_with("static/")
+            || p.starts_with("charts/")
+            || p.starts_with("share/")),
         "{listed:?}"
     );
 }

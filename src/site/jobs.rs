@@ -12,7 +12,7 @@ use super::load::Inputs;
 use super::output::Sink;
 use super::pages::{self, NoteSummary, Renderer};
 use super::plan::{self, Job, Plan};
-use super::{feeds, Summary};
+use super::{feeds, share, Summary};
 use crate::chart::{self, ChartSeries, ChartSize, ChartSpec};
 use crate::data::Dataset;
 use crate::error::Result;
@@ -38,7 +38,13 @@ pub(crate) fn render(inputs: &Inputs, plan: &Plan, sink: &dyn Sink) -> Result<Su
         .map(|t| (t.name.clone(), pages::tag_url(&t.name), t.notes.len()))
         .collect();
     let latest = &summaries[..summaries.len().min(config.home_notes)];
-    let renderer = &Renderer::new(&inputs.templates, config, &plan.assets, &inputs.datasets);
+    let renderer = &Renderer::new(
+        &inputs.templates,
+        config,
+        &plan.assets,
+        &inputs.datasets,
+        &plan.share_images,
+    );
     let keys = &Keys::new(|h| {
         inputs.templates_hash.hash(h);
         format!("{config:?}").hash(h);
@@ -118,6 +124,10 @@ pub(crate) fn render(inputs: &Inputs, plan: &Plan, sink: &dyn Sink) -> Result<Su
             Job::Csv(d) => page(Some(keys::data_key(d, "csv")), &|| {
                 Ok(feeds::dataset_csv(d))
             }),
+            Job::Share(i) => {
+                let planned = &plan.share[*i];
+                sink.put_keyed(path, planned.key, &|| share::render(&planned.card, path))
+            }
         }
     })?;
 

@@ -34,16 +34,22 @@ impl CollectingSink {
     /// links (canonical, OpenGraph) that point into the site itself.
     pub(crate) fn check_links_with_base(&self, base_url: &str) -> Result<()> {
         let files = self.files.lock().expect("not poisoned");
-        let selector =
-            Selector::parse("a[href], link[href], img[src], source[srcset], script[src]")
-                .expect("valid selector");
+        let selector = Selector::parse(
+            r#"a[href], link[href], img[src], source[srcset], script[src], meta[property="og:image"]"#,
+        )
+        .expect("valid selector");
         let mut errors = Vec::new();
         for (page, html) in files.iter() {
             let Some(html) = html else { continue };
             let doc = Html::parse_document(html);
             for el in doc.select(&selector) {
                 let v = el.value();
-                let Some(link) = v.attr("href").or(v.attr("src")).or(v.attr("srcset")) else {
+                let Some(link) = v
+                    .attr("href")
+                    .or(v.attr("src"))
+                    .or(v.attr("srcset"))
+                    .or(v.attr("content"))
+                else {
                     continue;
                 };
                 if let Some(target) = internal_target(page, link, base_url) {
@@ -125,7 +131,7 @@ mod tests {
     #[test]
     fn finds_broken_links_and_ignores_external_ones() {
         let sink = CollectingSink::default();
-        sink.put("index.html", br#"<a href="/notes/">n</a><a href="notes/a/">a</a><a href="https://x.org/">x</a><a href="http://site/notes/">abs</a><img src="/missing.png">"#).unwrap();
+        sink.put("index.html", br#"<a href="/notes/">n</a><a href="notes/a/">a</a><a href="https://x.org/">x</a><a href="http://site/notes/">abs</a><img src="/missing.png"><meta property="og:image" content="http://site/share/gone.png">"#).unwrap();
         sink.put(
             "notes/index.html",
             br#"<a href="../">up</a><a href="b/#top">b</a>"#,
@@ -144,6 +150,10 @@ mod tests {
             err.contains("notes/index.html: broken link \"b/#top\": the site has no /notes/b/"),
             "{err}"
         );
-        assert_eq!(err.lines().count(), 2, "{err}");
+        assert!(
+            err.contains("index.html: broken link \"http://site/share/gone.png\""),
+            "a link preview image that is not in the site: {err}"
+        );
+        assert_eq!(err.lines().count(), 3, "{err}");
     }
 }

@@ -18,6 +18,7 @@ pub(crate) mod load;
 pub(crate) mod output;
 pub(crate) mod pages;
 pub(crate) mod plan;
+pub(crate) mod share;
 
 use std::path::{Path, PathBuf};
 use std::time::{Duration, Instant};

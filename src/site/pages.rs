@@ -9,6 +9,7 @@ use chrono::NaiveDate;
 use serde::Serialize;
 use tera::{Context, Tera};
 
+use super::share::ShareImage;
 use crate::config::SiteConfig;
 use crate::data::Dataset;
 use crate::error::{Error, Result};
@@ -66,6 +67,8 @@ struct PageContext<'a> {
     canonical: String,
     /// `website` or `article`, for OpenGraph.
     og_type: &'a str,
+    /// The link preview image, when the page has one.
+    share: Option<&'a ShareImage>,
 }
 
 /// A chart's two renderings and its text alternative.
@@ -77,14 +80,14 @@ pub(crate) struct ChartRef {
 }
 
 #[derive(Serialize)]
-struct ChangeContext {
-    direction: &'static str,
+pub(crate) struct ChangeContext {
+    pub(crate) direction: &'static str,
     /// `+5.80`, `−2.80`, `0.00`
     amount: String,
     /// `+9.9%`, or empty when the previous value was 0
     percent: String,
     /// Reads on its own: `up Rs 5.80 (+9.9%)`, `unchanged`.
-    text: String,
+    pub(crate) text: String,
 }
 
 fn change_context(change: Option<Change>, decimals: usize, currency: &str) -> ChangeContext {
@@ -117,27 +120,46 @@ fn change_context(change: Option<Change>, decimals: usize, currency: &str) -> Ch
 }
 
 #[derive(Serialize)]
-struct CardSeries {
-    label: String,
-    colour: String,
-    value: String,
-    change: ChangeContext,
+pub(crate) struct CardSeries {
+    pub(crate) label: String,
+    pub(crate) colour: String,
+    pub(crate) value: String,
+    pub(crate) change: ChangeContext,
 }
 
 #[derive(Serialize)]
-struct DatasetCard {
+pub(crate) struct DatasetCard {
     title: String,
     url: String,
     unit: String,
-    currency: String,
-    date: String,
+    pub(crate) currency: String,
+    pub(crate) date: String,
     date_iso: String,
     row_noun: String,
-    since: String,
-    series: Vec<CardSeries>,
+    pub(crate) since: String,
+    pub(crate) series: Vec<CardSeries>,
 }
 
-fn dataset_card(d: &Dataset) -> DatasetCard {
+/// "Mogas (petrol) Rs 70.65, Gas Oil (diesel) Rs 71.25, in force from 16 April 2026.":
+/// the current values, for descriptions that link previews show.
+fn prices_sentence(card: &DatasetCard) -> String {
+    let values: Vec<String> = card
+        .series
+        .iter()
+        .map(|s| match card.currency.as_str() {
+            "" => format!("{} {}", s.label, s.value),
+            c => format!("{} {c} {}", s.label, s.value),
+        })
+        .collect();
+    format!(
+        "{}, {} {}.",
+        values.join(", "),
+        card.since.to_lowercase(),
+        card.date
+    )
+}
+
+pub(crate) fn dataset_card(d: &Dataset) -> DatasetCard {
     let rows = &d.table.rows;
     let last = &rows[rows.len() - 1];
     let previous = rows.len().checked_sub(2).map(|i| &rows[i]);
@@ -236,6 +258,8 @@ pub(crate) struct Renderer<'a> {
     tera: &'a Tera,
     config: &'a SiteConfig,
     base: Context,
+    /// Link preview images by page path.
+    share: &'a BTreeMap<String, ShareImage>,
 }
 
 impl<'a> Renderer<'a> {
@@ -244,6 +268,7 @@ impl<'a> Renderer<'a> {
         config: &'a SiteConfig,
         assets: &BTreeMap<String, String>,
         datasets: &[Dataset],
+        share: &'a BTreeMap<String, ShareImage>,
     ) -> Self {
         let mut base = Context::new();
         base.insert(
@@ -265,7 +290,12 @@ impl<'a> Renderer<'a> {
             })
             .collect();
         base.insert("datasets_nav", &nav);
-        Renderer { tera, config, base }
+        Renderer {
+            tera,
+            config,
+            base,
+            share,
+        }
     }
 
     fn render(&self, template: &str, page: PageContext, mut ctx: Context) -> Result<String> {
@@ -282,13 +312,17 @@ impl<'a> Renderer<'a> {
         description: &'p str,
         path: &'p str,
         og_type: &'p str,
-    ) -> PageContext<'p> {
+    ) -> PageContext<'p>
+    where
+        'a: 'p,
+    {
         PageContext {
             title,
             description,
             path,
             canonical: format!("{}{}", self.config.base_url, path),
             og_type,
+            share: self.share.get(path),
         }
     }
 
@@ -348,16 +382,24 @@ impl<'a> Renderer<'a> {
         );
         ctx.insert("chart", &primary.and_then(|d| charts.get(&d.slug)));
         ctx.insert("notes", latest);
+        let description = match primary {
+            Some(d) => format!(
+                "{} {}",
+                prices_sentence(&dataset_card(d)),
+                self.config.description
+            ),
+            None => self.config.description.clone(),
+        };
         self.render(
             "index.html",
-            self.page(&self.config.title, &self.config.description, "/", "website"),
+            self.page(&self.config.title, &description, "/", "website"),
             ctx,
         )
     }
 
     pub(crate) fn dataset(&self, d: &Dataset, chart: &ChartRef) -> Result<String> {
         let url = dataset_url(&d.slug);
-        let description = d.description.clone().unwrap_or_else(|| {
+        let about = d.description.clone().unwrap_or_else(|| {
             format!(
                 "Every {} decision from {} to {}.",
                 d.title,
@@ -365,6 +407,7 @@ impl<'a> Renderer<'a> {
                 human_date(d.last_date())
             )
         });
+        let description = format!("{} {about}", prices_sentence(&dataset_card(d)));
         let mut ctx = Context::new();
         ctx.insert(
             "dataset",

@@ -11,6 +11,7 @@ use std::path::{Path, PathBuf};
 use super::keys;
 use super::load::Inputs;
 use super::pages::{self, ChartRef};
+use super::share;
 use crate::chart::ChartSize;
 use crate::data::Dataset;
 use crate::error::{Error, Result};
@@ -36,6 +37,8 @@ pub(crate) enum Job<'a> {
     Csv(&'a Dataset),
     /// `api/prices.json`, the old app's endpoint, from the primary dataset.
     LegacyApi(&'a Dataset),
+    /// A page's share image (PNG), by index into `Plan::share`.
+    Share(usize),
 }
 
 /// One planned file: its path in the site and its job.
@@ -61,6 +64,10 @@ pub(crate) struct Plan<'a> {
     pub(crate) assets: BTreeMap<String, String>,
     /// Dataset slug → its two charts.
     pub(crate) charts: BTreeMap<String, ChartRef>,
+    /// Every page's share image, to draw.
+    pub(crate) share: Vec<share::Planned>,
+    /// Page path → what its `og:image` meta says.
+    pub(crate) share_images: BTreeMap<String, share::ShareImage>,
 }
 
 impl Plan<'_> {
@@ -334,12 +341,27 @@ pub(crate) fn plan(inputs: &Inputs) -> Result<Plan<'_>> {
         );
     }
 
+    // 5. Share images for link previews, named after their cards.
+    let share = share::plan(inputs);
+    let mut share_images = BTreeMap::new();
+    for (i, planned) in share.iter().enumerate() {
+        p.add(
+            planned.path.clone(),
+            Job::Share(i),
+            true,
+            source("site.toml", format!("the share image of {}", planned.page)),
+        );
+        share_images.insert(planned.page.clone(), planned.image.clone());
+    }
+
     Error::collect(p.errors)?;
     Ok(Plan {
         outputs: p.outputs,
         tags,
         assets,
         charts,
+        share,
+        share_images,
     })
 }
 
