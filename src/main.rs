@@ -10,6 +10,7 @@ mod data;
 mod error;
 mod maintain;
 mod markup;
+mod media;
 mod notes;
 mod serve;
 mod site;

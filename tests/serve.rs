@@ -24,9 +24,39 @@ fn site() -> &'static std::path::Path {
         std::os::unix::fs::symlink(site.path(), public.join("up")).unwrap();
         // A large file for slow downloads.
         std::fs::write(public.join("big.bin"), vec![7u8; 8 * 1024 * 1024]).unwrap();
+        write_immutable_list(&public);
         site
     })
     .path()
+}
+
+/// Stands in for the build: lists the fingerprinted files (`name.<8+ hex>.ext`, not
+/// pages, not compressed siblings) in `.petrol-watch-immutable`, as the build is to.
+fn write_immutable_list(public: &std::path::Path) {
+    let mut list = String::new();
+    for entry in walkdir::WalkDir::new(public) {
+        let entry = entry.unwrap();
+        let rel = entry
+            .path()
+            .strip_prefix(public)
+            .unwrap()
+            .to_string_lossy()
+            .into_owned();
+        let name = entry.file_name().to_string_lossy().into_owned();
+        let parts: Vec<&str> = name.split('.').collect();
+        let fingerprinted = parts.len() == 3
+            && parts[1].len() >= 8
+            && parts[1]
+                .bytes()
+                .all(|b| b.is_ascii_digit() || (b'a'..=b'f').contains(&b))
+            && parts[2] != "html";
+        if entry.file_type().is_file() && fingerprinted {
+            list.push_str(&rel);
+            list.push('\n');
+        }
+    }
+    assert!(!list.is_empty(), "the built site has fingerprinted files");
+    std::fs::write(public.join(".petrol-watch-immutable"), list).unwrap();
 }
 
 fn server() -> Server {
