@@ -20,31 +20,46 @@ pub(crate) struct Args {
     #[arg(long, env = "NO_REQUEST_LOG", value_parser = clap::builder::BoolishValueParser::new(), default_value_t = false)]
     no_request_log: bool,
     /// Seconds a client may take to send request headers; also the idle keep-alive limit.
-    #[arg(long, env = "HEADER_TIMEOUT_SECS", value_name = "1..=3600",
+    #[arg(long, env = "HEADER_TIMEOUT_SECS", value_name = "SECS",
           default_value_t = serve::HEADER_TIMEOUT.as_secs(),
-          value_parser = clap::value_parser!(u64).range(1..=3600))]
+          value_parser = within("HEADER_TIMEOUT_SECS", 1, 3600))]
     header_timeout: u64,
     /// Seconds a response may wait on a client that stopped reading before it is dropped.
-    #[arg(long, env = "WRITE_TIMEOUT_SECS", value_name = "1..=3600",
+    #[arg(long, env = "WRITE_TIMEOUT_SECS", value_name = "SECS",
           default_value_t = serve::WRITE_TIMEOUT.as_secs(),
-          value_parser = clap::value_parser!(u64).range(1..=3600))]
+          value_parser = within("WRITE_TIMEOUT_SECS", 1, 3600))]
     write_timeout: u64,
     /// Largest request head (request line and headers) in KiB; bigger ones get 431.
-    #[arg(long, env = "MAX_HEADER_KIB", value_name = "8..=1024",
+    #[arg(long, env = "MAX_HEADER_KIB", value_name = "KIB",
           default_value_t = (serve::MAX_HEADER_BYTES / 1024) as u64,
-          value_parser = clap::value_parser!(u64).range(8..=1024))]
+          value_parser = within("MAX_HEADER_KIB", 8, 1024))]
     max_header_kib: u64,
     /// Files up to this many KiB are kept in memory (within the budget); bigger ones
     /// are streamed from disk.
-    #[arg(long, env = "MEMORY_FILE_KIB", value_name = "0..=1048576",
+    #[arg(long, env = "MEMORY_FILE_KIB", value_name = "KIB",
           default_value_t = serve::MemoryBudget::default().max_file / 1024,
-          value_parser = clap::value_parser!(u64).range(0..=1024 * 1024))]
+          value_parser = within("MEMORY_FILE_KIB", 0, 1024 * 1024))]
     memory_file_kib: u64,
     /// MiB of file bodies kept in memory in all; the rest is streamed from disk.
-    #[arg(long, env = "MEMORY_BUDGET_MIB", value_name = "0..=65536",
+    #[arg(long, env = "MEMORY_BUDGET_MIB", value_name = "MIB",
           default_value_t = serve::MemoryBudget::default().total / (1024 * 1024),
-          value_parser = clap::value_parser!(u64).range(0..=65536))]
+          value_parser = within("MEMORY_BUDGET_MIB", 0, 65536))]
     memory_budget_mib: u64,
+}
+
+/// A whole number in `lo..=hi`; the error names the variable, since on Cloud Run that
+/// is where a bad value comes from.
+fn within(
+    env: &'static str,
+    lo: u64,
+    hi: u64,
+) -> impl Fn(&str) -> Result<u64, String> + Clone + Send + Sync + 'static {
+    move |s| match s.trim().parse::<u64>() {
+        Ok(n) if (lo..=hi).contains(&n) => Ok(n),
+        _ => Err(format!(
+            "{env} (or this flag) must be a whole number from {lo} to {hi}"
+        )),
+    }
 }
 
 pub(crate) fn run(root: &Path, args: Args) -> anyhow::Result<()> {

@@ -258,3 +258,28 @@ impl Drop for Server {
         let _ = self.child.wait();
     }
 }
+
+/// Resident memory of a process in KiB, from /proc (Linux).
+pub fn rss_kib(pid: u32) -> u64 {
+    let status = std::fs::read_to_string(format!("/proc/{pid}/status")).unwrap();
+    status
+        .lines()
+        .find_map(|l| l.strip_prefix("VmRSS:"))
+        .and_then(|v| v.split_whitespace().next())
+        .and_then(|v| v.parse().ok())
+        .unwrap_or(0)
+}
+
+/// A minimal folder to serve without building: `root/site.toml` (from the real site)
+/// and `root/public/index.html`; add files to `public` as needed.
+pub fn bare_site() -> tempfile::TempDir {
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::copy(repo().join("site.toml"), dir.path().join("site.toml")).unwrap();
+    std::fs::create_dir_all(dir.path().join("public")).unwrap();
+    std::fs::write(
+        dir.path().join("public/index.html"),
+        "<!doctype html><title>home</title><p>home</p>\n",
+    )
+    .unwrap();
+    dir
+}
