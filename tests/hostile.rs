@@ -382,9 +382,9 @@ fn big_files_stream_from_disk_with_the_same_headers() {
 }
 
 #[test]
-fn h2c_with_prior_knowledge_on_the_same_port() {
+fn h2c_with_prior_knowledge_on_the_same_port_and_idle_h2_is_closed() {
     let site = bare_site();
-    let s = Server::start(&site.path().join("public"), &[]);
+    let s = Server::start(&site.path().join("public"), &[("HEADER_TIMEOUT_SECS", "1")]);
     let http1 = get(s.addr, "/");
     let rt = tokio::runtime::Builder::new_current_thread()
         .enable_all()
@@ -394,7 +394,7 @@ fn h2c_with_prior_knowledge_on_the_same_port() {
         tokio::time::timeout(Duration::from_secs(10), async {
             let tcp = tokio::net::TcpStream::connect(s.addr).await.unwrap();
             let (client, conn) = h2::client::handshake(tcp).await.unwrap();
-            tokio::spawn(conn);
+            let conn = tokio::spawn(conn);
             let mut client = client.ready().await.unwrap();
             let req = axum::http::Request::get(format!("http://{}/", s.addr))
                 .body(())
@@ -413,6 +413,16 @@ fn h2c_with_prior_knowledge_on_the_same_port() {
                 let _ = body.flow_control().release_capacity(chunk.len());
                 bytes.extend_from_slice(&chunk);
             }
+            // Asked for nothing more (but still holding the connection open): closed by
+            // the server after the header timeout.
+            let idle = Instant::now();
+            tokio::time::timeout(Duration::from_secs(5), conn)
+                .await
+                .expect("idle h2c connection closed by the server")
+                .unwrap()
+                .ok();
+            assert!(idle.elapsed() < Duration::from_secs(4));
+            drop(client);
             (status, bytes, cache)
         })
         .await

@@ -10,7 +10,7 @@ use std::future::Future;
 use std::io;
 use std::net::SocketAddr;
 use std::pin::Pin;
-use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::atomic::{AtomicU64, AtomicUsize, Ordering};
 use std::sync::Arc;
 use std::task::{Context, Poll};
 use std::time::{Duration, Instant};
@@ -147,9 +147,14 @@ async fn serve_connection(
     };
     let in_flight = Arc::new(AtomicUsize::new(0));
     let counter = in_flight.clone();
+    // Milliseconds from `opened` to the start of the latest request.
+    let opened = Instant::now();
+    let last_request = Arc::new(AtomicU64::new(0));
+    let last = last_request.clone();
     let service =
         hyper::service::service_fn(move |mut req: hyper::Request<hyper::body::Incoming>| {
             req.extensions_mut().insert(ConnectInfo(peer));
+            last.store(millis_since(opened), Ordering::Relaxed);
             let guard = InFlight::new(counter.clone());
             let response = app.clone().call(req.map(Body::new));
             async move {
@@ -164,9 +169,21 @@ async fn serve_connection(
     let io = TokioIo::new(WriteTimeout::new(stream, limits.write_timeout));
     let conn = builder.serve_connection(io, service);
     tokio::pin!(conn);
-    tokio::select! {
-        _ = conn.as_mut() => return,
-        _ = stop.wait_for(|s| *s) => {}
+    // hyper closes idle HTTP/1.1 connections after the header timeout; an HTTP/2
+    // connection that answers pings but asks for nothing is closed here, after as long.
+    let idle_limit = limits.header_timeout;
+    let mut check = tokio::time::interval(idle_limit / 2);
+    loop {
+        tokio::select! {
+            _ = conn.as_mut() => return,
+            _ = stop.wait_for(|s| *s) => break,
+            _ = check.tick(), if h2 => {
+                let since = millis_since(opened).saturating_sub(last_request.load(Ordering::Relaxed));
+                if in_flight.load(Ordering::Acquire) == 0 && since >= idle_limit.as_millis() as u64 {
+                    return;
+                }
+            }
+        }
     }
     if in_flight.load(Ordering::Acquire) == 0 {
         // Idle, or still sending a request: nothing to finish.
@@ -174,6 +191,10 @@ async fn serve_connection(
     }
     conn.as_mut().graceful_shutdown();
     let _ = conn.await;
+}
+
+fn millis_since(t: Instant) -> u64 {
+    u64::try_from(t.elapsed().as_millis()).unwrap_or(u64::MAX)
 }
 
 /// Whether the client opens with the HTTP/2 preface (h2c with prior knowledge), by
