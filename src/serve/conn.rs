@@ -17,6 +17,7 @@ use std::time::{Duration, Instant};
 
 use axum::body::Body;
 use axum::extract::ConnectInfo;
+use axum::http::HeaderValue;
 use axum::Router;
 use bytes::Bytes;
 use http_body::{Frame, SizeHint};
@@ -156,9 +157,12 @@ async fn serve_connection(
             req.extensions_mut().insert(ConnectInfo(peer));
             last.store(millis_since(opened), Ordering::Relaxed);
             let guard = InFlight::new(counter.clone());
-            let response = app.clone().call(req.map(Body::new));
+            let response = (!lacks_one_host(&req)).then(|| app.clone().call(req.map(Body::new)));
             async move {
-                let res = response.await?;
+                let res = match response {
+                    Some(response) => response.await?,
+                    None => bad_host(),
+                };
                 Ok::<_, std::convert::Infallible>(res.map(|body| Tracked {
                     body,
                     _guard: guard,
@@ -191,6 +195,34 @@ async fn serve_connection(
     }
     conn.as_mut().graceful_shutdown();
     let _ = conn.await;
+}
+
+/// RFC 9112 §3.2: an HTTP/1.1 request needs exactly one `Host`. (HTTP/2 carries
+/// `:authority` instead; HTTP/1.0 predates the rule.) Checked here, before routing,
+/// so it costs nothing on the common path.
+fn lacks_one_host<B>(req: &hyper::Request<B>) -> bool {
+    req.version() == hyper::Version::HTTP_11
+        && req.headers().get_all(hyper::header::HOST).iter().count() != 1
+}
+
+fn bad_host() -> axum::response::Response {
+    let mut res = axum::response::Response::new(Body::from(
+        "bad request: HTTP/1.1 needs exactly one Host header\n",
+    ));
+    *res.status_mut() = hyper::StatusCode::BAD_REQUEST;
+    let h = res.headers_mut();
+    h.insert(
+        hyper::header::CACHE_CONTROL,
+        HeaderValue::from_static("no-store"),
+    );
+    h.insert(
+        hyper::header::CONTENT_TYPE,
+        HeaderValue::from_static("text/plain; charset=utf-8"),
+    );
+    for (name, value) in super::policy::security_headers() {
+        h.insert(name, value);
+    }
+    res
 }
 
 fn millis_since(t: Instant) -> u64 {

@@ -18,7 +18,7 @@ use std::time::{Duration, Instant};
 
 use arc_swap::ArcSwap;
 use axum::extract::{ConnectInfo, Request, State};
-use axum::http::{header, HeaderName, StatusCode, Version};
+use axum::http::{header, HeaderName};
 use axum::middleware::{self, Next};
 use axum::response::{IntoResponse, Response};
 use axum::routing::get;
@@ -69,7 +69,6 @@ pub(crate) fn router(state: AppState) -> Router {
     let mut router = Router::new()
         .route("/healthz", get(healthz))
         .fallback(static_file)
-        .layer(middleware::from_fn(require_one_host))
         .layer(middleware::from_fn_with_state(state.clone(), log_request));
     for (name, value) in policy::security_headers() {
         router = router.layer(SetResponseHeaderLayer::overriding(
@@ -88,24 +87,6 @@ async fn healthz() -> impl IntoResponse {
         ],
         "ok\n",
     )
-}
-
-/// RFC 9112 §3.2: an HTTP/1.1 request without exactly one `Host` is a bad request.
-/// (HTTP/2 carries `:authority` instead; HTTP/1.0 predates the rule.)
-async fn require_one_host(req: Request, next: Next) -> Response {
-    if req.version() == Version::HTTP_11 && req.headers().get_all(header::HOST).iter().count() != 1
-    {
-        return (
-            StatusCode::BAD_REQUEST,
-            [
-                (header::CACHE_CONTROL, "no-store"),
-                (header::CONTENT_TYPE, "text/plain; charset=utf-8"),
-            ],
-            "bad request: HTTP/1.1 needs exactly one Host header\n",
-        )
-            .into_response();
-    }
-    next.run(req).await
 }
 
 async fn static_file(State(state): State<AppState>, req: Request) -> Response {
