@@ -7,8 +7,8 @@
 
 use std::fmt::Write as _;
 use std::io::{IsTerminal, Write as _};
-use std::sync::atomic::{AtomicU64, Ordering};
-use std::sync::mpsc::{self, Receiver, RecvTimeoutError, SyncSender, TrySendError};
+use std::sync::atomic::{AtomicU64, AtomicUsize, Ordering};
+use std::sync::mpsc::{self, Receiver, RecvTimeoutError, Sender};
 use std::sync::OnceLock;
 use std::time::Duration;
 
@@ -46,9 +46,12 @@ enum Msg {
     Flush(mpsc::Sender<()>),
 }
 
-/// The queue to the writer thread, and how many lines it has had to drop.
+/// The queue to the writer thread, and how many lines it has had to drop. A list
+/// channel bounded by a counter rather than a preallocated ring: an idle server keeps
+/// no room for 4,096 lines it is not writing.
 struct Queue {
-    tx: SyncSender<Msg>,
+    tx: Sender<Msg>,
+    queued: AtomicUsize,
     dropped: AtomicU64,
 }
 
@@ -58,10 +61,11 @@ static QUEUE: OnceLock<Queue> = OnceLock::new();
 pub(crate) fn init(format: LogFormat) {
     let filter = EnvFilter::try_from_default_env().unwrap_or_else(|_| EnvFilter::new("info"));
     if QUEUE.get().is_none() {
-        let (tx, rx) = mpsc::sync_channel(QUEUE_LINES);
+        let (tx, rx) = mpsc::channel();
         if QUEUE
             .set(Queue {
                 tx,
+                queued: AtomicUsize::new(0),
                 dropped: AtomicU64::new(0),
             })
             .is_ok()
@@ -82,19 +86,9 @@ pub(crate) fn init(format: LogFormat) {
 pub(crate) fn flush(limit: Duration) {
     let Some(queue) = QUEUE.get() else { return };
     let (done_tx, done_rx) = mpsc::channel();
-    let deadline = std::time::Instant::now() + limit;
-    let mut msg = Msg::Flush(done_tx);
-    loop {
-        match queue.tx.try_send(msg) {
-            Ok(()) => break,
-            Err(TrySendError::Full(m)) if std::time::Instant::now() < deadline => {
-                msg = m;
-                std::thread::sleep(Duration::from_millis(5));
-            }
-            Err(_) => return,
-        }
+    if queue.tx.send(Msg::Flush(done_tx)).is_ok() {
+        let _ = done_rx.recv_timeout(limit);
     }
-    let _ = done_rx.recv_timeout(deadline.saturating_duration_since(std::time::Instant::now()));
 }
 
 fn enqueue(line: String) {
@@ -102,8 +96,13 @@ fn enqueue(line: String) {
         let _ = std::io::stdout().lock().write_all(line.as_bytes());
         return;
     };
-    if let Err(TrySendError::Full(_)) = queue.tx.try_send(Msg::Line(line)) {
+    if queue.queued.fetch_add(1, Ordering::AcqRel) >= QUEUE_LINES {
+        queue.queued.fetch_sub(1, Ordering::AcqRel);
         queue.dropped.fetch_add(1, Ordering::Relaxed);
+        return;
+    }
+    if queue.tx.send(Msg::Line(line)).is_err() {
+        queue.queued.fetch_sub(1, Ordering::AcqRel);
     }
 }
 
@@ -129,6 +128,9 @@ fn write_lines(rx: Receiver<Msg>, format: LogFormat) {
         }
         match msg {
             Ok(Msg::Line(line)) => {
+                if let Some(q) = QUEUE.get() {
+                    q.queued.fetch_sub(1, Ordering::AcqRel);
+                }
                 let _ = out.write_all(line.as_bytes());
             }
             Ok(Msg::Flush(done)) => {
