@@ -102,6 +102,16 @@ def wrk(port, conns, duration, path="/"):
     non2xx = next((l.strip() for l in out.splitlines() if "Non-2xx" in l), "non-2xx: none")
     return f"{rps} req/s, p99 {p99}; {errs}; {non2xx}"
 
+def wrk_with_probes(port, conns, duration):
+    """wrk, and normal requests on new connections while it runs."""
+    res = {}
+    t = threading.Thread(target=lambda: res.update(w=wrk(port, conns, duration)))
+    t.start()
+    time.sleep(min(5, duration / 2))
+    lat = probes(port, 5)
+    t.join()
+    return f"{res['w']}; {lat}"
+
 def sample_rss(pid, stop, peak):
     while not stop.is_set():
         try:
@@ -136,8 +146,8 @@ try:
     # 1, 2: wrk.
     for conns in (64, 1000):
         p, port = start()
-        res, b, pk, a = during(p, lambda: wrk(port, conns, DURATION))
-        line(f"wrk {conns} connections", b, pk, a, res, probes(port, 5))
+        res, b, pk, a = during(p, lambda: wrk_with_probes(port, conns, DURATION))
+        line(f"wrk {conns} connections", b, pk, a, res)
         stop_server(p)
 
     # 3: fat-header flood.
@@ -212,8 +222,8 @@ try:
 
     # 5: stuck stdout: request logs on, stdout a pipe nobody reads.
     p, port = start(stdout=subprocess.PIPE)
-    res, b, pk, a = during(p, lambda: wrk(port, 64, DURATION))
-    line("stuck stdout, wrk 64", b, pk, a, res, probes(port, 5))
+    res, b, pk, a = during(p, lambda: wrk_with_probes(port, 64, DURATION))
+    line("stuck stdout, wrk 64", b, pk, a, res)
     stop_server(p)
 
     # 6: SIGTERM under load, and with a client mid-headers.
