@@ -10,7 +10,9 @@
 # gzip_static on, one worker (the one core it may use), access log off; it has no
 # Brotli module, so it answers `br` requests uncompressed. petrol-watch: request log
 # off. Prints requests/s and p99 latency for each, the ratio, idle RSS and the time
-# from start to first response.
+# from start to first response. Then HTTP/2 over cleartext (prior knowledge, as Cloud
+# Run's end-to-end HTTP/2 sends it) with h2load, 10 streams per connection: nginx on
+# a second `listen … http2` port, petrol-watch on its one port.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 DURATION=${DURATION:-10}
@@ -18,6 +20,7 @@ CONNECTIONS=${CONNECTIONS:-64}
 need=()
 command -v nginx >/dev/null || need+=(nginx-light)
 command -v wrk >/dev/null || need+=(wrk)
+command -v h2load >/dev/null || need+=(nghttp2-client)
 if [ ${#need[@]} -gt 0 ]; then apt-get update -qq >/dev/null; DEBIAN_FRONTEND=noninteractive apt-get install -y -qq "${need[@]}" >/dev/null; fi
 # The binary the container ships: static, not position-independent, no HTTPS client.
 RUSTFLAGS='-C target-feature=+crt-static -C relocation-model=static' \
@@ -30,7 +33,7 @@ cleanup() { for p in "${pids[@]}"; do kill "$p" 2>/dev/null || true; done; rm -r
 trap cleanup EXIT
 "$PW" build --out "$WORK/site" >/dev/null
 free_port() { python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])'; }
-NGINX_PORT=$(free_port); PW_PORT=$(free_port)
+NGINX_PORT=$(free_port); NGINX_H2_PORT=$(free_port); PW_PORT=$(free_port)
 
 mkdir -p "$WORK/nginx"
 cat > "$WORK/nginx/nginx.conf" <<CONF
@@ -54,6 +57,12 @@ http {
   scgi_temp_path $WORK/nginx/tmp;
   server {
     listen 127.0.0.1:$NGINX_PORT;
+    root $WORK/site;
+    index index.html;
+    location / { try_files \$uri \$uri/index.html =404; }
+  }
+  server {
+    listen 127.0.0.1:$NGINX_H2_PORT http2;
     root $WORK/site;
     index index.html;
     location / { try_files \$uri \$uri/index.html =404; }
@@ -135,5 +144,20 @@ pr, pp99 = sum(r[0] for r in p) / 2, max(r[1] for r in p)
 print(f"{name:<28} {nr:>14,.0f} {np99:>10.2f} {pr:>14,.0f} {pp99:>10.2f} {pr / nr:>7.2f}x")
 PY
 done
+run_h2load() { # url → "rps"
+  taskset -c 1 h2load -t1 -c"$CONNECTIONS" -m10 -D"$DURATION" "$1" 2>/dev/null |
+    awk '/^finished in/ {for (i = 1; i <= NF; i++) if ($i == "req/s,") print $(i - 1)}'
+}
+n=(); p=()
+for _ in 1 2; do
+  n+=("$(run_h2load "http://127.0.0.1:$NGINX_H2_PORT/")")
+  p+=("$(run_h2load "http://127.0.0.1:$PW_PORT/")")
+done
+python3 - "${n[@]}" "${p[@]}" <<'PY'
+import sys
+n, p = [float(x) for x in sys.argv[1:3]], [float(x) for x in sys.argv[3:5]]
+nr, pr = sum(n) / 2, sum(p) / 2
+print(f"{'home over h2c (h2load -m10)':<28} {nr:>14,.0f} {'-':>10} {pr:>14,.0f} {'-':>10} {pr / nr:>7.2f}x")
+PY
 echo "idle RSS: nginx (master + worker) $((nginx_rss / 1024)) MiB, petrol-watch $(awk "BEGIN {printf \"%.1f\", $pw_rss / 1024}") MiB"
 echo "start to first response: nginx ${nginx_start} ms, petrol-watch ${pw_start} ms (from spawn to the first 200)"

@@ -10,6 +10,7 @@ mod data;
 mod error;
 mod maintain;
 mod markup;
+mod media;
 mod notes;
 mod price;
 mod serve;

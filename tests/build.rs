@@ -7,7 +7,7 @@ use std::fs;
 
 #[test]
 fn fixture_data_renders_its_prices_and_the_old_api_shape() {
-    let site = built_frozen_site();
+    let site = built_site();
     let public = site.path().join("public");
     let home = fs::read_to_string(public.join("index.html")).unwrap();
     assert!(

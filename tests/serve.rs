@@ -465,8 +465,15 @@ fn json_log_lines_parse_and_carry_the_trace() {
     request(s.addr, "GET", "/healthz", &[]);
     s.terminate();
     s.wait_exit(Duration::from_secs(5)).unwrap();
-    std::thread::sleep(Duration::from_millis(50));
-    let lines = s.lines.lock().unwrap().clone();
+    // The reader thread may still be taking the last lines from the pipe.
+    let deadline = std::time::Instant::now() + Duration::from_secs(5);
+    let lines = loop {
+        let lines = s.lines.lock().unwrap().clone();
+        if lines.iter().any(|l| l.contains("stopped")) || std::time::Instant::now() > deadline {
+            break lines;
+        }
+        std::thread::sleep(Duration::from_millis(20));
+    };
     assert!(lines.len() >= 3, "{lines:?}");
     let parsed: Vec<serde_json::Value> = lines
         .iter()

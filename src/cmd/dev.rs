@@ -31,9 +31,11 @@ pub(crate) fn run(root: &Path, args: Args) -> anyhow::Result<()> {
         addr: std::net::SocketAddr::new(args.bind, args.port),
         policy: super::cache_policy(root)?,
     };
-    tokio::runtime::Builder::new_multi_thread()
+    let result = tokio::runtime::Builder::new_multi_thread()
         .enable_all()
         .build()?
-        .block_on(dev::run(options))?;
-    Ok(())
+        .block_on(dev::run(options));
+    // Logs are written by a background thread: let the last lines out.
+    serve::log::flush(std::time::Duration::from_secs(1));
+    result
 }

@@ -54,6 +54,7 @@ fn load_options() -> LoadOptions {
     LoadOptions {
         inject_before_body_end: Some(format!("<script src=\"{RELOAD_SCRIPT_PATH}\"></script>\n")),
         page_csp: Some(DEV_CSP),
+        ..LoadOptions::default()
     }
 }
 
@@ -95,7 +96,7 @@ pub(crate) async fn run(options: DevOptions) -> anyhow::Result<()> {
     serve::run(
         listener,
         app,
-        serve::HEADER_TIMEOUT,
+        serve::Limits::default(),
         serve::shutdown_signal(),
     )
     .await;

@@ -1,16 +1,28 @@
-//! A folder of files read into memory, each ready to send: body, precompressed
-//! variants, content type, strong ETags, Last-Modified and cache class, all computed
-//! once at start-up. The server never touches the file system per request, and can
-//! only ever send what was under the folder when it was loaded.
+//! A folder of files ready to send: body (in memory, or on disk for big files),
+//! precompressed variants, content type, strong ETags, Last-Modified and cache class,
+//! all computed once at start-up. Small files are read into memory (up to a budget);
+//! bigger ones stay on disk and are streamed, so a large folder costs file handles
+//! while they are sent, not RAM. The server can only ever send what was under the
+//! folder when it was loaded, and nothing whose real location is a dotfile.
 
-use std::collections::HashMap;
-use std::path::{Path, PathBuf};
+use std::collections::{HashMap, HashSet};
+use std::path::{Component, Path, PathBuf};
+use std::pin::Pin;
+use std::task::{Context, Poll};
 use std::time::{SystemTime, UNIX_EPOCH};
 
 use axum::http::HeaderValue;
 use bytes::Bytes;
+use futures_util::Stream;
+use http_body::{Frame, SizeHint};
 
-use super::policy::{classify, CachePolicy, PAGE_CSP, SVG_CSP};
+use super::policy::{CacheClass, CachePolicy, PAGE_CSP, SVG_CSP};
+use crate::media;
+
+/// Written by the build: one site-relative path per line, naming exactly the
+/// fingerprinted files (whose name changes when their content does). Only those, and
+/// their `.gz`/`.br` siblings, are cached as immutable.
+pub(crate) const IMMUTABLE_LIST: &str = ".petrol-watch-immutable";
 
 #[derive(Debug, thiserror::Error)]
 pub(crate) enum LoadError {
@@ -23,18 +35,32 @@ pub(crate) enum LoadError {
         path: PathBuf,
         source: std::io::Error,
     },
+    #[error("{}:{line}: expected a site-relative path in UTF-8 (one per line)", path.display())]
+    BadImmutableList { path: PathBuf, line: usize },
+}
+
+/// Where a representation's bytes are.
+#[derive(Debug, Clone)]
+pub(crate) enum Stored {
+    Memory(Bytes),
+    /// Opened per request; `modified` and the length must still match, else the file
+    /// was replaced after start-up and is not sent under the old validators.
+    Disk {
+        path: PathBuf,
+        modified: SystemTime,
+    },
 }
 
 /// One stored representation of a file.
 #[derive(Debug, Clone)]
 pub(crate) struct Variant {
-    pub(crate) body: Bytes,
+    pub(crate) body: Stored,
+    pub(crate) len: u64,
     /// Strong, quoted: `"…"`.
     pub(crate) etag: HeaderValue,
     /// The same ETag parsed once, for comparing with `If-None-Match` and `If-Range`.
     pub(crate) typed_etag: headers::ETag,
 }
-
 #[derive(Debug)]
 pub(crate) struct Entry {
     pub(crate) content_type: HeaderValue,
@@ -58,12 +84,40 @@ pub(crate) struct LoadOptions {
     pub(crate) inject_before_body_end: Option<String>,
     /// A Content-Security-Policy for pages other than the default (dev allows its script).
     pub(crate) page_csp: Option<&'static str>,
+    pub(crate) memory: MemoryBudget,
+}
+
+/// Which files are kept in memory: each at most `max_file` bytes, all together at most
+/// `total` (smallest first). Everything else is streamed from disk.
+#[derive(Debug, Clone, Copy)]
+pub(crate) struct MemoryBudget {
+    pub(crate) max_file: u64,
+    pub(crate) total: u64,
+}
+
+impl Default for MemoryBudget {
+    fn default() -> Self {
+        MemoryBudget {
+            max_file: 1024 * 1024,
+            total: 64 * 1024 * 1024,
+        }
+    }
 }
 
 #[derive(Debug)]
 pub(crate) struct StaticSite {
     files: HashMap<String, Entry>,
-    total_bytes: usize,
+    memory_bytes: u64,
+    disk_files: usize,
+    disk_bytes: u64,
+}
+
+/// A file found under the folder, before it becomes an [`Entry`].
+struct Found {
+    real: PathBuf,
+    len: u64,
+    modified: SystemTime,
+    data: Option<Bytes>,
 }
 
 impl StaticSite {
@@ -79,7 +133,8 @@ impl StaticSite {
             path: dir.to_path_buf(),
             source: e,
         })?;
-        let mut raw: HashMap<String, (Bytes, SystemTime)> = HashMap::new();
+        let immutable = read_immutable_list(&root)?;
+        let mut found: HashMap<String, Found> = HashMap::new();
         let walker = walkdir::WalkDir::new(&root)
             .follow_links(false)
             .into_iter()
@@ -91,9 +146,10 @@ impl StaticSite {
             })?;
             let path = entry.path();
             let real = if entry.path_is_symlink() {
-                // Follow a link only if it stays inside the folder.
+                // Follow a link only to a file inside the folder that is not itself a
+                // dotfile or inside a dot-folder (`.env`, `.git/config`).
                 match path.canonicalize() {
-                    Ok(target) if target.starts_with(&root) && target.is_file() => target,
+                    Ok(target) if target.is_file() && is_servable_target(&root, &target) => target,
                     _ => continue,
                 }
             } else if entry.file_type().is_file() {
@@ -103,68 +159,134 @@ impl StaticSite {
             };
             let rel = path.strip_prefix(&root).expect("walked under root");
             let Some(rel) = rel.to_str() else { continue };
-            let io = |e| LoadError::Io {
+            let meta = std::fs::metadata(&real).map_err(|e| LoadError::Io {
                 path: real.clone(),
                 source: e,
-            };
-            let body = std::fs::read(&real).map_err(io)?;
-            let modified = std::fs::metadata(&real)
-                .and_then(|m| m.modified())
-                .unwrap_or(UNIX_EPOCH);
-            raw.insert(format!("/{rel}"), (Bytes::from(body), modified));
+            })?;
+            found.insert(
+                format!("/{rel}"),
+                Found {
+                    real,
+                    len: meta.len(),
+                    modified: meta.modified().unwrap_or(UNIX_EPOCH),
+                    data: None,
+                },
+            );
         }
-        if !raw.contains_key("/index.html") {
+        if !found.contains_key("/index.html") {
             return Err(LoadError::NoIndex(dir.to_path_buf()));
         }
-        let mut files = HashMap::with_capacity(raw.len());
-        let mut total_bytes = 0;
-        for (path, (body, modified)) in &raw {
+        // Smallest first, so the budget holds as many files as it can.
+        let mut by_size: Vec<(&String, u64)> = found.iter().map(|(k, f)| (k, f.len)).collect();
+        by_size.sort_by(|a, b| a.1.cmp(&b.1).then_with(|| a.0.cmp(b.0)));
+        let mut in_memory = HashSet::new();
+        let mut memory_bytes = 0u64;
+        for (path, len) in by_size {
+            // dev rewrites pages, so those must be in memory whatever their size.
+            let must = options.inject_before_body_end.is_some() && path.ends_with(".html");
+            if must
+                || (len <= options.memory.max_file && memory_bytes + len <= options.memory.total)
+            {
+                memory_bytes += len;
+                in_memory.insert(path.clone());
+            }
+        }
+        for path in in_memory {
+            let f = found.get_mut(&path).expect("listed above");
+            let body = std::fs::read(&f.real).map_err(|e| LoadError::Io {
+                path: f.real.clone(),
+                source: e,
+            })?;
+            f.len = body.len() as u64;
+            f.data = Some(Bytes::from(body));
+        }
+
+        let mut files = HashMap::with_capacity(found.len());
+        let (mut disk_files, mut disk_bytes) = (0, 0);
+        for (path, f) in &found {
             // A `.gz`/`.br` next to its original is a variant, not a file of its own.
             if let Some(base) = path
                 .strip_suffix(".gz")
                 .or_else(|| path.strip_suffix(".br"))
             {
-                if raw.contains_key(base) {
+                if found.contains_key(base) {
                     continue;
                 }
             }
-            let mut body = body.clone();
             let mut precompressed = true;
-            if let (Some(snippet), true) =
-                (&options.inject_before_body_end, path.ends_with(".html"))
-            {
-                body = inject(&body, snippet);
+            let mut identity = stored(f);
+            if let (Some(snippet), Some(body)) = (
+                &options.inject_before_body_end,
+                f.data.as_ref().filter(|_| path.ends_with(".html")),
+            ) {
+                identity = Stored::Memory(inject(body, snippet));
                 precompressed = false;
             }
+            let identity_len = match &identity {
+                Stored::Memory(b) => b.len() as u64,
+                Stored::Disk { .. } => f.len,
+            };
+            // In memory the tag hashes the content; on disk (too big to hash at every
+            // start) it is length and modification time, checked again when opened.
+            let tag_base = match &identity {
+                Stored::Memory(b) => format!("{:032x}", xxhash_rust::xxh3::xxh3_128(b)),
+                Stored::Disk { modified, .. } => format!(
+                    "{:x}-{:x}",
+                    f.len,
+                    modified
+                        .duration_since(UNIX_EPOCH)
+                        .map_or(0, |d| d.as_nanos())
+                ),
+            };
             let sibling = |suffix: &str, tag: &str| {
-                let (b, _) = raw
+                let s = found
                     .get(&format!("{path}{suffix}"))
                     .filter(|_| precompressed)?;
-                Some(Variant::new(b.clone(), &body, tag))
+                Some(Variant::new(stored(s), s.len, &tag_base, tag))
+            };
+            let cache_class = if immutable.contains(path.as_str()) {
+                CacheClass::Fingerprinted
+            } else {
+                CacheClass::Page
             };
             let entry = Entry {
-                content_type: HeaderValue::from_static(content_type(path)),
-                cache_control: policy.cache_control(classify(path)),
+                content_type: HeaderValue::from_static(media::path_content_type(path)),
+                cache_control: policy.cache_control(cache_class),
                 csp: HeaderValue::from_static(if path.ends_with(".svg") {
                     SVG_CSP
                 } else {
                     options.page_csp.unwrap_or(PAGE_CSP)
                 }),
-                last_modified: HeaderValue::from_str(&httpdate::fmt_http_date(*modified))
+                last_modified: HeaderValue::from_str(&httpdate::fmt_http_date(f.modified))
                     .expect("ASCII date"),
-                modified: truncate_to_seconds(*modified),
+                modified: truncate_to_seconds(f.modified),
                 gzip: sibling(".gz", "-gz"),
                 brotli: sibling(".br", "-br"),
-                identity: Variant::new(body.clone(), &body, ""),
-                compressible: crate::site::output::is_compressible(path),
+                identity: Variant::new(identity, identity_len, &tag_base, ""),
+                compressible: media::is_compressible(path),
                 cors: path.ends_with(".json") || path.ends_with(".csv"),
             };
-            total_bytes += entry.identity.body.len()
-                + entry.gzip.as_ref().map_or(0, |v| v.body.len())
-                + entry.brotli.as_ref().map_or(0, |v| v.body.len());
+            for v in [
+                Some(&entry.identity),
+                entry.gzip.as_ref(),
+                entry.brotli.as_ref(),
+            ]
+            .into_iter()
+            .flatten()
+            {
+                if let Stored::Disk { .. } = v.body {
+                    disk_files += 1;
+                    disk_bytes += v.len;
+                }
+            }
             files.insert(path.clone(), entry);
         }
-        Ok(StaticSite { files, total_bytes })
+        Ok(StaticSite {
+            files,
+            memory_bytes,
+            disk_files,
+            disk_bytes,
+        })
     }
 
     pub(crate) fn get(&self, path: &str) -> Option<&Entry> {
@@ -175,22 +297,188 @@ impl StaticSite {
         self.files.len()
     }
 
-    pub(crate) fn total_bytes(&self) -> usize {
-        self.total_bytes
+    /// Bytes held in memory.
+    pub(crate) fn memory_bytes(&self) -> u64 {
+        self.memory_bytes
+    }
+
+    /// Representations served from disk, and their bytes.
+    pub(crate) fn on_disk(&self) -> (usize, u64) {
+        (self.disk_files, self.disk_bytes)
     }
 }
 
+fn stored(f: &Found) -> Stored {
+    match &f.data {
+        Some(b) => Stored::Memory(b.clone()),
+        None => Stored::Disk {
+            path: f.real.clone(),
+            modified: f.modified,
+        },
+    }
+}
+
+/// A link's real target must be under the root with no dot-segment on the way
+/// (`.env`, `.git/config`, `..` cannot appear after canonicalising, but say so).
+fn is_servable_target(root: &Path, target: &Path) -> bool {
+    let Ok(rel) = target.strip_prefix(root) else {
+        return false;
+    };
+    rel.components().all(|c| match c {
+        Component::Normal(name) => !name.to_string_lossy().starts_with('.'),
+        _ => false,
+    })
+}
+
+/// The build's list of fingerprinted files, as site paths (`/static/style.….css`);
+/// empty when the folder has none.
+fn read_immutable_list(root: &Path) -> Result<HashSet<String>, LoadError> {
+    let path = root.join(IMMUTABLE_LIST);
+    let bytes = match std::fs::read(&path) {
+        Ok(b) => b,
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(HashSet::new()),
+        Err(e) => return Err(LoadError::Io { path, source: e }),
+    };
+    let mut set = HashSet::new();
+    for (i, line) in bytes.split(|b| *b == b'\n').enumerate() {
+        let bad = || LoadError::BadImmutableList {
+            path: path.clone(),
+            line: i + 1,
+        };
+        let line = std::str::from_utf8(line).map_err(|_| bad())?.trim();
+        if line.is_empty() {
+            continue;
+        }
+        if line.split('/').any(|s| s == ".." || s == ".") {
+            return Err(bad());
+        }
+        set.insert(format!("/{}", line.trim_start_matches('/')));
+    }
+    Ok(set)
+}
+
 impl Variant {
-    /// `body` as stored; its strong ETag comes from the identity content plus a suffix
-    /// per encoding, so each representation has its own.
-    fn new(body: Bytes, identity: &[u8], suffix: &str) -> Variant {
-        let hash = xxhash_rust::xxh3::xxh3_128(identity);
-        let tag = format!("\"{hash:032x}{suffix}\"");
+    /// The strong ETag comes from the identity content (`tag_base`) plus a suffix per
+    /// encoding, so each representation has its own.
+    fn new(body: Stored, len: u64, tag_base: &str, suffix: &str) -> Variant {
+        let tag = format!("\"{tag_base}{suffix}\"");
         Variant {
             body,
+            len,
             etag: HeaderValue::from_str(&tag).expect("ASCII etag"),
             typed_etag: tag.parse().expect("a quoted hex string is a valid ETag"),
         }
+    }
+
+    /// The bytes `start..=end` (or all) as a response body: a slice of memory, or a
+    /// stream from disk that opens the file when first polled.
+    pub(crate) fn body(&self, range: Option<(u64, u64)>) -> axum::body::Body {
+        let (start, end) = range.unwrap_or((0, self.len.saturating_sub(1)));
+        let len = if self.len == 0 { 0 } else { end - start + 1 };
+        match &self.body {
+            Stored::Memory(b) if len == 0 => axum::body::Body::from(b.slice(0..0)),
+            Stored::Memory(b) => axum::body::Body::from(b.slice(start as usize..=end as usize)),
+            Stored::Disk { path, modified } => axum::body::Body::new(DiskBody {
+                stream: Box::pin(disk_stream(path.clone(), *modified, self.len, start, len)),
+                remaining: len,
+            }),
+        }
+    }
+}
+
+/// How much of a file on disk is read at a time.
+const DISK_CHUNK: usize = 64 * 1024;
+
+/// Streams `len` bytes from `start`, after checking the file is still the one loaded.
+fn disk_stream(
+    path: PathBuf,
+    modified: SystemTime,
+    file_len: u64,
+    start: u64,
+    len: u64,
+) -> impl Stream<Item = std::io::Result<Bytes>> + Send {
+    use tokio::io::{AsyncReadExt, AsyncSeekExt};
+    enum State {
+        Start(PathBuf),
+        Reading(tokio_util::io::ReaderStream<tokio::io::Take<tokio::fs::File>>),
+        Done,
+    }
+    futures_util::stream::unfold(State::Start(path), move |state| async move {
+        let mut reader = match state {
+            State::Done => return None,
+            State::Reading(r) => r,
+            State::Start(path) => {
+                let opened = async {
+                    let mut file = tokio::fs::File::open(&path).await?;
+                    let meta = file.metadata().await?;
+                    if meta.len() != file_len || meta.modified().ok() != Some(modified) {
+                        return Err(std::io::Error::other(format!(
+                            "{}: changed on disk since the server started",
+                            path.display()
+                        )));
+                    }
+                    file.seek(std::io::SeekFrom::Start(start)).await?;
+                    Ok(tokio_util::io::ReaderStream::with_capacity(
+                        file.take(len),
+                        DISK_CHUNK,
+                    ))
+                }
+                .await;
+                match opened {
+                    Ok(r) => r,
+                    Err(e) => {
+                        tracing::error!("{e}");
+                        return Some((Err(e), State::Done));
+                    }
+                }
+            }
+        };
+        use futures_util::StreamExt;
+        reader
+            .next()
+            .await
+            .map(|item| (item, State::Reading(reader)))
+    })
+}
+
+/// A response body read from disk, with its exact length known up front (so it goes
+/// out with `Content-Length`, and HEAD never opens the file).
+struct DiskBody {
+    stream: Pin<Box<dyn Stream<Item = std::io::Result<Bytes>> + Send>>,
+    remaining: u64,
+}
+
+impl http_body::Body for DiskBody {
+    type Data = Bytes;
+    type Error = std::io::Error;
+
+    fn poll_frame(
+        mut self: Pin<&mut Self>,
+        cx: &mut Context<'_>,
+    ) -> Poll<Option<Result<Frame<Bytes>, std::io::Error>>> {
+        if self.remaining == 0 {
+            return Poll::Ready(None);
+        }
+        match self.stream.as_mut().poll_next(cx) {
+            Poll::Ready(Some(Ok(chunk))) => {
+                self.remaining = self.remaining.saturating_sub(chunk.len() as u64);
+                Poll::Ready(Some(Ok(Frame::data(chunk))))
+            }
+            Poll::Ready(Some(Err(e))) => Poll::Ready(Some(Err(e))),
+            Poll::Ready(None) => Poll::Ready(Some(Err(std::io::Error::new(
+                std::io::ErrorKind::UnexpectedEof,
+                "file shorter than when the server started",
+            )))),
+            Poll::Pending => Poll::Pending,
+        }
+    }
+
+    fn is_end_stream(&self) -> bool {
+        self.remaining == 0
+    }
+
+    fn size_hint(&self) -> SizeHint {
+        SizeHint::with_exact(self.remaining)
     }
 }
 
@@ -206,34 +494,4 @@ fn inject(html: &[u8], snippet: &str) -> Bytes {
         None => format!("{text}{snippet}"),
     };
     Bytes::from(out)
-}
-
-/// Types for what the build writes; anything else by extension, else bytes.
-pub(crate) fn content_type(path: &str) -> &'static str {
-    let name = path.rsplit('/').next().unwrap_or(path);
-    if name == "feed.xml" {
-        return "application/atom+xml; charset=utf-8";
-    }
-    match name.rsplit_once('.').map(|(_, ext)| ext) {
-        Some("html") => "text/html; charset=utf-8",
-        Some("css") => "text/css; charset=utf-8",
-        Some("js") => "text/javascript; charset=utf-8",
-        Some("json") => "application/json",
-        Some("xml") => "application/xml; charset=utf-8",
-        Some("csv") => "text/csv; charset=utf-8",
-        Some("txt" | "md") => "text/plain; charset=utf-8",
-        Some("svg") => "image/svg+xml",
-        Some("png") => "image/png",
-        Some("jpg" | "jpeg") => "image/jpeg",
-        Some("webp") => "image/webp",
-        Some("avif") => "image/avif",
-        Some("gif") => "image/gif",
-        Some("ico") => "image/x-icon",
-        Some("woff2") => "font/woff2",
-        Some("webmanifest") => "application/manifest+json",
-        Some(ext) => mime_guess::from_ext(ext)
-            .first_raw()
-            .unwrap_or("application/octet-stream"),
-        None => "application/octet-stream",
-    }
 }

@@ -1,12 +1,12 @@
 //! Request → response for a loaded site: path safety, clean URLs, content negotiation,
-//! conditional requests and ranges. Pure with respect to the site: no I/O.
+//! conditional requests and ranges. Pure with respect to the site: no I/O here (a body
+//! on disk is opened when hyper first polls it).
 
-use std::ops::Bound;
 use std::time::SystemTime;
 
 use axum::body::Body;
 use axum::http::{header, HeaderMap, HeaderValue, Method, Request, Response, StatusCode};
-use headers::{HeaderMapExt, IfModifiedSince, IfNoneMatch, IfRange, LastModified, Range};
+use headers::{HeaderMapExt, IfModifiedSince, IfNoneMatch, IfRange, LastModified};
 
 use super::files::{Entry, StaticSite, Variant};
 use super::policy::{CacheClass, CachePolicy, PAGE_CSP};
@@ -234,7 +234,7 @@ fn send(
     }
     if status != StatusCode::OK {
         // A 404 page's validators would describe 404.html, not the missing URL.
-        return build(status, headers, variant.body.clone());
+        return build(status, headers, variant.body(None));
     }
     headers.insert(header::ETAG, variant.etag.clone());
     headers.insert(header::LAST_MODIFIED, entry.last_modified.clone());
@@ -249,25 +249,23 @@ fn send(
         ] {
             headers.remove(h);
         }
-        return build(StatusCode::NOT_MODIFIED, headers, bytes::Bytes::new());
+        return build(StatusCode::NOT_MODIFIED, headers, Body::empty());
     }
-    if let Some(range) = req
-        .typed_get::<Range>()
+    if let Some(ranges) = req
+        .get(header::RANGE)
+        .filter(|_| req.get_all(header::RANGE).iter().count() == 1)
+        .and_then(|v| v.to_str().ok())
         .filter(|_| range_applies(variant, entry, req))
+        .and_then(|v| satisfiable(v, variant.len))
     {
-        let len = variant.body.len() as u64;
-        let ranges = satisfiable(&range, len);
+        let len = variant.len;
         match ranges.as_slice() {
             [] => {
                 headers.insert(
                     header::CONTENT_RANGE,
                     HeaderValue::from_str(&format!("bytes */{len}")).expect("ASCII"),
                 );
-                return build(
-                    StatusCode::RANGE_NOT_SATISFIABLE,
-                    headers,
-                    bytes::Bytes::new(),
-                );
+                return build(StatusCode::RANGE_NOT_SATISFIABLE, headers, Body::empty());
             }
             [(start, end)] => {
                 headers.insert(
@@ -277,18 +275,18 @@ fn send(
                 return build(
                     StatusCode::PARTIAL_CONTENT,
                     headers,
-                    variant.body.slice(*start as usize..=*end as usize),
+                    variant.body(Some((*start, *end))),
                 );
             }
             // Several ranges: the whole representation is a valid answer.
             _ => {}
         }
     }
-    build(status, headers, variant.body.clone())
+    build(status, headers, variant.body(None))
 }
 
-fn build(status: StatusCode, headers: HeaderMap, body: bytes::Bytes) -> Response<Body> {
-    let mut res = Response::new(Body::from(body));
+fn build(status: StatusCode, headers: HeaderMap, body: Body) -> Response<Body> {
+    let mut res = Response::new(body);
     *res.status_mut() = status;
     *res.headers_mut() = headers;
     res
@@ -317,25 +315,69 @@ fn range_applies(variant: &Variant, entry: &Entry, req: &HeaderMap) -> bool {
     }
 }
 
-/// The asked-for ranges that overlap the body, as inclusive byte offsets.
-fn satisfiable(range: &Range, len: u64) -> Vec<(u64, u64)> {
-    if len == 0 {
-        return Vec::new();
+/// The asked-for ranges that overlap a body of `len` bytes, as inclusive offsets;
+/// `None` when the header is not a valid `bytes` range set (it is then ignored, RFC
+/// 9110 §14.2). Written here because the `headers` crate drops a suffix range longer
+/// than the body, where RFC 9110 §14.1.3 says it means the whole representation.
+fn satisfiable(value: &str, len: u64) -> Option<Vec<(u64, u64)>> {
+    let (unit, set) = value.split_once('=')?;
+    if !unit.trim().eq_ignore_ascii_case("bytes") {
+        return None;
     }
-    range
-        .satisfiable_ranges(len)
-        .filter_map(|(start, end)| {
-            let start = match start {
-                Bound::Included(s) => s,
-                Bound::Excluded(s) => s.checked_add(1)?,
-                Bound::Unbounded => 0,
-            };
-            let end = match end {
-                Bound::Included(e) => e.min(len - 1),
-                Bound::Excluded(e) => e.checked_sub(1)?.min(len - 1),
-                Bound::Unbounded => len - 1,
-            };
-            (start <= end && start < len).then_some((start, end))
-        })
-        .collect()
+    let mut out = Vec::new();
+    for spec in set.split(',') {
+        let spec = spec.trim();
+        if spec.is_empty() {
+            continue;
+        }
+        let (first, last) = spec.split_once('-')?;
+        let number = |s: &str| -> Option<u64> {
+            (!s.is_empty() && s.bytes().all(|b| b.is_ascii_digit()))
+                .then(|| s.parse().unwrap_or(u64::MAX))
+        };
+        if first.is_empty() {
+            // `-N`: the last N bytes, or all of them when N is larger.
+            let suffix = number(last)?;
+            if suffix > 0 && len > 0 {
+                out.push((len - suffix.min(len), len - 1));
+            }
+            continue;
+        }
+        let start = number(first)?;
+        let end = if last.is_empty() {
+            u64::MAX
+        } else {
+            number(last)?
+        };
+        if end < start {
+            return None;
+        }
+        if start < len {
+            out.push((start, end.min(len - 1)));
+        }
+    }
+    Some(out)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::satisfiable;
+
+    #[test]
+    fn ranges_follow_rfc_9110() {
+        assert_eq!(satisfiable("bytes=0-4", 10), Some(vec![(0, 4)]));
+        assert_eq!(satisfiable("bytes=5-", 10), Some(vec![(5, 9)]));
+        assert_eq!(satisfiable("bytes=-3", 10), Some(vec![(7, 9)]));
+        assert_eq!(satisfiable("bytes=-30", 10), Some(vec![(0, 9)]));
+        assert_eq!(satisfiable("bytes=-0", 10), Some(vec![]));
+        assert_eq!(satisfiable("bytes=20-", 10), Some(vec![]));
+        assert_eq!(
+            satisfiable("bytes=5-99999999999999999999999", 10),
+            Some(vec![(5, 9)])
+        );
+        assert_eq!(satisfiable("bytes=4-2", 10), None);
+        assert_eq!(satisfiable("items=0-1", 10), None);
+        assert_eq!(satisfiable("bytes=x-1", 10), None);
+        assert_eq!(satisfiable("bytes=0-1,-2", 10), Some(vec![(0, 1), (8, 9)]));
+    }
 }

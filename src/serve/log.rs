@@ -1,8 +1,16 @@
 //! Logs: one JSON object per line on stdout for Cloud Logging (`severity`, `message`,
 //! `timestamp`, `httpRequest`, trace), or plain lines for people on a terminal.
+//!
+//! Lines never block serving: they go through a bounded queue to one writer thread.
+//! When stdout is stuck (a pipe nobody reads) and the queue is full, lines are dropped
+//! and counted, and the count is logged once the writer gets through again.
 
 use std::fmt::Write as _;
 use std::io::{IsTerminal, Write as _};
+use std::sync::atomic::{AtomicU64, AtomicUsize, Ordering};
+use std::sync::mpsc::{self, Receiver, RecvTimeoutError, Sender};
+use std::sync::OnceLock;
+use std::time::Duration;
 
 use serde_json::{Map, Value};
 use tracing::field::{Field, Visit};
@@ -29,13 +37,110 @@ impl LogFormat {
     }
 }
 
+/// Lines waiting for stdout; beyond this they are dropped (a line is ~500 bytes, so
+/// the queue holds at most a few MB).
+pub(crate) const QUEUE_LINES: usize = 4096;
+
+enum Msg {
+    Line(String),
+    Flush(mpsc::Sender<()>),
+}
+
+/// The queue to the writer thread, and how many lines it has had to drop. A list
+/// channel bounded by a counter rather than a preallocated ring: an idle server keeps
+/// no room for 4,096 lines it is not writing.
+struct Queue {
+    tx: Sender<Msg>,
+    queued: AtomicUsize,
+    dropped: AtomicU64,
+}
+
+static QUEUE: OnceLock<Queue> = OnceLock::new();
+
 /// Installs the global logger. `RUST_LOG` filters as usual (default `info`).
 pub(crate) fn init(format: LogFormat) {
     let filter = EnvFilter::try_from_default_env().unwrap_or_else(|_| EnvFilter::new("info"));
+    if QUEUE.get().is_none() {
+        let (tx, rx) = mpsc::channel();
+        if QUEUE
+            .set(Queue {
+                tx,
+                queued: AtomicUsize::new(0),
+                dropped: AtomicU64::new(0),
+            })
+            .is_ok()
+        {
+            let _ = std::thread::Builder::new()
+                .name("log-writer".into())
+                .spawn(move || write_lines(rx, format));
+        }
+    }
     let _ = tracing_subscriber::registry()
         .with(filter)
         .with(LineLayer { format })
         .try_init();
+}
+
+/// Waits up to `limit` for the queued lines to reach stdout (at exit); gives up
+/// rather than hang when stdout is stuck.
+pub(crate) fn flush(limit: Duration) {
+    let Some(queue) = QUEUE.get() else { return };
+    let (done_tx, done_rx) = mpsc::channel();
+    if queue.tx.send(Msg::Flush(done_tx)).is_ok() {
+        let _ = done_rx.recv_timeout(limit);
+    }
+}
+
+fn enqueue(line: String) {
+    let Some(queue) = QUEUE.get() else {
+        let _ = std::io::stdout().lock().write_all(line.as_bytes());
+        return;
+    };
+    if queue.queued.fetch_add(1, Ordering::AcqRel) >= QUEUE_LINES {
+        queue.queued.fetch_sub(1, Ordering::AcqRel);
+        queue.dropped.fetch_add(1, Ordering::Relaxed);
+        return;
+    }
+    if queue.tx.send(Msg::Line(line)).is_err() {
+        queue.queued.fetch_sub(1, Ordering::AcqRel);
+    }
+}
+
+/// The writer thread: the only place that may block on stdout.
+fn write_lines(rx: Receiver<Msg>, format: LogFormat) {
+    let mut out = std::io::stdout();
+    loop {
+        let msg = rx.recv_timeout(Duration::from_secs(1));
+        // Whatever was dropped while the last write was stuck is reported now that
+        // the writer is free again.
+        let dropped = QUEUE
+            .get()
+            .map_or(0, |q| q.dropped.swap(0, Ordering::Relaxed));
+        if dropped > 0 {
+            let line = render(
+                format,
+                Level::WARN,
+                &format!("dropped {dropped} log lines: stdout was not keeping up"),
+                "log",
+                Fields::default(),
+            );
+            let _ = out.write_all(line.as_bytes());
+        }
+        match msg {
+            Ok(Msg::Line(line)) => {
+                if let Some(q) = QUEUE.get() {
+                    q.queued.fetch_sub(1, Ordering::AcqRel);
+                }
+                let _ = out.write_all(line.as_bytes());
+            }
+            Ok(Msg::Flush(done)) => {
+                let _ = out.flush();
+                let _ = done.send(());
+            }
+            Err(RecvTimeoutError::Timeout) => {}
+            Err(RecvTimeoutError::Disconnected) => return,
+        }
+    }
 }
 
 struct LineLayer {
@@ -106,41 +211,48 @@ impl<S: Subscriber> Layer<S> for LineLayer {
     fn on_event(&self, event: &Event<'_>, _ctx: Context<'_, S>) {
         let mut fields = Fields::default();
         event.record(&mut fields);
-        let now = chrono::Utc::now();
-        let line = match self.format {
-            LogFormat::Json => {
-                let mut obj = Map::new();
-                obj.insert("severity".into(), severity(event.metadata().level()).into());
-                obj.insert("message".into(), fields.message.into());
-                obj.insert(
-                    "timestamp".into(),
-                    now.to_rfc3339_opts(chrono::SecondsFormat::Micros, true)
-                        .into(),
-                );
-                if !fields.http.is_empty() {
-                    obj.insert("httpRequest".into(), Value::Object(fields.http));
-                }
-                obj.insert("target".into(), event.metadata().target().into());
-                obj.extend(fields.other);
-                let mut line = Value::Object(obj).to_string();
-                line.push('\n');
-                line
+        let message = std::mem::take(&mut fields.message);
+        let meta = event.metadata();
+        enqueue(render(
+            self.format,
+            *meta.level(),
+            &message,
+            meta.target(),
+            fields,
+        ));
+    }
+}
+
+/// One log line, newline included.
+fn render(format: LogFormat, level: Level, message: &str, target: &str, fields: Fields) -> String {
+    let now = chrono::Utc::now();
+    match format {
+        LogFormat::Json => {
+            let mut obj = Map::new();
+            obj.insert("severity".into(), severity(&level).into());
+            obj.insert("message".into(), message.into());
+            obj.insert(
+                "timestamp".into(),
+                now.to_rfc3339_opts(chrono::SecondsFormat::Micros, true)
+                    .into(),
+            );
+            if !fields.http.is_empty() {
+                obj.insert("httpRequest".into(), Value::Object(fields.http));
             }
-            LogFormat::Text => {
-                let mut line = format!(
-                    "{} {:5} {}",
-                    now.format("%H:%M:%S%.3f"),
-                    event.metadata().level(),
-                    fields.message
-                );
-                for (k, v) in &fields.other {
-                    let _ = write!(line, " {k}={v}");
-                }
-                line.push('\n');
-                line
+            obj.insert("target".into(), target.into());
+            obj.extend(fields.other);
+            let mut line = Value::Object(obj).to_string();
+            line.push('\n');
+            line
+        }
+        LogFormat::Text => {
+            let mut line = format!("{} {:5} {}", now.format("%H:%M:%S%.3f"), level, message);
+            for (k, v) in &fields.other {
+                let _ = write!(line, " {k}={v}");
             }
-        };
-        let _ = std::io::stdout().lock().write_all(line.as_bytes());
+            line.push('\n');
+            line
+        }
     }
 }
 

@@ -1,40 +1,42 @@
 //! Serving a built site over HTTP, made for Cloud Run behind the Firebase Hosting CDN.
 //!
-//! The server knows only a folder of files ([`files::StaticSite`], read into memory at
-//! start); [`policy`] is the one table of cache and security headers; [`handler`]
-//! turns a request into a response; [`log`] writes Cloud Logging lines. The accept loop
-//! sets `TCP_NODELAY`, bounds how long a client may take to send its headers (which
-//! also closes idle keep-alive connections), and drains in-flight responses on SIGTERM.
+//! The server knows only a folder of files ([`files::StaticSite`], small files in
+//! memory, big ones streamed from disk); [`policy`] is the one table of cache and
+//! security headers; [`handler`] turns a request into a response; [`log`] writes Cloud
+//! Logging lines without ever blocking; [`conn`] runs the connections (HTTP/1.1 and
+//! h2c on one port, every wait bounded, shutdown that waits only for real work).
 
+pub(crate) mod conn;
 pub(crate) mod files;
 pub(crate) mod handler;
 pub(crate) mod log;
 pub(crate) mod policy;
 
-use std::future::Future;
 use std::net::SocketAddr;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use arc_swap::ArcSwap;
-use axum::body::Body;
 use axum::extract::{ConnectInfo, Request, State};
 use axum::http::{header, HeaderName};
 use axum::middleware::{self, Next};
 use axum::response::{IntoResponse, Response};
 use axum::routing::get;
 use axum::Router;
-use hyper_util::rt::{TokioIo, TokioTimer};
 use tokio::net::TcpListener;
-use tower::Service;
 use tower_http::set_header::SetResponseHeaderLayer;
 
-pub(crate) use files::{LoadOptions, StaticSite};
+pub(crate) use conn::{run, Limits};
+pub(crate) use files::{LoadOptions, MemoryBudget, StaticSite};
 pub(crate) use policy::CachePolicy;
 
 /// How long a client may take to send a request's headers, and how long an idle
 /// keep-alive connection is kept, unless configured otherwise.
 pub(crate) const HEADER_TIMEOUT: Duration = Duration::from_secs(20);
+/// How long a write may wait on a client that stopped reading, unless configured.
+pub(crate) const WRITE_TIMEOUT: Duration = Duration::from_secs(30);
+/// The largest request head (request line and headers) accepted; beyond it, 431.
+pub(crate) const MAX_HEADER_BYTES: usize = 32 * 1024;
 /// Cloud Run allows 10 s between SIGTERM and SIGKILL.
 pub(crate) const DRAIN_TIMEOUT: Duration = Duration::from_secs(8);
 
@@ -176,54 +178,6 @@ pub(crate) async fn bind(addr: SocketAddr) -> std::io::Result<TcpListener> {
     TcpListener::bind(addr)
         .await
         .map_err(|e| std::io::Error::new(e.kind(), format!("cannot listen on {addr}: {e}")))
-}
-
-/// Accepts connections until `shutdown` completes, then stops accepting and lets
-/// in-flight requests finish, for at most [`DRAIN_TIMEOUT`].
-pub(crate) async fn run(
-    listener: TcpListener,
-    app: Router,
-    header_timeout: Duration,
-    shutdown: impl Future<Output = ()>,
-) {
-    let graceful = hyper_util::server::graceful::GracefulShutdown::new();
-    let mut http = hyper::server::conn::http1::Builder::new();
-    http.timer(TokioTimer::new())
-        .header_read_timeout(header_timeout)
-        .keep_alive(true);
-    tokio::pin!(shutdown);
-    loop {
-        tokio::select! {
-            accepted = listener.accept() => {
-                let (stream, peer) = match accepted {
-                    Ok(a) => a,
-                    Err(e) => {
-                        // Out of file descriptors and the like: wait, don't spin.
-                        tracing::warn!("accept failed: {e}");
-                        tokio::time::sleep(Duration::from_millis(50)).await;
-                        continue;
-                    }
-                };
-                // Without it, small responses wait on delayed ACKs (~40 ms).
-                let _ = stream.set_nodelay(true);
-                let app = app.clone();
-                let service = hyper::service::service_fn(move |mut req: hyper::Request<hyper::body::Incoming>| {
-                    req.extensions_mut().insert(ConnectInfo(peer));
-                    app.clone().call(req.map(Body::new))
-                });
-                let conn = graceful.watch(http.serve_connection(TokioIo::new(stream), service));
-                tokio::spawn(async move {
-                    let _ = conn.await;
-                });
-            }
-            () = &mut shutdown => break,
-        }
-    }
-    drop(listener);
-    tokio::select! {
-        () = graceful.shutdown() => tracing::info!("all connections closed"),
-        () = tokio::time::sleep(DRAIN_TIMEOUT) => tracing::warn!("stopped waiting for open connections after {DRAIN_TIMEOUT:?}"),
-    }
 }
 
 /// Completes on SIGTERM (Cloud Run stopping the instance) or SIGINT (Ctrl-C).

@@ -24,7 +24,8 @@ impl Default for CachePolicy {
 /// Every response falls in exactly one of these.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub(crate) enum CacheClass {
-    /// `name.<hash>.ext`: the name changes when the content does.
+    /// Listed by the build in `.petrol-watch-immutable`: the name changes when the
+    /// content does.
     Fingerprinted,
     /// Pages, feeds, JSON, CSV and other files that keep their address.
     Page,
@@ -49,25 +50,6 @@ impl CachePolicy {
             CacheClass::NoStore => "no-store".to_string(),
         };
         HeaderValue::from_str(&value).expect("ASCII header value")
-    }
-}
-
-/// `style.3f9a1c2e.css` is fingerprinted; `index.html`, `fuel-prices.csv` are not.
-/// HTML is never treated as fingerprinted: pages keep their addresses.
-pub(crate) fn classify(path: &str) -> CacheClass {
-    let name = path.rsplit('/').next().unwrap_or(path);
-    let mut parts = name.rsplit('.');
-    let (Some(ext), Some(hash), Some(stem)) = (parts.next(), parts.next(), parts.next()) else {
-        return CacheClass::Page;
-    };
-    let is_hash = hash.len() >= 8
-        && hash
-            .bytes()
-            .all(|b| b.is_ascii_hexdigit() && !b.is_ascii_uppercase());
-    if is_hash && !stem.is_empty() && ext != "html" {
-        CacheClass::Fingerprinted
-    } else {
-        CacheClass::Page
     }
 }
 
@@ -100,23 +82,6 @@ pub(crate) fn security_headers() -> [(&'static str, HeaderValue); 4] {
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[test]
-    fn classifies_fingerprints() {
-        assert_eq!(
-            classify("/static/style.3f9a1c2e.css"),
-            CacheClass::Fingerprinted
-        );
-        assert_eq!(
-            classify("/charts/fuel-prices-narrow.396d3576.svg"),
-            CacheClass::Fingerprinted
-        );
-        assert_eq!(classify("/index.html"), CacheClass::Page);
-        assert_eq!(classify("/data/fuel-prices.csv"), CacheClass::Page);
-        assert_eq!(classify("/static/style.css"), CacheClass::Page);
-        assert_eq!(classify("/notes/cafebabe.3f9a1c2e.html"), CacheClass::Page);
-        assert_eq!(classify("/x.NOTAHASH.css"), CacheClass::Page);
-    }
 
     #[test]
     fn page_lifetimes_are_public_for_the_cdn() {

@@ -43,26 +43,6 @@ pub(crate) const MANIFEST: &str = ".petrol-watch-manifest";
 /// server marks exactly these (and their `.gz`/`.br` siblings) immutable.
 pub(crate) const IMMUTABLE_LIST: &str = ".petrol-watch-immutable";
 
-/// Extensions worth precompressing.
-pub(crate) fn is_compressible(path: &str) -> bool {
-    matches!(
-        path.rsplit('.').next(),
-        Some(
-            "html"
-                | "css"
-                | "svg"
-                | "json"
-                | "xml"
-                | "csv"
-                | "txt"
-                | "js"
-                | "md"
-                | "ico"
-                | "webmanifest"
-        )
-    )
-}
-
 /// Files smaller than this are sent as they are: a sibling would save too little.
 const MIN_COMPRESS_BYTES: usize = 512;
 const GZIP_LEVEL: u32 = 6;
@@ -267,11 +247,12 @@ impl StagedSite {
             return false;
         };
         let old = previous.join(rel);
-        let siblings: &[&str] = if is_compressible(rel) && len >= MIN_COMPRESS_BYTES as u64 {
-            &[".gz", ".br"]
-        } else {
-            &[]
-        };
+        let siblings: &[&str] =
+            if crate::media::is_compressible(rel) && len >= MIN_COMPRESS_BYTES as u64 {
+                &[".gz", ".br"]
+            } else {
+                &[]
+            };
         // Reuse only a complete set, so a sibling never belongs to other content.
         if siblings
             .iter()
@@ -328,7 +309,7 @@ impl Sink for StagedSite {
             return Ok(());
         }
         self.write_new(&dest, bytes)?;
-        if is_compressible(rel) && bytes.len() >= MIN_COMPRESS_BYTES {
+        if crate::media::is_compressible(rel) && bytes.len() >= MIN_COMPRESS_BYTES {
             // Side by side: a large page (a 100,000-row table) is otherwise the longest
             // serial step of a cold build.
             let write = |suffix: &str, compress: fn(&[u8]) -> Vec<u8>| {

@@ -95,9 +95,9 @@ pub fn snapshot(dir: &Path) -> BTreeMap<String, Vec<u8>> {
         .collect()
 }
 
-/// A built copy of the real site, ready to serve.
+/// A built copy of the frozen fixture site (exact assertions are safe on it).
 pub fn built_site() -> tempfile::TempDir {
-    let site = fixture_site();
+    let site = frozen_site();
     let out = run(site.path(), &["build"]);
     assert!(out.status.success(), "{}", stderr(&out));
     site
@@ -215,11 +215,16 @@ impl Server {
         let sink = lines.clone();
         std::thread::spawn(move || {
             for line in BufReader::new(stdout).lines().map_while(Result::ok) {
-                if let Some(rest) = line.split("listening on http://").nth(1) {
-                    let addr = rest.split([' ', '"']).next().unwrap().to_string();
+                // Keep the line before announcing the address, so a test that reads
+                // `lines` right after start finds the start-up line there.
+                let addr = line
+                    .split("listening on http://")
+                    .nth(1)
+                    .map(|rest| rest.split([' ', '"']).next().unwrap().to_string());
+                sink.lock().unwrap().push(line);
+                if let Some(addr) = addr {
                     let _ = tx.send(addr);
                 }
-                sink.lock().unwrap().push(line);
             }
         });
         let addr = rx
@@ -269,14 +274,6 @@ pub fn frozen_site() -> tempfile::TempDir {
         copy_dir(&repo().join(sub), &dir.path().join(sub));
     }
     dir
-}
-
-/// A built copy of the frozen fixture site.
-pub fn built_frozen_site() -> tempfile::TempDir {
-    let site = frozen_site();
-    let out = run(site.path(), &["build"]);
-    assert!(out.status.success(), "{}", stderr(&out));
-    site
 }
 
 /// Runs the binary like `run`, but kills it after `limit` (a hang fails the test
@@ -368,5 +365,30 @@ pub fn small_site() -> tempfile::TempDir {
     for sub in ["templates", "static"] {
         copy_dir(&repo().join(sub), &dir.path().join(sub));
     }
+    dir
+}
+
+/// Resident memory of a process in KiB, from /proc (Linux).
+pub fn rss_kib(pid: u32) -> u64 {
+    let status = std::fs::read_to_string(format!("/proc/{pid}/status")).unwrap();
+    status
+        .lines()
+        .find_map(|l| l.strip_prefix("VmRSS:"))
+        .and_then(|v| v.split_whitespace().next())
+        .and_then(|v| v.parse().ok())
+        .unwrap_or(0)
+}
+
+/// A minimal folder to serve without building: `root/site.toml` (from the real site)
+/// and `root/public/index.html`; add files to `public` as needed.
+pub fn bare_site() -> tempfile::TempDir {
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::copy(repo().join("site.toml"), dir.path().join("site.toml")).unwrap();
+    std::fs::create_dir_all(dir.path().join("public")).unwrap();
+    std::fs::write(
+        dir.path().join("public/index.html"),
+        "<!doctype html><title>home</title><p>home</p>\n",
+    )
+    .unwrap();
     dir
 }
