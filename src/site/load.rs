@@ -11,6 +11,7 @@ use super::{pages, BuildOptions};
 use crate::config::SiteConfig;
 use crate::data::{self, Dataset};
 use crate::error::{Error, Result};
+use crate::events::{self, Event};
 use crate::notes::{self, Note};
 
 /// Everything a build reads, validated.
@@ -23,11 +24,14 @@ pub(crate) struct Inputs {
     pub(crate) statics: Vec<(String, Vec<u8>)>,
     /// Hash of every template's source, for reusing unchanged pages.
     pub(crate) templates_hash: u128,
+    /// Chart annotations from `data/events.toml`, by date.
+    pub(crate) events: Vec<Event>,
 }
 
 pub(crate) fn load(options: &BuildOptions) -> Result<Inputs> {
     let root = &options.root;
     let config = SiteConfig::load(root)?;
+    let events = events::load(root)?;
     // The three loads are independent; run them side by side.
     let ((datasets, notes), (templates, statics)) = rayon::join(
         || {
@@ -69,6 +73,7 @@ pub(crate) fn load(options: &BuildOptions) -> Result<Inputs> {
         templates,
         statics,
         templates_hash,
+        events,
     })
 }
 
