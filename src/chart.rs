@@ -719,4 +719,47 @@ mod tests {
         assert!(n < 4 * 960, "{n} points for a 960 px chart");
         assert!(svg.len() < 60_000, "{} bytes", svg.len());
     }
+
+    #[test]
+    fn a_million_points_draw_in_under_100_kb_with_both_extremes() {
+        let start = d("1000-01-01");
+        let points: Vec<_> = (0..1_000_000u64)
+            .map(|i| {
+                let v = match i {
+                    400_000 => 999.0,
+                    700_001 => 1.0,
+                    _ => 400.0 + ((i * 7919) % 200) as f64,
+                };
+                (start + chrono::Days::new(i), v)
+            })
+            .collect();
+        let end = points[points.len() - 1].0;
+        let text = |i: usize| format!("#{i}");
+        for size in [ChartSize::Wide, ChartSize::Narrow] {
+            let svg = render_step_chart(&ChartSpec {
+                title: "T",
+                description: "D",
+                unit: "u",
+                series: vec![ChartSeries {
+                    label: "S",
+                    colour: "#e8590c",
+                    points: points.clone(),
+                    value_text: &text,
+                }],
+                events: Vec::new(),
+                start,
+                end,
+                size,
+            });
+            assert!(svg.len() < 100_000, "{} bytes", svg.len());
+            assert!(
+                svg.contains(": S #400000</title>"),
+                "the maximum has a tooltip"
+            );
+            assert!(
+                svg.contains(": S #700001</title>"),
+                "the minimum has a tooltip"
+            );
+        }
+    }
 }
