@@ -233,7 +233,8 @@ pub(crate) fn render_step_chart(spec: &ChartSpec) -> String {
         .iter()
         .map(|l| text_width(l, font) * 1.12)
         .fold(0.0, f64::max);
-    let legend_h = font * 2.0;
+    let (legend_at, legend_rows) = legend_layout(spec, font, w);
+    let legend_h = font * (0.6 + 1.4 * legend_rows as f64);
     let event_row = small * 1.3;
     let event_rows = if events.is_empty() { 0.0 } else { 2.0 };
     let left = 6.0 + y_label_width;
@@ -476,9 +477,8 @@ pub(crate) fn render_step_chart(spec: &ChartSpec) -> String {
         n(font * 1.25),
         escape_markup(spec.unit)
     );
-    let mut x = 6.0 + text_width(spec.unit, font) + font * 1.5;
-    let ly = font * 0.85;
     for (i, series) in spec.series.iter().enumerate() {
+        let (x, ly) = legend_at[i];
         let colour = escape_markup(series.colour);
         let dash = match DASHES[i % DASHES.len()] {
             "" => String::new(),
@@ -505,10 +505,27 @@ pub(crate) fn render_step_chart(spec: &ChartSpec) -> String {
             n(ly + font * 0.35),
             escape_markup(series.label)
         );
-        x += 36.0 + text_width(series.label, font) + font * 1.2;
     }
     s.push_str("</svg>\n");
     s
+}
+
+/// Where each legend entry goes (its swatch's left end and middle) and how many rows
+/// the legend takes: entries wrap when the next would pass the right edge.
+fn legend_layout(spec: &ChartSpec, font: f64, w: f64) -> (Vec<(f64, f64)>, usize) {
+    let indent = 6.0 + text_width(spec.unit, font) + font * 1.5;
+    let (mut x, mut row) = (indent, 0);
+    let mut at = Vec::with_capacity(spec.series.len());
+    for series in &spec.series {
+        let width = 36.0 + text_width(series.label, font);
+        if x > indent && x + width > w - 4.0 {
+            x = indent;
+            row += 1;
+        }
+        at.push((x, font * (0.85 + 1.4 * row as f64)));
+        x += width + font * 1.2;
+    }
+    (at, row + 1)
 }
 
 /// A value-axis label: whole numbers, or as many decimals as the step needs.

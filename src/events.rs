@@ -29,6 +29,8 @@ pub(crate) struct Event {
     pub(crate) source: String,
     /// Dataset slugs this event is drawn on; empty means every dataset.
     pub(crate) datasets: Vec<String>,
+    /// The line of `datasets`, for an error when it names no dataset.
+    pub(crate) datasets_line: usize,
 }
 
 impl Event {
@@ -50,8 +52,7 @@ struct RawEvent {
     date: Spanned<String>,
     label: Spanned<String>,
     source: Spanned<String>,
-    #[serde(default)]
-    datasets: Vec<String>,
+    datasets: Option<Spanned<Vec<String>>>,
 }
 
 /// Reads `data/events.toml` under `root`; no file means no events.
@@ -109,12 +110,31 @@ pub(crate) fn parse(text: &str, path: &Path) -> Result<Vec<Event>> {
             date,
             label: raw.label.into_inner().trim().to_string(),
             source: raw.source.into_inner().trim().to_string(),
-            datasets: raw.datasets,
+            datasets_line: raw.datasets.as_ref().map_or(0, |d| at(&d.span())),
+            datasets: raw.datasets.map(|d| d.into_inner()).unwrap_or_default(),
         });
     }
     Error::collect(errors)?;
     events.sort_by(|a, b| a.date.cmp(&b.date).then_with(|| a.label.cmp(&b.label)));
     Ok(events)
+}
+
+/// Refuses an event limited to a dataset that does not exist (a typo would hide it).
+pub(crate) fn check_datasets(events: &[Event], slugs: &[&str], path: &Path) -> Result<()> {
+    let mut errors = Vec::new();
+    for e in events {
+        for d in e.datasets.iter().filter(|d| !slugs.contains(&d.as_str())) {
+            errors.push(Error::at(
+                path,
+                e.datasets_line,
+                format!(
+                    "the event {:?} names the dataset {d:?}, but there is no data/{d}.csv",
+                    e.label
+                ),
+            ));
+        }
+    }
+    Error::collect(errors)
 }
 
 #[cfg(test)]

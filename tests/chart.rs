@@ -228,6 +228,21 @@ fn an_event_with_a_bad_date_fails_the_build_with_its_line() {
     );
     // `check` refuses it too.
     assert_fails_with(&run(site.path(), &["check"]), "events.toml:3:");
+    // So does an event limited to a dataset that does not exist.
+    let typo = format!("{EVENTS}datasets = [\"fuel-price\"]\n");
+    std::fs::write(site.path().join("data/events.toml"), typo).unwrap();
+    let out = run(site.path(), &["build"]);
+    assert_fails_with(&out, "events.toml:11:");
+    assert!(
+        stderr(&out).contains("no data/fuel-price.csv"),
+        "{}",
+        stderr(&out)
+    );
+    assert_eq!(
+        snapshot(&site.path().join("public")),
+        before,
+        "the site is untouched"
+    );
 }
 
 #[test]

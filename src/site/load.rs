@@ -60,6 +60,8 @@ pub(crate) fn load(options: &BuildOptions) -> Result<Inputs> {
         statics.unwrap_or_default(),
     );
     check_dataset_names(&datasets)?;
+    let slugs: Vec<&str> = datasets.iter().map(|d| d.slug.as_str()).collect();
+    events::check_datasets(&events, &slugs, &root.join(events::FILE_NAME))?;
     if datasets.is_empty() {
         return Err(Error::in_file(
             &root.join("data"),
