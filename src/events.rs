@@ -19,6 +19,9 @@ pub(crate) const FILE_NAME: &str = "data/events.toml";
 /// More than this many events would crowd every chart; the file is refused.
 pub(crate) const MAX_EVENTS: usize = 64;
 
+/// A label longer than this would run across the chart; it is refused.
+pub(crate) const MAX_LABEL: usize = 40;
+
 /// One event to mark on the charts whose time span holds its date.
 #[derive(Clone, Debug, Hash, PartialEq, Eq)]
 pub(crate) struct Event {
@@ -97,6 +100,15 @@ pub(crate) fn parse(text: &str, path: &Path) -> Result<Vec<Event>> {
                 continue;
             }
         };
+        if raw.label.get_ref().trim().chars().count() > MAX_LABEL {
+            errors.push(Error::at(
+                path,
+                at(&raw.label.span()),
+                format!(
+                    "an event's label is drawn on the chart: at most {MAX_LABEL} characters (put the detail in `source`)"
+                ),
+            ));
+        }
         for (field, value) in [("label", &raw.label), ("source", &raw.source)] {
             if value.get_ref().trim().is_empty() {
                 errors.push(Error::at(
@@ -149,5 +161,25 @@ mod tests {
             .to_string();
         assert!(err.contains("data/events.toml:7:"), "{err}");
         assert!(err.contains("2022-02-30"), "{err}");
+    }
+
+    #[test]
+    fn too_many_events_or_a_long_label_are_refused_with_a_message() {
+        let one = "[[event]]\ndate = \"2020-03-11\"\nlabel = \"a\"\nsource = \"b\"\n";
+        let many = one.repeat(MAX_EVENTS + 1);
+        let err = parse(&many, Path::new("e.toml")).unwrap_err().to_string();
+        assert!(err.contains("65 events, over the 64"), "{err}");
+        assert_eq!(
+            parse(&one.repeat(MAX_EVENTS), Path::new("e.toml"))
+                .unwrap()
+                .len(),
+            64
+        );
+        let long = one.replace("label = \"a\"", &format!("label = \"{}\"", "x".repeat(41)));
+        let err = parse(&long, Path::new("e.toml")).unwrap_err().to_string();
+        assert!(
+            err.contains("e.toml:3:") && err.contains("at most 40"),
+            "{err}"
+        );
     }
 }
