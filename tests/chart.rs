@@ -126,6 +126,25 @@ fn the_time_axis_ends_with_the_data() {
         assert!(!years.is_empty(), "{stem} has year labels");
         assert!(years.iter().all(|y| *y <= 2026), "{stem}: {years:?}");
     }
+    // The line ends at the right end of the axis: the old chart ran on for 3% of its
+    // span (into 2027 for Brent). The fixture's Brent ends on 1 July 2026.
+    let svg = chart(site.path(), "brent-crude");
+    let x_of = |label: &str| -> f64 {
+        let at = svg.find(&format!(">{label}</text>")).unwrap();
+        let open = svg[..at].rfind("<text").unwrap();
+        value_after(&svg[open..], " x=\"").parse().unwrap()
+    };
+    let per_year = (x_of("2025") - x_of("2020")) / 5.0;
+    let last = x_of("2025") + 546.0 / 365.25 * per_year;
+    let axis = value_after(&svg, "class=\"ax\" d=\"M");
+    let axis_end: f64 = axis[axis.find('H').unwrap() + 1..axis.find('M').unwrap()]
+        .parse()
+        .unwrap();
+    assert!(
+        axis_end - last <= 12.0,
+        "the axis runs {} px past the last month",
+        axis_end - last
+    );
     // The 12-month view labels months, none after August 2026 or before the window.
     let t = texts(&chart(site.path(), "brent-crude-1y"));
     assert!(!t.iter().any(|t| t.contains("2027")), "{t:?}");
