@@ -338,14 +338,74 @@ fn a_200000_row_dataset_draws_a_small_chart_with_its_min_and_max() {
             tips.iter().any(|t| t.ends_with(": Level 1.23")),
             "{stem}: {tips:?}"
         );
-        // Both extremes are drawn: the line reaches the top and the bottom value.
+        // Both extremes are drawn: the line reaches the pixel rows of the maximum and the
+        // minimum, mapped through the value axis' own labels.
         let line = svg
             .lines()
             .find(|l| l.starts_with("<path d=\"M") && l.contains("fill=\"none\""))
             .unwrap();
+        let ys = path_ys(value_after(line, "d=\""));
+        let (top, bottom) = (
+            ys.iter().cloned().fold(f64::MAX, f64::min),
+            ys.iter().cloned().fold(f64::MIN, f64::max),
+        );
+        let (y0, y_hi, hi) = value_axis(&svg);
+        let py = |v: f64| y0 - v / hi * (y0 - y_hi);
+        assert!(
+            (top - py(987.65)).abs() <= 1.5,
+            "{stem}: top {top}, max at {}",
+            py(987.65)
+        );
+        assert!(
+            (bottom - py(1.23)).abs() <= 1.5,
+            "{stem}: bottom {bottom}, min at {}",
+            py(1.23)
+        );
         let points = line.matches(['H', 'V', 'L']).count();
         assert!(points < 5_000, "{stem}: {points} points");
     }
+}
+
+/// Every y coordinate a path's `M`, `L`, `H` and `V` commands visit.
+fn path_ys(d: &str) -> Vec<f64> {
+    let mut ys = Vec::new();
+    let mut y = 0.0;
+    let mut rest = d;
+    while let Some(c) = rest.chars().next() {
+        let end = rest[1..]
+            .find(['M', 'L', 'H', 'V'])
+            .map_or(rest.len(), |e| e + 1);
+        let args: Vec<f64> = rest[1..end]
+            .split(' ')
+            .filter_map(|a| a.parse().ok())
+            .collect();
+        match c {
+            'M' | 'L' => y = args[1],
+            'V' => y = args[0],
+            _ => {}
+        }
+        ys.push(y);
+        rest = &rest[end..];
+    }
+    ys
+}
+
+/// The value axis: the baseline's pixel row (the axis line), the top labelled
+/// gridline's row and the value its label gives.
+fn value_axis(svg: &str) -> (f64, f64, f64) {
+    let axis = value_after(svg, "class=\"ax\" d=\"M");
+    let y0: f64 = axis[axis.find(' ').unwrap() + 1..axis.find('H').unwrap()]
+        .parse()
+        .unwrap();
+    let grid = value_after(svg, "class=\"g1\" d=\"");
+    let y_hi = *path_ys(grid).last().unwrap();
+    let group = &svg[svg.find("<g text-anchor=\"end\">").unwrap()..];
+    let group = &group[..group.find("</g>").unwrap()];
+    let last = group.rfind("</text>").unwrap();
+    let hi: f64 = group[group[..last].rfind('>').unwrap() + 1..last]
+        .parse()
+        .unwrap();
+    (y0, y_hi, hi)
 }
 
 /// Consecutive ISO dates from 1500-01-01, without a date library in the tests.
