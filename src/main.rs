@@ -8,6 +8,7 @@ mod cmd;
 mod config;
 mod data;
 mod error;
+mod events;
 mod maintain;
 mod markup;
 mod media;

@@ -11,11 +11,12 @@ use super::keys::{self, Keys};
 use super::load::Inputs;
 use super::output::Sink;
 use super::pages::{self, NoteSummary, Renderer};
-use super::plan::{self, Job, Plan};
+use super::plan::{self, ChartView, Job, Plan};
 use super::{feeds, share, Summary};
-use crate::chart::{self, ChartSeries, ChartSize, ChartSpec};
+use crate::chart::{self, ChartEvent, ChartSeries, ChartSize, ChartSpec};
 use crate::data::Dataset;
 use crate::error::Result;
+use crate::events::Event;
 use crate::notes;
 
 /// Renders every planned output into `sink`.
@@ -62,15 +63,9 @@ pub(crate) fn render(inputs: &Inputs, plan: &Plan, sink: &dyn Sink) -> Result<Su
         };
         match &out.job {
             Job::Static(bytes) => sink.put(path, bytes),
-            Job::Chart(d, size) => {
-                let kind = match size {
-                    ChartSize::Wide => "chart",
-                    ChartSize::Narrow => "chart-narrow",
-                };
-                sink.put_keyed(path, keys::data_key(d, kind), &|| {
-                    Ok(chart_svg(d, *size).into_bytes())
-                })
-            }
+            Job::Chart(d, view, size, key) => sink.put_keyed(path, *key, &|| {
+                Ok(chart_svg(d, *view, *size, &inputs.events).into_bytes())
+            }),
             Job::Note(i) => {
                 let note = &notes[*i];
                 let newer = i.checked_sub(1).map(|j| &notes[j]);
@@ -133,16 +128,35 @@ pub(crate) fn render(inputs: &Inputs, plan: &Plan, sink: &dyn Sink) -> Result<Su
 
     Ok(Summary {
         pages: notes.len() + plan.tags.len() + 4 + inputs.datasets.len(),
-        charts: plan.charts.len() * 2,
+        charts: plan.charts.values().map(|c| c.views.len() * 2).sum(),
         files: plan.outputs.len(),
         reused: 0,
         elapsed: started.elapsed(),
     })
 }
 
-/// One of a dataset's two step charts.
-fn chart_svg(d: &Dataset, size: ChartSize) -> String {
-    let (title, alt) = plan::chart_text(d);
+/// One of a dataset's step charts: a period, at one size. Values reach the chart as
+/// floats for drawing and as the price type's exact text for labels and tooltips.
+fn chart_svg(d: &Dataset, view: ChartView, size: ChartSize, events: &[Event]) -> String {
+    let (title, alt) = plan::chart_text(d, view);
+    let start = view.start(d);
+    let rows = &d.table.rows;
+    // The decision in force when the window opens, then every one inside it.
+    let first = rows.partition_point(|r| r.date <= start).saturating_sub(1);
+    let rows = &rows[first..];
+    let currency = if d.currency.is_empty() {
+        String::new()
+    } else {
+        format!("{} ", d.currency)
+    };
+    let texts: Vec<Box<dyn Fn(usize) -> String + Sync>> = (0..d.series.len())
+        .map(|i| {
+            let decimals = d.series[i].decimals;
+            let currency = currency.clone();
+            Box::new(move |k: usize| format!("{currency}{}", rows[k].values[i].format(decimals)))
+                as Box<dyn Fn(usize) -> String + Sync>
+        })
+        .collect();
     chart::render_step_chart(&ChartSpec {
         title: &title,
         description: &alt,
@@ -154,14 +168,24 @@ fn chart_svg(d: &Dataset, size: ChartSize) -> String {
             .map(|(i, s)| ChartSeries {
                 label: &s.label,
                 colour: &s.colour,
-                points: d
-                    .table
-                    .rows
+                points: rows
                     .iter()
                     .map(|r| (r.date, r.values[i].to_f64()))
                     .collect(),
+                value_text: texts[i].as_ref(),
             })
             .collect(),
+        events: events
+            .iter()
+            .filter(|e| e.applies_to(&d.slug))
+            .map(|e| ChartEvent {
+                date: e.date,
+                label: &e.label,
+                source: &e.source,
+            })
+            .collect(),
+        start,
+        end: d.last_date(),
         size,
     })
 }

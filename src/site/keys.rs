@@ -49,6 +49,17 @@ pub(crate) fn data_key(d: &Dataset, kind: &str) -> u128 {
     h.digest128()
 }
 
+/// A chart's key: a data file's key plus the events that may be drawn on it.
+pub(crate) fn chart_key(d: &Dataset, kind: &str, events: &[crate::events::Event]) -> u128 {
+    let mut h = Xxh3::new();
+    (PROGRAM_ID, kind).hash(&mut h);
+    dataset(d, &mut h);
+    for e in events.iter().filter(|e| e.applies_to(&d.slug)) {
+        e.hash(&mut h);
+    }
+    h.digest128()
+}
+
 /// Everything a note's page is made from.
 pub(crate) fn note(note: &Note, h: &mut Xxh3) {
     (

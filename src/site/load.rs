@@ -11,6 +11,7 @@ use super::{pages, BuildOptions};
 use crate::config::SiteConfig;
 use crate::data::{self, Dataset};
 use crate::error::{Error, Result};
+use crate::events::{self, Event};
 use crate::notes::{self, Note};
 
 /// Everything a build reads, validated.
@@ -23,11 +24,14 @@ pub(crate) struct Inputs {
     pub(crate) statics: Vec<(String, Vec<u8>)>,
     /// Hash of every template's source, for reusing unchanged pages.
     pub(crate) templates_hash: u128,
+    /// Chart annotations from `data/events.toml`, by date.
+    pub(crate) events: Vec<Event>,
 }
 
 pub(crate) fn load(options: &BuildOptions) -> Result<Inputs> {
     let root = &options.root;
     let config = SiteConfig::load(root)?;
+    let events = events::load(root)?;
     // The three loads are independent; run them side by side.
     let ((datasets, notes), (templates, statics)) = rayon::join(
         || {
@@ -56,6 +60,8 @@ pub(crate) fn load(options: &BuildOptions) -> Result<Inputs> {
         statics.unwrap_or_default(),
     );
     check_dataset_names(&datasets)?;
+    let slugs: Vec<&str> = datasets.iter().map(|d| d.slug.as_str()).collect();
+    events::check_datasets(&events, &slugs, &root.join(events::FILE_NAME))?;
     if datasets.is_empty() {
         return Err(Error::in_file(
             &root.join("data"),
@@ -69,6 +75,7 @@ pub(crate) fn load(options: &BuildOptions) -> Result<Inputs> {
         templates,
         statics,
         templates_hash,
+        events,
     })
 }
 

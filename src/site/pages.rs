@@ -71,9 +71,22 @@ struct PageContext<'a> {
     share: Option<&'a ShareImage>,
 }
 
-/// A chart's two renderings and its text alternative.
+/// A chart's two renderings and its text alternative; `views` holds every period
+/// drawn (the full history first, then recent windows), each with the same fields.
 #[derive(Serialize, Clone, Debug, Hash)]
 pub(crate) struct ChartRef {
+    pub(crate) wide: String,
+    pub(crate) narrow: String,
+    pub(crate) alt: String,
+    pub(crate) views: Vec<ChartViewRef>,
+}
+
+/// One period of a chart: `id` names it in the page (`all`, `5y`, `1y`), `label` is the
+/// tab's text.
+#[derive(Serialize, Clone, Debug, Hash)]
+pub(crate) struct ChartViewRef {
+    pub(crate) id: &'static str,
+    pub(crate) label: String,
     pub(crate) wide: String,
     pub(crate) narrow: String,
     pub(crate) alt: String,

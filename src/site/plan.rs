@@ -10,7 +10,7 @@ use std::path::{Path, PathBuf};
 
 use super::keys;
 use super::load::Inputs;
-use super::pages::{self, ChartRef};
+use super::pages::{self, ChartRef, ChartViewRef};
 use super::share;
 use crate::chart::ChartSize;
 use crate::data::Dataset;
@@ -20,7 +20,9 @@ use crate::error::{Error, Result};
 pub(crate) enum Job<'a> {
     /// A file from `static/`, as it is.
     Static(&'a [u8]),
-    Chart(&'a Dataset, ChartSize),
+    /// One chart: the period it shows, its size and its reuse key (the dataset, the
+    /// events drawn on it and the program).
+    Chart(&'a Dataset, ChartView, ChartSize, u128),
     /// A note's page, by index into `Inputs::notes` (newest first).
     Note(usize),
     /// A tag's page, by index into `Plan::tags`.
@@ -264,25 +266,35 @@ pub(crate) fn plan(inputs: &Inputs) -> Result<Plan<'_>> {
     let mut charts = BTreeMap::new();
     for d in &inputs.datasets {
         let file = &d.table.path;
-        let mut chart = |size, suffix: &str| {
-            let key = keys::data_key(d, &format!("chart{suffix}"));
-            let path = format!("charts/{}{suffix}.{}.svg", d.slug, keys::short_hex(key));
+        let mut chart = |view: ChartView, size, suffix: &str| {
+            let name = format!("{}{suffix}", view.suffix());
+            let key = keys::chart_key(d, &format!("chart{name}"), &inputs.events);
+            let path = format!("charts/{}{name}.{}.svg", d.slug, keys::short_hex(key));
             p.add(
                 path.clone(),
-                Job::Chart(d, size),
+                Job::Chart(d, view, size, key),
                 true,
                 source(file, "a dataset's chart"),
             );
             format!("/{path}")
         };
-        let wide = chart(ChartSize::Wide, "");
-        let narrow = chart(ChartSize::Narrow, "-narrow");
+        let views: Vec<ChartViewRef> = ChartView::of(d)
+            .into_iter()
+            .map(|view| ChartViewRef {
+                id: view.id(),
+                label: view.label(d),
+                wide: chart(view, ChartSize::Wide, ""),
+                narrow: chart(view, ChartSize::Narrow, "-narrow"),
+                alt: chart_text(d, view).1,
+            })
+            .collect();
         charts.insert(
             d.slug.clone(),
             ChartRef {
-                wide,
-                narrow,
-                alt: chart_text(d).1,
+                wide: views[0].wide.clone(),
+                narrow: views[0].narrow.clone(),
+                alt: views[0].alt.clone(),
+                views,
             },
         );
         for (path, job, what) in [
@@ -378,8 +390,63 @@ pub(crate) fn fingerprint(name: &str, bytes: &[u8]) -> String {
     }
 }
 
+/// The period a chart shows. Recent windows end at the last decision, not at "now",
+/// so a build's output depends on its inputs alone.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub(crate) enum ChartView {
+    All,
+    FiveYears,
+    Year,
+}
+
+impl ChartView {
+    /// The views worth drawing for `d`: a recent window only when the data is longer.
+    pub(crate) fn of(d: &Dataset) -> Vec<ChartView> {
+        let mut views = vec![ChartView::All];
+        for view in [ChartView::FiveYears, ChartView::Year] {
+            if view.start(d) > d.first_date() {
+                views.push(view);
+            }
+        }
+        views
+    }
+    pub(crate) fn id(self) -> &'static str {
+        match self {
+            ChartView::All => "all",
+            ChartView::FiveYears => "5y",
+            ChartView::Year => "1y",
+        }
+    }
+    fn suffix(self) -> &'static str {
+        match self {
+            ChartView::All => "",
+            ChartView::FiveYears => "-5y",
+            ChartView::Year => "-1y",
+        }
+    }
+    fn label(self, d: &Dataset) -> String {
+        match self {
+            ChartView::All => format!("Since {}", d.first_date().format("%Y")),
+            ChartView::FiveYears => "5 years".into(),
+            ChartView::Year => "12 months".into(),
+        }
+    }
+    /// The first day shown.
+    pub(crate) fn start(self, d: &Dataset) -> chrono::NaiveDate {
+        let months = match self {
+            ChartView::All => return d.first_date(),
+            ChartView::FiveYears => 60,
+            ChartView::Year => 12,
+        };
+        d.last_date()
+            .checked_sub_months(chrono::Months::new(months))
+            .unwrap_or(d.first_date())
+    }
+}
+
 /// A chart's title and its text alternative: what it shows and where it ends.
-pub(crate) fn chart_text(d: &Dataset) -> (String, String) {
+pub(crate) fn chart_text(d: &Dataset, view: ChartView) -> (String, String) {
+    let start = view.start(d);
     let last = &d.table.rows[d.table.rows.len() - 1];
     let latest: Vec<String> = d
         .series
@@ -404,18 +471,29 @@ pub(crate) fn chart_text(d: &Dataset) -> (String, String) {
     } else {
         format!(" in {}", d.unit)
     };
-    (
-        format!(
+    let shown = d.table.rows.iter().filter(|r| r.date >= start).count();
+    let title = match view {
+        ChartView::All => format!(
             "{}, {} to {}",
             d.title,
             d.first_date().format("%Y"),
             d.last_date().format("%Y")
         ),
+        _ => format!(
+            "{}, {}: {} to {}",
+            d.title,
+            view.label(d).to_lowercase(),
+            pages::human_date(start),
+            pages::human_date(d.last_date())
+        ),
+    };
+    (
+        title,
         format!(
             "Step chart of {}{unit}, {} decisions from {} to {}. Latest, from {}: {}.",
             names.join(" and "),
-            d.table.rows.len(),
-            pages::human_date(d.first_date()),
+            shown,
+            pages::human_date(start),
             pages::human_date(d.last_date()),
             pages::human_date(last.date),
             latest.join(", ")
