@@ -8,6 +8,7 @@
 use std::collections::{BTreeMap, HashMap};
 use std::path::{Path, PathBuf};
 
+use super::figures;
 use super::keys;
 use super::load::Inputs;
 use super::pages::{self, ChartRef};
@@ -33,6 +34,10 @@ pub(crate) enum Job<'a> {
     Sitemap,
     Robots,
     Dataset(&'a Dataset),
+    /// One year of a dataset's rows.
+    DatasetYear(&'a Dataset, i32),
+    /// A dataset's own Atom feed of its newest decisions.
+    DatasetFeed(&'a Dataset),
     Json(&'a Dataset),
     Csv(&'a Dataset),
     /// `api/prices.json`, the old app's endpoint, from the primary dataset.
@@ -292,6 +297,11 @@ pub(crate) fn plan(inputs: &Inputs) -> Result<Plan<'_>> {
                 "a dataset's page",
             ),
             (
+                pages::dataset_feed_url(&d.slug)[1..].to_string(),
+                Job::DatasetFeed(d),
+                "a dataset's feed",
+            ),
+            (
                 pages::json_url(&d.slug)[1..].to_string(),
                 Job::Json(d),
                 "a dataset's JSON",
@@ -303,6 +313,29 @@ pub(crate) fn plan(inputs: &Inputs) -> Result<Plan<'_>> {
             ),
         ] {
             p.add(path, job, false, source(file, what));
+        }
+        for (year, _) in figures::years(d) {
+            p.add(
+                pages::output_path(&pages::year_url(&d.slug, year)),
+                Job::DatasetYear(d, year),
+                false,
+                source(file, format!("the page of {year}")),
+            );
+        }
+        let compare = config
+            .datasets
+            .get(&d.slug)
+            .and_then(|m| m.compare.as_ref());
+        if let Some(other) = compare {
+            if other == &d.slug || !inputs.datasets.iter().any(|o| &o.slug == other) {
+                p.errors.push(Error::in_file(
+                    Path::new("site.toml"),
+                    format!(
+                        "datasets.{}.compare = {other:?}: want the name of another dataset in data/",
+                        d.slug
+                    ),
+                ));
+            }
         }
     }
 
@@ -380,6 +413,7 @@ pub(crate) fn fingerprint(name: &str, bytes: &[u8]) -> String {
 
 /// A chart's title and its text alternative: what it shows and where it ends.
 pub(crate) fn chart_text(d: &Dataset) -> (String, String) {
+    let style = figures::DateStyle::of(d);
     let last = &d.table.rows[d.table.rows.len() - 1];
     let latest: Vec<String> = d
         .series
@@ -415,9 +449,9 @@ pub(crate) fn chart_text(d: &Dataset) -> (String, String) {
             "Step chart of {}{unit}, {} decisions from {} to {}. Latest, from {}: {}.",
             names.join(" and "),
             d.table.rows.len(),
-            pages::human_date(d.first_date()),
-            pages::human_date(d.last_date()),
-            pages::human_date(last.date),
+            style.long(d.first_date()),
+            style.long(d.last_date()),
+            style.long(last.date),
             latest.join(", ")
         ),
     )
