@@ -743,7 +743,7 @@ fn comparison(d: &Dataset, other: &Dataset) -> Option<serde_json::Value> {
             cells.push(percent_cell(figures::change_between(other, 0, from, last)));
             Some(serde_json::json!({
                 "label": format!("{years} {}", plural("year", years as usize)),
-                "from": DateStyle::Day.long(from),
+                "from": DateStyle::Day.short(from),
                 "cells": cells,
             }))
         })
