@@ -472,7 +472,8 @@ fn chrono_like_start() -> Days {
 
 impl Days {
     fn next(&mut self) -> String {
-        let leap = (self.y % 4 == 0 && self.y % 100 != 0) || self.y % 400 == 0;
+        let leap =
+            (self.y.is_multiple_of(4) && !self.y.is_multiple_of(100)) || self.y.is_multiple_of(400);
         let len = [
             31,
             if leap { 29 } else { 28 },

@@ -701,7 +701,7 @@ fn comparison(d: &Dataset, other: &Dataset) -> Option<serde_json::Value> {
     let other_style = DateStyle::of(other);
     let other_series = other.series.first()?;
     let (from_date, from, to_date, to, change) = figures::moved_since(other, last)?;
-    let t = change.text(2.min(other_series.decimals).max(0));
+    let t = change.text(other_series.decimals);
     let moved = match t.direction {
         Direction::Up => format!("risen {}", t.percent.trim_start_matches('+')),
         Direction::Down => format!("fallen {}", t.percent.trim_start_matches('−')),
@@ -758,10 +758,10 @@ fn comparison(d: &Dataset, other: &Dataset) -> Option<serde_json::Value> {
     }))
 }
 
-/// A change as a percentage and an index (100 at the start), for the comparison table.
+/// A change as a percentage, for the comparison table.
 fn percent_cell(change: Option<Change>) -> serde_json::Value {
     let Some(c) = change else {
-        return serde_json::json!({"direction": "none", "percent": "—", "index": ""});
+        return serde_json::json!({"direction": "none", "percent": "—"});
     };
     let t = c.text(2);
     let percent = match (t.direction, t.percent.is_empty()) {
