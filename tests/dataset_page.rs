@@ -547,3 +547,38 @@ fn a_tag_with_one_note_says_note() {
     }
     assert!(singles > 0, "the fixture has a tag with one note");
 }
+
+#[test]
+fn a_dataset_with_many_series_shows_fewer_years_on_its_page() {
+    // Ten daily series over 2023–2025 (1,096 days): a year is 3,650 values or more, more than the
+    // page's budget for two, so only the newest year is on the dataset page.
+    let site = frozen_site();
+    let mut csv = String::from("date");
+    for s in 0..10 {
+        csv.push_str(&format!(",s{s}"));
+    }
+    csv.push('\n');
+    let mut days = Days {
+        y: 2023,
+        m: 1,
+        d: 0,
+    };
+    for i in 0..1096u32 {
+        csv.push_str(&days.next());
+        for s in 0..10 {
+            csv.push_str(&format!(",{}.{:02}", 50 + (i + s) % 7, (i * 13 + s) % 100));
+        }
+        csv.push('\n');
+    }
+    fs::write(site.path().join("data/wide.csv"), csv).unwrap();
+    build(site.path());
+    let html = page(site.path(), "prices/wide/index.html");
+    assert_eq!(
+        texts(&html, "details.year > summary"),
+        ["2025 365 decisions"]
+    );
+    assert_eq!(row_ids(&html).len(), 365);
+    for year in ["2023", "2024", "2025"] {
+        assert!(html.contains(&format!("href=\"/prices/wide/{year}/\"")));
+    }
+}

@@ -52,6 +52,9 @@ pub(crate) fn output_path(url: &str) -> String {
 
 /// Year groups shown on a dataset's own page; older years have their own pages.
 pub(crate) const LATEST_YEARS: usize = 3;
+/// Values a dataset page's year tables may show: three full years of two daily
+/// series (2 × 366 × 3 = 2,196) fit, at roughly 80 bytes a value.
+const PAGE_CELLS: usize = 2_400;
 /// Year links a dataset page lists (newest first); older years are reached through
 /// each year page's "earlier" link, so the page stays small for any span of dates.
 const YEAR_LINKS: usize = 120;
@@ -454,7 +457,18 @@ impl<'a> Renderer<'a> {
         ctx.insert("tank_litres", &tank);
         ctx.insert("compare", &compare.and_then(|o| comparison(d, o)));
         let years = figures::years(d);
-        let shown = years.len().min(LATEST_YEARS);
+        // The newest year always; older ones while the page stays within its budget
+        // (a dataset with many series shows fewer years here, never a bigger page).
+        let mut shown = 0;
+        let mut cells = 0;
+        for (_, range) in years.iter().take(LATEST_YEARS) {
+            let more = range.len() * d.series.len();
+            if shown > 0 && cells + more > PAGE_CELLS {
+                break;
+            }
+            cells += more;
+            shown += 1;
+        }
         ctx.insert(
             "latest_years",
             &years[..shown].iter().map(|(y, _)| *y).collect::<Vec<_>>(),
