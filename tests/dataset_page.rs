@@ -582,3 +582,27 @@ fn a_dataset_with_many_series_shows_fewer_years_on_its_page() {
         assert!(html.contains(&format!("href=\"/prices/wide/{year}/\"")));
     }
 }
+
+#[test]
+fn with_no_newer_brent_figure_the_last_two_decisions_are_set_beside_it() {
+    // A decision on 15 August 2026: Brent's latest month (July 2026, 83.76) is the
+    // one in force then, so the page compares the last two decisions instead: Brent
+    // in force on 16 April 2026 was April's 117.29 (−28.587…% → 28.6%); Mogas went
+    // 64.25 → 70.65 (+6.40, +9.96…% → 10.0%); Gas Oil stayed at 71.25.
+    let site = configured_site();
+    let csv = site.path().join("data/fuel-prices.csv");
+    let mut text = fs::read_to_string(&csv).unwrap();
+    if !text.ends_with('\n') {
+        text.push('\n');
+    }
+    text.push_str("2026-08-15,70.65,71.25\n");
+    fs::write(&csv, text).unwrap();
+    build(site.path());
+    let html = page(site.path(), "prices/fuel-prices/index.html");
+    assert_eq!(
+        texts(&html, "section[aria-labelledby=beside] > p").join(" "),
+        "Between the decisions of 16 April 2026 and 15 August 2026, Brent crude fell 28.6%, \
+         from US$ 117.29 (April 2026) to US$ 83.76 (July 2026, its latest); Mogas (petrol) \
+         rose 10.0% and Gas Oil (diesel) was kept."
+    );
+}

@@ -722,28 +722,67 @@ fn comparison(d: &Dataset, other: &Dataset) -> Option<serde_json::Value> {
         Direction::Unchanged => "not moved".to_string(),
     };
     let om = |v: Price| money(&other.currency, v, other_series.decimals);
-    let sentence = if to_date == from_date {
-        format!(
-            "{} has no newer figure than {} ({}) since the latest {} on {}; {} have not changed since.",
+    let style = DateStyle::of(d);
+    let rows = &d.table.rows;
+    let previous = rows.len().checked_sub(2).map(|i| rows[i].date);
+    let sentence = match previous {
+        // No newer figure for `other` than the one in force at the latest row: say
+        // how both moved between the last two rows instead.
+        Some(prev) if to_date == from_date => {
+            let (then_date, then, _, _, change) = figures::moved_since(other, prev)?;
+            let t = change.text(other_series.decimals);
+            let moved = match t.direction {
+                Direction::Up => format!("rose {}", t.percent.trim_start_matches('+')),
+                Direction::Down => format!("fell {}", t.percent.trim_start_matches('−')),
+                Direction::Unchanged => "did not move".to_string(),
+            };
+            let series: Vec<String> = d
+                .series
+                .iter()
+                .enumerate()
+                .map(|(s, series)| {
+                    let t = Change::between(rows[rows.len() - 2].values[s], rows[rows.len() - 1].values[s])
+                        .text(series.decimals);
+                    match (t.direction, t.percent.is_empty()) {
+                        (Direction::Unchanged, _) => format!("{} was kept", series.label),
+                        (Direction::Up, false) => format!("{} rose {}", series.label, t.percent.trim_start_matches('+')),
+                        (Direction::Down, false) => format!("{} fell {}", series.label, t.percent.trim_start_matches('−')),
+                        (dir, true) => format!("{} went {} {}", series.label, dir.as_str(), t.magnitude),
+                    }
+                })
+                .collect();
+            format!(
+                "Between the {}s of {} and {}, {} {moved}, from {} ({}) to {} ({}, its latest); {}.",
+                d.row_noun,
+                style.long(prev),
+                style.long(last),
+                other.title,
+                om(then),
+                other_style.long(then_date),
+                om(to),
+                other_style.long(to_date),
+                join_and(&series),
+            )
+        }
+        _ if to_date == from_date => format!(
+            "{}'s latest figure is {} ({}), the one in force at the latest {} ({}).",
             other.title,
-            other_style.long(from_date),
-            om(from),
+            om(to),
+            other_style.long(to_date),
             d.row_noun,
-            DateStyle::of(d).long(last),
-            d.title.to_lowercase(),
-        )
-    } else {
-        format!(
+            style.long(last),
+        ),
+        _ => format!(
             "Since the latest {} on {}, {} has {moved}, from {} ({}) to {} ({}); {} have not changed since.",
             d.row_noun,
-            DateStyle::of(d).long(last),
+            style.long(last),
             other.title,
             om(from),
             other_style.long(from_date),
             om(to),
             other_style.long(to_date),
             d.title.to_lowercase(),
-        )
+        ),
     };
     let mut columns: Vec<String> = d.series.iter().map(|s| s.label.clone()).collect();
     columns.push(other_series.label.clone());
@@ -770,6 +809,15 @@ fn comparison(d: &Dataset, other: &Dataset) -> Option<serde_json::Value> {
         "periods": periods,
         "to": DateStyle::of(d).long(last),
     }))
+}
+
+/// `a`, `a and b`, `a, b and c`.
+fn join_and(items: &[String]) -> String {
+    match items {
+        [] => String::new(),
+        [one] => one.clone(),
+        [rest @ .., last] => format!("{} and {last}", rest.join(", ")),
+    }
 }
 
 /// A change as a percentage, for the comparison table.
