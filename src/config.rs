@@ -10,6 +10,8 @@ use serde::Deserialize;
 use crate::error::{line_of, read_utf8, Error, Result};
 
 pub(crate) const FILE_NAME: &str = "site.toml";
+/// The largest tank `tank_litres` may name (a road tanker holds about 40,000 litres).
+pub(crate) const MAX_TANK_LITRES: u32 = 100_000;
 
 #[derive(Debug, Clone, Deserialize)]
 #[serde(deny_unknown_fields, default)]
@@ -88,6 +90,11 @@ pub(crate) struct DatasetMeta {
     /// How the date column reads: "In force from" (the default) or e.g. "Month".
     pub(crate) date_label: Option<String>,
     pub(crate) series: BTreeMap<String, SeriesMeta>,
+    /// Litres in a full tank: the page shows what filling one costs at today's price.
+    pub(crate) tank_litres: Option<u32>,
+    /// Another dataset to set this one beside, by slug (e.g. `brent-crude`): the page
+    /// says in numbers how each moved since the last decision and over the years.
+    pub(crate) compare: Option<String>,
 }
 
 #[derive(Debug, Clone, Default, Deserialize)]
@@ -126,6 +133,14 @@ impl SiteConfig {
             ));
         }
         for (name, meta) in &config.datasets {
+            if let Some(litres) = meta.tank_litres {
+                if !(1..=MAX_TANK_LITRES).contains(&litres) {
+                    return Err(Error::in_file(
+                        path,
+                        format!("datasets.{name}.tank_litres = {litres}: want a whole number of litres from 1 to {MAX_TANK_LITRES}"),
+                    ));
+                }
+            }
             for (series, s) in &meta.series {
                 if let Some(colour) = &s.colour {
                     if !is_hex_colour(colour) {

@@ -82,6 +82,29 @@ impl Price {
         out
     }
 
+    /// `self × n`, exact: the cost of `n` whole units (a full tank of `n` litres).
+    /// `None` if it would not fit (only for values near the 12-digit limit).
+    pub(crate) fn times(self, n: u32) -> Option<Price> {
+        self.micros
+            .checked_mul(i64::from(n))
+            .map(|micros| Price { micros })
+    }
+
+    /// The mean of `values`, rounded half away from zero to `decimals` places, so it
+    /// reads with its column's digits without being rounded twice. `None` when empty.
+    pub(crate) fn mean(values: &[Price], decimals: usize) -> Option<Price> {
+        if values.is_empty() {
+            return None;
+        }
+        let unit = i128::from(POW10[MAX_DECIMALS - decimals.min(MAX_DECIMALS)]);
+        let sum: i128 = values.iter().map(|v| i128::from(v.micros)).sum();
+        let den = values.len() as i128 * unit;
+        let units = (sum + den / 2) / den;
+        Some(Price {
+            micros: (units * unit) as i64,
+        })
+    }
+
     /// The shortest exact text: `15.00` → `15`, `24.50` → `24.5`. JSON numbers.
     pub(crate) fn write_trimmed(self, out: &mut String) {
         let start = out.len();
@@ -275,6 +298,18 @@ mod tests {
         assert_eq!(t.short(), "+6.40, +10.0%");
         let t = Change::between(p("0"), p("1.5")).text(1);
         assert_eq!(t.short(), "+1.5");
+    }
+
+    #[test]
+    fn mean_and_times_are_exact() {
+        let v = [p("61.20"), p("61.20"), p("58.45")];
+        assert_eq!(Price::mean(&v, 2).unwrap().format(2), "60.28");
+        assert_eq!(
+            Price::mean(&[p("0.01"), p("0.02")], 2).unwrap().format(2),
+            "0.02"
+        );
+        assert_eq!(Price::mean(&[], 2), None);
+        assert_eq!(p("71.25").times(40).unwrap().format(2), "2850.00");
     }
 
     proptest! {

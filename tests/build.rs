@@ -35,7 +35,9 @@ fn fixture_data_renders_its_prices_and_the_old_api_shape() {
 
     // A kept price shows as unchanged, not as a rise or fall.
     let table = fs::read_to_string(public.join("prices/fuel-prices/index.html")).unwrap();
-    let kept = table
+    // Older years are on their own pages.
+    let year_2018 = fs::read_to_string(public.join("prices/fuel-prices/2018/index.html")).unwrap();
+    let kept = year_2018
         .split("<tr id=\"d-2018-10-09\">")
         .nth(1)
         .unwrap()

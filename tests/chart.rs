@@ -78,7 +78,7 @@ fn line_styles(svg: &str) -> Vec<(String, String)> {
 
 #[test]
 fn end_labels_carry_the_last_values_exactly() {
-    let site = built_frozen_site();
+    let site = built_site();
     for stem in ["fuel-prices", "fuel-prices-narrow", "fuel-prices-1y"] {
         let t = texts(&chart(site.path(), stem));
         // The fixture's last decision, 16 April 2026: Mogas 64.25, Gas Oil 71.25.
@@ -109,7 +109,7 @@ fn end_labels_of_lines_ending_close_together_do_not_overlap() {
 
 #[test]
 fn the_time_axis_ends_with_the_data() {
-    let site = built_frozen_site();
+    let site = built_site();
     // Brent's last month is July 2026: no year label beyond it (it used to reach 2027).
     for stem in [
         "brent-crude",
@@ -153,7 +153,7 @@ fn the_time_axis_ends_with_the_data() {
 
 #[test]
 fn each_series_has_its_own_dash_pattern_in_the_line_and_the_legend() {
-    let site = built_frozen_site();
+    let site = built_site();
     for stem in ["fuel-prices", "fuel-prices-narrow"] {
         let svg = chart(site.path(), stem);
         let styles = line_styles(&svg);
@@ -177,7 +177,7 @@ fn each_series_has_its_own_dash_pattern_in_the_line_and_the_legend() {
 
 #[test]
 fn every_step_has_a_tooltip_with_its_date_and_exact_value() {
-    let site = built_frozen_site();
+    let site = built_site();
     let csv = std::fs::read_to_string(site.path().join("data/fuel-prices.csv")).unwrap();
     let rows = csv.lines().skip(1).filter(|l| !l.trim().is_empty()).count();
     let svg = chart(site.path(), "fuel-prices");
@@ -206,7 +206,7 @@ source = \"Test\"\n";
 
 #[test]
 fn events_from_the_events_file_are_drawn_where_they_fall() {
-    let site = built_frozen_site();
+    let site = built_site();
     let before = chart(site.path(), "fuel-prices");
     assert!(!before.contains("COVID-19"));
     std::fs::write(site.path().join("data/events.toml"), EVENTS).unwrap();
@@ -229,7 +229,7 @@ fn events_from_the_events_file_are_drawn_where_they_fall() {
 
 #[test]
 fn an_event_with_a_bad_date_fails_the_build_with_its_line() {
-    let site = built_frozen_site();
+    let site = built_site();
     let before = snapshot(&site.path().join("public"));
     let bad = EVENTS.replace("2020-03-11", "2020-02-30");
     std::fs::write(site.path().join("data/events.toml"), bad).unwrap();
@@ -266,7 +266,7 @@ fn an_event_with_a_bad_date_fails_the_build_with_its_line() {
 
 #[test]
 fn recent_views_start_within_their_window_and_are_fingerprinted() {
-    let site = built_frozen_site();
+    let site = built_site();
     let public = site.path().join("public");
     let immutable = std::fs::read_to_string(public.join(".petrol-watch-immutable")).unwrap();
     let page = std::fs::read_to_string(public.join("prices/fuel-prices/index.html")).unwrap();

@@ -81,9 +81,12 @@ fn assert_site_tells_the_csv(site: &Path) {
         assert_eq!(*line, format!("{date},{}", values.join(",")));
     }
 
-    // Every decision is in the table.
-    let table = fs::read_to_string(public.join("prices/fuel-prices/index.html")).unwrap();
+    // Every decision is in its year's table.
     for (date, _) in &rows {
+        let year = &date.to_string()[..4];
+        let table =
+            fs::read_to_string(public.join(format!("prices/fuel-prices/{year}/index.html")))
+                .unwrap();
         assert!(
             table.contains(&format!("<tr id=\"d-{date}\">")),
             "{date} missing"

@@ -6,6 +6,7 @@ use std::fmt::Write as _;
 
 use chrono::NaiveDate;
 
+use super::figures::{self, DateStyle};
 use super::load::Inputs;
 use super::pages;
 use super::plan::Tag;
@@ -29,9 +30,31 @@ pub(crate) struct FeedEntry {
     pub(crate) categories: Vec<String>,
 }
 
+/// What a feed says about itself.
+pub(crate) struct FeedHead<'a> {
+    pub(crate) title: &'a str,
+    pub(crate) subtitle: &'a str,
+    /// Site paths: the feed itself and the page it follows.
+    pub(crate) self_path: &'a str,
+    pub(crate) page_path: &'a str,
+}
+
 /// Atom 1.0. `updated` of the feed is its newest entry's date, never "now", so two
 /// builds of the same input are identical.
 pub(crate) fn atom(config: &SiteConfig, entries: &[FeedEntry]) -> String {
+    atom_with(
+        config,
+        &FeedHead {
+            title: &config.title,
+            subtitle: &config.description,
+            self_path: "/feed.xml",
+            page_path: "/",
+        },
+        entries,
+    )
+}
+
+pub(crate) fn atom_with(config: &SiteConfig, head: &FeedHead, entries: &[FeedEntry]) -> String {
     let base = &config.base_url;
     let updated = entries
         .iter()
@@ -42,11 +65,19 @@ pub(crate) fn atom(config: &SiteConfig, entries: &[FeedEntry]) -> String {
     let _ = write!(
         out,
         "<?xml version=\"1.0\" encoding=\"utf-8\"?>\n<feed xmlns=\"http://www.w3.org/2005/Atom\" xml:lang=\"{lang}\">\n\
-<title>{title}</title>\n<subtitle>{desc}</subtitle>\n<link href=\"{base}/\"/>\n<link rel=\"self\" type=\"application/atom+xml\" href=\"{base}/feed.xml\"/>\n\
-<id>{base}/</id>\n<updated>{updated}</updated>\n<author><name>{author}</name></author>\n",
+<title>{title}</title>\n<subtitle>{desc}</subtitle>\n<link href=\"{page}\"/>\n<link rel=\"self\" type=\"application/atom+xml\" href=\"{feed}\"/>\n\
+<id>{id}</id>\n<updated>{updated}</updated>\n<author><name>{author}</name></author>\n",
         lang = xml_escape(&config.language),
-        title = xml_escape(&config.title),
-        desc = xml_escape(&config.description),
+        title = xml_escape(head.title),
+        desc = xml_escape(head.subtitle),
+        page = xml_escape(&format!("{base}{}", head.page_path)),
+        feed = xml_escape(&format!("{base}{}", head.self_path)),
+        // The site feed keeps the id it always had; a dataset's feed is named by itself.
+        id = xml_escape(&if head.self_path == "/feed.xml" {
+            format!("{base}/")
+        } else {
+            format!("{base}{}", head.self_path)
+        }),
         updated = rfc3339(updated),
         author = xml_escape(&config.author),
     );
@@ -149,32 +180,15 @@ pub(crate) fn dataset_csv(dataset: &Dataset) -> String {
     out
 }
 
-/// The Atom feed: the newest notes and the primary dataset's latest decisions.
-pub(crate) fn site_feed(inputs: &Inputs) -> String {
-    let config = &inputs.config;
-    let mut entries: Vec<FeedEntry> = inputs
-        .notes
-        .iter()
-        .take(20)
-        .map(|n| {
-            let html = crate::notes::render_markdown(&n.body);
-            FeedEntry {
-                title: n.title.clone(),
-                url: pages::note_url(&n.slug),
-                date: n.date,
-                updated: n.updated.unwrap_or(n.date),
-                content: html,
-                categories: n.tags.clone(),
-            }
-        })
-        .collect();
-    if let Some(d) = inputs
-        .datasets
-        .iter()
-        .find(|d| d.slug == config.primary_dataset)
-    {
-        let rows = &d.table.rows;
-        for i in (0..rows.len()).rev().take(config.feed_decisions) {
+/// The newest `n` rows of `d` as feed entries, newest first, each linking to its row
+/// on its year's page.
+fn decision_entries(d: &Dataset, n: usize) -> Vec<FeedEntry> {
+    let rows = &d.table.rows;
+    let style = DateStyle::of(d);
+    (0..rows.len())
+        .rev()
+        .take(n)
+        .map(|i| {
             let parts: Vec<String> = d
                 .series
                 .iter()
@@ -202,20 +216,68 @@ pub(crate) fn site_feed(inputs: &Inputs) -> String {
                     )
                 })
                 .collect();
-            entries.push(FeedEntry {
+            FeedEntry {
                 title: format!(
                     "{} from {}: {}",
                     d.title,
-                    pages::human_date(rows[i].date),
+                    style.long(rows[i].date),
                     parts.join(", ")
                 ),
-                url: format!("{}#d-{}", pages::dataset_url(&d.slug), rows[i].date),
+                url: pages::row_url(&d.slug, rows[i].date),
                 date: rows[i].date,
                 updated: rows[i].date,
                 content: format!("<p>{}</p>", parts.join("<br>")),
                 categories: vec!["prices".into()],
-            });
-        }
+            }
+        })
+        .collect()
+}
+
+/// One dataset's own feed: only its decisions, the newest `feed_decisions`, so a feed
+/// reader (or a feed-to-email service) works as a price alert.
+pub(crate) fn dataset_feed(config: &SiteConfig, d: &Dataset) -> String {
+    let title = format!("{}: {}", config.title, d.title);
+    let subtitle = format!(
+        "Each new {} of {}, as it is published.",
+        d.row_noun, d.title
+    );
+    atom_with(
+        config,
+        &FeedHead {
+            title: &title,
+            subtitle: &subtitle,
+            self_path: &pages::dataset_feed_url(&d.slug),
+            page_path: &pages::dataset_url(&d.slug),
+        },
+        &decision_entries(d, config.feed_decisions),
+    )
+}
+
+/// The Atom feed: the newest notes and the primary dataset's latest decisions.
+pub(crate) fn site_feed(inputs: &Inputs) -> String {
+    let config = &inputs.config;
+    let mut entries: Vec<FeedEntry> = inputs
+        .notes
+        .iter()
+        .take(20)
+        .map(|n| {
+            let html = crate::notes::render_markdown(&n.body);
+            FeedEntry {
+                title: n.title.clone(),
+                url: pages::note_url(&n.slug),
+                date: n.date,
+                updated: n.updated.unwrap_or(n.date),
+                content: html,
+                categories: n.tags.clone(),
+            }
+        })
+        .collect();
+    if let Some(d) = inputs
+        .datasets
+        .iter()
+        .find(|d| d.slug == config.primary_dataset)
+    {
+        entries.extend(decision_entries(d, config.feed_decisions));
     }
     entries.sort_by(|a, b| b.date.cmp(&a.date).then_with(|| a.url.cmp(&b.url)));
     atom(config, &entries)
@@ -236,6 +298,14 @@ pub(crate) fn site_sitemap(inputs: &Inputs, tags: &[Tag]) -> String {
             .iter()
             .map(|d| (pages::dataset_url(&d.slug), Some(d.last_date()))),
     );
+    for d in &inputs.datasets {
+        let rows = &d.table.rows;
+        urls.extend(
+            figures::years(d)
+                .into_iter()
+                .map(|(y, r)| (pages::year_url(&d.slug, y), Some(rows[r.end - 1].date))),
+        );
+    }
     urls.extend(
         inputs
             .notes

@@ -55,6 +55,16 @@ pub(crate) fn render(inputs: &Inputs, plan: &Plan, sink: &dyn Sink) -> Result<Su
         }
     });
 
+    let compared = |d: &Dataset| {
+        let slug = config.datasets.get(&d.slug)?.compare.as_ref()?;
+        inputs.datasets.iter().find(|o| &o.slug == slug)
+    };
+    let dataset_keys: &std::collections::HashMap<&str, u128> = &inputs
+        .datasets
+        .par_iter()
+        .map(|d| (d.slug.as_str(), keys::data_key(d, "pages")))
+        .collect();
+
     plan.outputs.par_iter().try_for_each(|out| -> Result<()> {
         let path = out.path.as_str();
         let page = |key: Option<u128>, render: &(dyn Fn() -> Result<String> + Sync)| match key {
@@ -107,12 +117,25 @@ pub(crate) fn render(inputs: &Inputs, plan: &Plan, sink: &dyn Sink) -> Result<Su
             Job::Robots => page(None, &|| Ok(feeds::robots(&config.base_url))),
             Job::Dataset(d) => {
                 let chart = &plan.charts[&d.slug];
+                let compare = compared(d);
                 let key = keys.page(|h| {
                     keys::dataset(d, h);
                     chart.hash(h);
+                    if let Some(o) = compare {
+                        keys::dataset(o, h);
+                    }
                 });
-                page(Some(key), &|| renderer.dataset(d, chart))
+                page(Some(key), &|| renderer.dataset(d, chart, compare))
             }
+            Job::DatasetYear(d, year) => {
+                // The whole dataset is hashed once, not once per year page.
+                let key = keys.page(|h| (dataset_keys[d.slug.as_str()], year).hash(h));
+                page(Some(key), &|| renderer.dataset_year(d, *year))
+            }
+            Job::DatasetFeed(d) => page(
+                Some(keys.page(|h| dataset_keys[d.slug.as_str()].hash(h))),
+                &|| Ok(feeds::dataset_feed(config, d)),
+            ),
             Job::Json(d) | Job::LegacyApi(d) => page(Some(keys::data_key(d, "json")), &|| {
                 Ok(feeds::dataset_json(d))
             }),
@@ -127,7 +150,11 @@ pub(crate) fn render(inputs: &Inputs, plan: &Plan, sink: &dyn Sink) -> Result<Su
     })?;
 
     Ok(Summary {
-        pages: notes.len() + plan.tags.len() + 4 + inputs.datasets.len(),
+        pages: plan
+            .outputs
+            .iter()
+            .filter(|o| o.path.ends_with(".html"))
+            .count(),
         charts: plan.charts.values().map(|c| c.views.len() * 2).sum(),
         files: plan.outputs.len(),
         reused: 0,

@@ -79,9 +79,10 @@ pub(crate) fn load(options: &BuildOptions) -> Result<Inputs> {
     })
 }
 
-pub(crate) const REQUIRED_TEMPLATES: [&str; 7] = [
+pub(crate) const REQUIRED_TEMPLATES: [&str; 8] = [
     "index.html",
     "dataset.html",
+    "dataset_year.html",
     "notes.html",
     "note.html",
     "tag.html",

@@ -4,6 +4,8 @@
 //!   static/); bad input stops here, before anything is written.
 //! - `plan`: every output path and the job that makes it, from the inputs alone;
 //!   collisions and reserved paths are refused here.
+//! - `figures`: what a dataset's pages say beyond its rows (records, look-backs,
+//!   years and their summaries, a comparison), exact and counted to the latest row.
 //! - `keys`: what each output is made from (program identity included), for reuse.
 //! - `jobs`: render each planned output (`pages` for HTML, `feeds` for Atom, sitemap,
 //!   JSON, CSV) into a sink.
@@ -11,6 +13,7 @@
 //!   atomically, unchanged files reused); `links`: the sink for `check`.
 
 pub(crate) mod feeds;
+pub(crate) mod figures;
 pub(crate) mod jobs;
 pub(crate) mod keys;
 pub(crate) mod links;

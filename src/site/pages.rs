@@ -5,16 +5,18 @@ use std::collections::BTreeMap;
 use std::fmt::Write as _;
 use std::path::Path;
 
-use chrono::NaiveDate;
+use chrono::{Datelike, NaiveDate};
 use serde::Serialize;
 use tera::{Context, Tera};
 
+use super::figures::{self, DateStyle};
 use super::share::ShareImage;
 use crate::config::SiteConfig;
 use crate::data::Dataset;
 use crate::error::{Error, Result};
+use crate::markup::escape_markup as esc;
 use crate::notes::Note;
-use crate::price::{Change, Direction};
+use crate::price::{Change, Direction, Price};
 
 pub(crate) fn note_url(slug: &str) -> String {
     format!("/notes/{slug}/")
@@ -24,6 +26,18 @@ pub(crate) fn tag_url(tag: &str) -> String {
 }
 pub(crate) fn dataset_url(slug: &str) -> String {
     format!("/prices/{slug}/")
+}
+/// A year's page of a dataset's rows: `/prices/<slug>/<year>/`.
+pub(crate) fn year_url(slug: &str, year: i32) -> String {
+    format!("/prices/{slug}/{year}/")
+}
+/// A dataset's own Atom feed of its decisions.
+pub(crate) fn dataset_feed_url(slug: &str) -> String {
+    format!("/prices/{slug}/feed.xml")
+}
+/// Where a row lives: its year's page, at its anchor.
+pub(crate) fn row_url(slug: &str, date: NaiveDate) -> String {
+    format!("{}#d-{date}", year_url(slug, date.year()))
 }
 pub(crate) fn csv_url(slug: &str) -> String {
     format!("/data/{slug}.csv")
@@ -35,6 +49,18 @@ pub(crate) fn json_url(slug: &str) -> String {
 pub(crate) fn output_path(url: &str) -> String {
     format!("{}index.html", url.trim_start_matches('/'))
 }
+
+/// Year groups shown on a dataset's own page; older years have their own pages.
+pub(crate) const LATEST_YEARS: usize = 3;
+/// Values a dataset page's year tables may show: three full years of two daily
+/// series (2 × 366 × 3 = 2,196) fit, at roughly 80 bytes a value.
+const PAGE_CELLS: usize = 2_400;
+/// Year links a dataset page lists (newest first); older years are reached through
+/// each year page's "earlier" link, so the page stays small for any span of dates.
+const YEAR_LINKS: usize = 120;
+/// Tables with more series than this scroll sideways instead of fitting a phone (which
+/// costs the sticky header: a scrolling box is what `sticky` sticks to).
+const FITTING_SERIES: usize = 3;
 
 /// Stands in for the decision rows while the dataset template renders.
 const ROWS_MARKER: &str = "\u{1}petrol-watch:decision-rows\u{1}";
@@ -181,7 +207,7 @@ pub(crate) fn dataset_card(d: &Dataset) -> DatasetCard {
         url: dataset_url(&d.slug),
         unit: d.unit.clone(),
         currency: d.currency.clone(),
-        date: human_date(last.date),
+        date: DateStyle::of(d).long(last.date),
         date_iso: last.date.to_string(),
         row_noun: d.row_noun.clone(),
         since: d.date_label.clone(),
@@ -410,53 +436,110 @@ impl<'a> Renderer<'a> {
         )
     }
 
-    pub(crate) fn dataset(&self, d: &Dataset, chart: &ChartRef) -> Result<String> {
+    /// A dataset's page: now, key figures, the chart, the latest years' rows and links
+    /// to every year's page. Its size does not grow with the number of rows: a year
+    /// holds at most 366 rows, and only [`LATEST_YEARS`] of them are shown here.
+    pub(crate) fn dataset(
+        &self,
+        d: &Dataset,
+        chart: &ChartRef,
+        compare: Option<&Dataset>,
+    ) -> Result<String> {
         let url = dataset_url(&d.slug);
+        let style = DateStyle::of(d);
         let about = d.description.clone().unwrap_or_else(|| {
             format!(
                 "Every {} decision from {} to {}.",
                 d.title,
-                human_date(d.first_date()),
-                human_date(d.last_date())
+                style.long(d.first_date()),
+                style.long(d.last_date())
             )
         });
-        let description = format!("{} {about}", prices_sentence(&dataset_card(d)));
+        let card = dataset_card(d);
+        let description = format!("{} {about}", prices_sentence(&card));
         let mut ctx = Context::new();
-        ctx.insert(
-            "dataset",
-            &serde_json::json!({
-                "slug": d.slug,
-                "title": d.title,
-                "description": d.description,
-                "unit": d.unit,
-                "currency": d.currency,
-                "source": d.source,
-                "source_url": d.source_url,
-                "csv_url": csv_url(&d.slug),
-                "json_url": json_url(&d.slug),
-                "decisions": d.table.rows.len(),
-                "first_date": human_date(d.first_date()),
-                "last_date": human_date(d.last_date()),
-                "series": d.series.iter().map(|s| serde_json::json!({"key": s.key, "label": s.label, "colour": s.colour})).collect::<Vec<_>>(),
-            }),
-        );
-        ctx.insert("card", &dataset_card(d));
+        ctx.insert("dataset", &dataset_context(d, style));
+        ctx.insert("card", &card);
         ctx.insert("chart", chart);
-        // The table can be megabytes: render the page around a marker and put the rows
-        // in once, rather than copying them through Tera's context and output.
+        let tank = self
+            .config
+            .datasets
+            .get(&d.slug)
+            .and_then(|m| m.tank_litres);
+        ctx.insert("figures", &key_figures(d, style, tank));
+        ctx.insert("tank_litres", &tank);
+        ctx.insert("compare", &compare.and_then(|o| comparison(d, o)));
+        let years = figures::years(d);
+        // The newest year always; older ones while the page stays within its budget
+        // (a dataset with many series shows fewer years here, never a bigger page).
+        let mut shown = 0;
+        let mut cells = 0;
+        for (_, range) in years.iter().take(LATEST_YEARS) {
+            let more = range.len() * d.series.len();
+            if shown > 0 && cells + more > PAGE_CELLS {
+                break;
+            }
+            cells += more;
+            shown += 1;
+        }
+        ctx.insert(
+            "latest_years",
+            &years[..shown].iter().map(|(y, _)| *y).collect::<Vec<_>>(),
+        );
+        ctx.insert("year_links", &year_links(d, &years));
+        // The rows can be large: render the page around a marker and put them in once,
+        // rather than copying them through Tera's context and output.
         ctx.insert("rows_html", ROWS_MARKER);
         let page = self.render(
             "dataset.html",
             self.page(&d.title, &description, &url, "website"),
             ctx,
         )?;
-        let rows = decision_rows_html(d);
-        Ok(match page.split_once(ROWS_MARKER) {
-            Some((before, after)) => [before, rows.as_str(), after].concat(),
-            None => page,
-        })
+        let mut groups = String::new();
+        for (i, (year, range)) in years[..shown].iter().enumerate() {
+            year_group_html(&mut groups, d, style, *year, range.clone(), i == 0);
+        }
+        Ok(splice(page, &groups))
     }
 
+    /// One year of a dataset's rows, with a summary and links to the years around it.
+    pub(crate) fn dataset_year(&self, d: &Dataset, year: i32) -> Result<String> {
+        let style = DateStyle::of(d);
+        let range = figures::year_rows(d, year);
+        let rows = &d.table.rows;
+        let url = year_url(&d.slug, year);
+        let count = range.len();
+        let title = format!("{} in {year}", d.title);
+        let description = format!(
+            "{} {} of {} in {year}, with the change at each and the year's average, low and high.",
+            count,
+            plural(&d.row_noun, count),
+            d.title
+        );
+        let mut ctx = Context::new();
+        ctx.insert("dataset", &dataset_context(d, style));
+        ctx.insert("year", &year);
+        let link = |i: Option<usize>| {
+            i.map(|i| {
+                let y = rows[i].date.year();
+                serde_json::json!({"year": y, "url": year_url(&d.slug, y)})
+            })
+        };
+        ctx.insert("earlier", &link(range.start.checked_sub(1)));
+        ctx.insert(
+            "later",
+            &link((range.end < rows.len()).then_some(range.end)),
+        );
+        ctx.insert("rows_html", ROWS_MARKER);
+        let page = self.render(
+            "dataset_year.html",
+            self.page(&title, &description, &url, "website"),
+            ctx,
+        )?;
+        let mut html = String::new();
+        year_body_html(&mut html, d, style, year, range);
+        Ok(splice(page, &html))
+    }
     pub(crate) fn notes_index(
         &self,
         notes: &[NoteSummary],
@@ -480,7 +563,10 @@ impl<'a> Renderer<'a> {
     pub(crate) fn tag(&self, name: &str, notes: &[NoteSummary]) -> Result<String> {
         let url = tag_url(name);
         let title = format!("Notes tagged “{name}”");
-        let description = format!("{} notes tagged {name}.", notes.len());
+        let description = match notes.len() {
+            1 => format!("1 note tagged {name}."),
+            n => format!("{n} notes tagged {name}."),
+        };
         let mut ctx = Context::new();
         ctx.insert("tag", name);
         ctx.insert("notes", notes);
@@ -521,37 +607,369 @@ fn tag_list(tags: &[(String, String, usize)]) -> Vec<serde_json::Value> {
         .collect()
 }
 
-/// The decision table's rows, newest first, with the change at each. Written directly
-/// rather than through a template loop, in parallel chunks: a dataset can have 100,000
-/// rows.
-pub(crate) fn decision_rows_html(d: &Dataset) -> String {
-    use rayon::prelude::*;
-    const CHUNK: usize = 4096;
-    let indices: Vec<usize> = (0..d.table.rows.len()).rev().collect();
-    let parts: Vec<String> = indices
-        .par_chunks(CHUNK)
-        .map(|chunk| decision_rows_chunk(d, chunk))
-        .collect();
-    parts.concat()
+/// `page` with the marker replaced by `html`.
+fn splice(page: String, html: &str) -> String {
+    match page.split_once(ROWS_MARKER) {
+        Some((before, after)) => [before, html, after].concat(),
+        None => page,
+    }
 }
 
-const MONTHS_SHORT: [&str; 12] = [
-    "Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec",
-];
+/// `decision` → `decisions` for any count but one.
+fn plural(noun: &str, n: usize) -> String {
+    if n == 1 {
+        noun.to_string()
+    } else {
+        format!("{noun}s")
+    }
+}
 
-fn decision_rows_chunk(d: &Dataset, indices: &[usize]) -> String {
-    use chrono::Datelike;
+/// `Rs 64.25`, or `64.25` when the dataset has no currency.
+fn money(currency: &str, value: Price, decimals: usize) -> String {
+    if currency.is_empty() {
+        value.format(decimals)
+    } else {
+        format!("{currency} {}", value.format(decimals))
+    }
+}
+
+/// What every page of a dataset says about it.
+fn dataset_context(d: &Dataset, style: DateStyle) -> serde_json::Value {
+    serde_json::json!({
+        "slug": d.slug,
+        "title": d.title,
+        "url": dataset_url(&d.slug),
+        "description": d.description,
+        "unit": d.unit,
+        "currency": d.currency,
+        "source": d.source,
+        "source_url": d.source_url,
+        "csv_url": csv_url(&d.slug),
+        "json_url": json_url(&d.slug),
+        "feed_url": dataset_feed_url(&d.slug),
+        "decisions": d.table.rows.len(),
+        "row_noun": d.row_noun,
+        "row_nouns": plural(&d.row_noun, d.table.rows.len()),
+        "first_date": style.long(d.first_date()),
+        "last_date": style.long(d.last_date()),
+        "series": d.series.iter().map(|s| serde_json::json!({"key": s.key, "label": s.label, "colour": s.colour})).collect::<Vec<_>>(),
+    })
+}
+
+/// Each series' key figures, worded for the page.
+fn key_figures(d: &Dataset, style: DateStyle, tank: Option<u32>) -> Vec<serde_json::Value> {
+    let last = d.last_date();
+    d.series
+        .iter()
+        .enumerate()
+        .map(|(s, series)| {
+            let f = figures::series_figures(d, s, tank);
+            let m = |v: Price| money(&d.currency, v, series.decimals);
+            let before: Vec<serde_json::Value> = f
+                .before
+                .iter()
+                .map(|b| {
+                    let change = change_context(Some(b.change), series.decimals, &d.currency);
+                    serde_json::json!({
+                        "label": format!("{} {} before", b.years, plural("year", b.years as usize)),
+                        "value": m(b.value),
+                        "date": style.long(b.date),
+                        "date_iso": b.date.to_string(),
+                        "direction": change.direction,
+                        "change": change.text,
+                    })
+                })
+                .collect();
+            let held = if f.held.kept == 0 {
+                format!("set at the latest {}", d.row_noun)
+            } else {
+                let days = match f.held.days {
+                    1 => "1 day".to_string(),
+                    n => format!("{n} days"),
+                };
+                format!(
+                    "kept at {} later {}, {days} to the latest one ({})",
+                    f.held.kept,
+                    plural(&d.row_noun, f.held.kept),
+                    style.long(last)
+                )
+            };
+            serde_json::json!({
+                "label": series.label,
+                "colour": series.colour,
+                "latest": m(f.latest),
+                "record": match f.record {
+                    Some(Direction::Up) => Some("the highest ever"),
+                    Some(Direction::Down) => Some("the lowest ever"),
+                    _ => None,
+                },
+                "record_class": f.record.map(Direction::as_str),
+                "high": m(f.high.value),
+                "high_date": style.long(f.high.date),
+                "high_iso": f.high.date.to_string(),
+                "low": m(f.low.value),
+                "low_date": style.long(f.low.date),
+                "low_iso": f.low.date.to_string(),
+                "before": before,
+                "held_since": style.long(f.held.since),
+                "held_iso": f.held.since.to_string(),
+                "held": held,
+                "tank": f.tank.map(m),
+            })
+        })
+        .collect()
+}
+
+/// `d` beside `other` (e.g. pump prices beside Brent): one sentence on how `other`
+/// moved since `d`'s latest row, and each series' change over the look-back periods,
+/// all to `d`'s latest row. `None` when `other` has no row by then.
+fn comparison(d: &Dataset, other: &Dataset) -> Option<serde_json::Value> {
+    let last = d.last_date();
+    let other_style = DateStyle::of(other);
+    let other_series = other.series.first()?;
+    let (from_date, from, to_date, to, change) = figures::moved_since(other, last)?;
+    let t = change.text(other_series.decimals);
+    let moved = match t.direction {
+        Direction::Up => format!("risen {}", t.percent.trim_start_matches('+')),
+        Direction::Down => format!("fallen {}", t.percent.trim_start_matches('−')),
+        Direction::Unchanged => "not moved".to_string(),
+    };
+    let om = |v: Price| money(&other.currency, v, other_series.decimals);
+    let style = DateStyle::of(d);
     let rows = &d.table.rows;
-    let mut out = String::with_capacity(indices.len() * (110 + 90 * d.series.len()));
-    for &i in indices {
+    let previous = rows.len().checked_sub(2).map(|i| rows[i].date);
+    let sentence = match previous {
+        // No newer figure for `other` than the one in force at the latest row: say
+        // how both moved between the last two rows instead.
+        Some(prev) if to_date == from_date => {
+            let (then_date, then, _, _, change) = figures::moved_since(other, prev)?;
+            let t = change.text(other_series.decimals);
+            let moved = match t.direction {
+                Direction::Up => format!("rose {}", t.percent.trim_start_matches('+')),
+                Direction::Down => format!("fell {}", t.percent.trim_start_matches('−')),
+                Direction::Unchanged => "did not move".to_string(),
+            };
+            let series: Vec<String> = d
+                .series
+                .iter()
+                .enumerate()
+                .map(|(s, series)| {
+                    let t = Change::between(rows[rows.len() - 2].values[s], rows[rows.len() - 1].values[s])
+                        .text(series.decimals);
+                    match (t.direction, t.percent.is_empty()) {
+                        (Direction::Unchanged, _) => format!("{} was kept", series.label),
+                        (Direction::Up, false) => format!("{} rose {}", series.label, t.percent.trim_start_matches('+')),
+                        (Direction::Down, false) => format!("{} fell {}", series.label, t.percent.trim_start_matches('−')),
+                        (dir, true) => format!("{} went {} {}", series.label, dir.as_str(), t.magnitude),
+                    }
+                })
+                .collect();
+            format!(
+                "Between the {}s of {} and {}, {} {moved}, from {} ({}) to {} ({}, its latest); {}.",
+                d.row_noun,
+                style.long(prev),
+                style.long(last),
+                other.title,
+                om(then),
+                other_style.long(then_date),
+                om(to),
+                other_style.long(to_date),
+                join_and(&series),
+            )
+        }
+        _ if to_date == from_date => format!(
+            "{}'s latest figure is {} ({}), the one in force at the latest {} ({}).",
+            other.title,
+            om(to),
+            other_style.long(to_date),
+            d.row_noun,
+            style.long(last),
+        ),
+        _ => format!(
+            "Since the latest {} on {}, {} has {moved}, from {} ({}) to {} ({}); {} have not changed since.",
+            d.row_noun,
+            style.long(last),
+            other.title,
+            om(from),
+            other_style.long(from_date),
+            om(to),
+            other_style.long(to_date),
+            d.title.to_lowercase(),
+        ),
+    };
+    let mut columns: Vec<String> = d.series.iter().map(|s| s.label.clone()).collect();
+    columns.push(other_series.label.clone());
+    let periods: Vec<serde_json::Value> = figures::LOOK_BACK
+        .iter()
+        .filter_map(|&years| {
+            let from = last.checked_sub_months(chrono::Months::new(12 * years))?;
+            let mut cells: Vec<serde_json::Value> = (0..d.series.len())
+                .map(|s| percent_cell(figures::change_between(d, s, from, last)))
+                .collect();
+            cells.push(percent_cell(figures::change_between(other, 0, from, last)));
+            Some(serde_json::json!({
+                "label": format!("{years} {}", plural("year", years as usize)),
+                "from": DateStyle::Day.short(from),
+                "cells": cells,
+            }))
+        })
+        .collect();
+    Some(serde_json::json!({
+        "title": other.title,
+        "url": dataset_url(&other.slug),
+        "sentence": sentence,
+        "columns": columns,
+        "periods": periods,
+        "to": DateStyle::of(d).long(last),
+    }))
+}
+
+/// `a`, `a and b`, `a, b and c`.
+fn join_and(items: &[String]) -> String {
+    match items {
+        [] => String::new(),
+        [one] => one.clone(),
+        [rest @ .., last] => format!("{} and {last}", rest.join(", ")),
+    }
+}
+
+/// A change as a percentage, for the comparison table.
+fn percent_cell(change: Option<Change>) -> serde_json::Value {
+    let Some(c) = change else {
+        return serde_json::json!({"direction": "none", "percent": "—"});
+    };
+    let t = c.text(2);
+    let percent = match (t.direction, t.percent.is_empty()) {
+        (Direction::Unchanged, _) => "0.0%".to_string(),
+        (_, true) => "—".to_string(),
+        _ => t.percent.clone(),
+    };
+    serde_json::json!({"direction": t.direction.as_str(), "percent": percent})
+}
+
+/// Links to every year's page, newest first, at most [`YEAR_LINKS`] of them, and the
+/// oldest year when it is not among them.
+fn year_links(d: &Dataset, years: &[(i32, std::ops::Range<usize>)]) -> serde_json::Value {
+    let link = |(y, r): &(i32, std::ops::Range<usize>)| serde_json::json!({"year": y, "url": year_url(&d.slug, *y), "count": r.len()});
+    let shown: Vec<serde_json::Value> = years.iter().take(YEAR_LINKS).map(link).collect();
+    let oldest = (years.len() > YEAR_LINKS).then(|| years.last().map(link));
+    serde_json::json!({"shown": shown, "more": years.len().saturating_sub(YEAR_LINKS), "oldest": oldest.flatten()})
+}
+
+/// A year as an open-or-closed group on the dataset page.
+fn year_group_html(
+    out: &mut String,
+    d: &Dataset,
+    style: DateStyle,
+    year: i32,
+    range: std::ops::Range<usize>,
+    open: bool,
+) {
+    let count = range.len();
+    let _ = write!(
+        out,
+        "<details class=\"year\" id=\"y-{year}\"{}>\n<summary><span class=\"year-name\">{year}</span> <span class=\"year-count\">{count} {}</span></summary>\n",
+        if open { " open" } else { "" },
+        esc(&plural(&d.row_noun, count)),
+    );
+    year_body_html(out, d, style, year, range);
+    let _ = writeln!(
+        out,
+        "<p class=\"year-page\"><a href=\"{}\">{year} on its own page</a></p>\n</details>",
+        year_url(&d.slug, year)
+    );
+}
+
+/// A year's summary (per series: rises, cuts, average, low, high) and its table.
+fn year_body_html(
+    out: &mut String,
+    d: &Dataset,
+    style: DateStyle,
+    year: i32,
+    range: std::ops::Range<usize>,
+) {
+    out.push_str("<ul class=\"year-stats\">\n");
+    for (series, sum) in d.series.iter().zip(figures::year_summary(d, range.clone())) {
+        let m = |v: Price| esc(&money(&d.currency, v, series.decimals));
+        let _ = writeln!(
+            out,
+            "<li><span class=\"year-series\">{}</span> {} {}, {} {}; average {}, low {}, high {}</li>",
+            esc(&series.label),
+            sum.rises,
+            if sum.rises == 1 { "rise" } else { "rises" },
+            sum.cuts,
+            if sum.cuts == 1 { "cut" } else { "cuts" },
+            m(sum.average),
+            m(sum.low),
+            m(sum.high),
+        );
+    }
+    out.push_str("</ul>\n");
+    decision_table_html(out, d, style, year, range);
+}
+
+/// One year's rows as a table, newest first: one header row (so it can stay in view
+/// while scrolling), the change beside each value, "unchanged" kept for screen readers
+/// but shown as a quiet dot.
+fn decision_table_html(
+    out: &mut String,
+    d: &Dataset,
+    style: DateStyle,
+    year: i32,
+    range: std::ops::Range<usize>,
+) {
+    let fits = d.series.len() <= FITTING_SERIES;
+    if fits {
+        out.push_str("<div class=\"table-fit\">\n");
+    } else {
+        let _ = writeln!(
+            out,
+            "<div class=\"table-scroll\" role=\"region\" aria-label=\"{} in {year}\" tabindex=\"0\">",
+            esc(&d.title)
+        );
+    }
+    let unit = if d.unit.is_empty() {
+        String::new()
+    } else {
+        format!(", {}", d.unit)
+    };
+    let _ = write!(
+        out,
+        "<table class=\"decisions\">\n<caption>{} in {year}{}, newest first, with the change against the previous {}.</caption>\n<thead><tr><th scope=\"col\">{}</th>",
+        esc(&d.title),
+        esc(&unit),
+        esc(&d.row_noun),
+        esc(&d.date_label),
+    );
+    for s in &d.series {
+        let label = esc(&s.label);
+        let _ = write!(
+            out,
+            "<th scope=\"col\" class=\"num\"><svg class=\"swatch\" width=\"10\" height=\"10\" viewBox=\"0 0 14 14\" aria-hidden=\"true\"><rect width=\"14\" height=\"14\" rx=\"3\" fill=\"{}\"/></svg>{label}</th><th scope=\"col\" class=\"num\"><span class=\"visually-hidden\">{label} </span>change</th>",
+            esc(&s.colour)
+        );
+    }
+    out.push_str("</tr></thead>\n<tbody>\n");
+    out.push_str(&decision_rows_html(d, style, range));
+    out.push_str("</tbody>\n</table>\n</div>\n");
+}
+
+/// Rows `range`, newest first, with the change at each. Written directly rather than
+/// through a template loop: this is most of a page's bytes.
+pub(crate) fn decision_rows_html(
+    d: &Dataset,
+    style: DateStyle,
+    range: std::ops::Range<usize>,
+) -> String {
+    let rows = &d.table.rows;
+    let mut out = String::with_capacity(range.len() * (110 + 90 * d.series.len()));
+    for i in range.rev() {
         let row = &rows[i];
         let date = row.date;
         let _ = write!(
             out,
-            "<tr id=\"d-{date}\"><th scope=\"row\"><time datetime=\"{date}\">{} {} {}</time></th>",
-            date.day(),
-            MONTHS_SHORT[date.month0() as usize],
-            date.year()
+            "<tr id=\"d-{date}\"><th scope=\"row\"><time datetime=\"{date}\">{}</time></th>",
+            style.short(date)
         );
         for (s, series) in d.series.iter().enumerate() {
             let decimals = series.decimals;
@@ -559,12 +977,12 @@ fn decision_rows_chunk(d: &Dataset, indices: &[usize]) -> String {
             row.values[s].write(&mut out, decimals);
             out.push_str("</td>");
             let Some(previous) = i.checked_sub(1).map(|p| rows[p].values[s]) else {
-                out.push_str("<td class=\"change first\">first decision</td>");
+                out.push_str("<td class=\"change first\">first</td>");
                 continue;
             };
             let t = Change::between(previous, row.values[s]).text(decimals);
             if t.direction == Direction::Unchanged {
-                out.push_str("<td class=\"change unchanged\">unchanged</td>");
+                out.push_str("<td class=\"change unchanged\"><span aria-hidden=\"true\">·</span><span class=\"visually-hidden\">unchanged</span></td>");
                 continue;
             }
             let _ = write!(

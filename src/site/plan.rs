@@ -8,6 +8,7 @@
 use std::collections::{BTreeMap, HashMap};
 use std::path::{Path, PathBuf};
 
+use super::figures;
 use super::keys;
 use super::load::Inputs;
 use super::pages::{self, ChartRef, ChartViewRef};
@@ -35,6 +36,10 @@ pub(crate) enum Job<'a> {
     Sitemap,
     Robots,
     Dataset(&'a Dataset),
+    /// One year of a dataset's rows.
+    DatasetYear(&'a Dataset, i32),
+    /// A dataset's own Atom feed of its newest decisions.
+    DatasetFeed(&'a Dataset),
     Json(&'a Dataset),
     Csv(&'a Dataset),
     /// `api/prices.json`, the old app's endpoint, from the primary dataset.
@@ -304,6 +309,11 @@ pub(crate) fn plan(inputs: &Inputs) -> Result<Plan<'_>> {
                 "a dataset's page",
             ),
             (
+                pages::dataset_feed_url(&d.slug)[1..].to_string(),
+                Job::DatasetFeed(d),
+                "a dataset's feed",
+            ),
+            (
                 pages::json_url(&d.slug)[1..].to_string(),
                 Job::Json(d),
                 "a dataset's JSON",
@@ -315,6 +325,29 @@ pub(crate) fn plan(inputs: &Inputs) -> Result<Plan<'_>> {
             ),
         ] {
             p.add(path, job, false, source(file, what));
+        }
+        for (year, _) in figures::years(d) {
+            p.add(
+                pages::output_path(&pages::year_url(&d.slug, year)),
+                Job::DatasetYear(d, year),
+                false,
+                source(file, format!("the page of {year}")),
+            );
+        }
+        let compare = config
+            .datasets
+            .get(&d.slug)
+            .and_then(|m| m.compare.as_ref());
+        if let Some(other) = compare {
+            if other == &d.slug || !inputs.datasets.iter().any(|o| &o.slug == other) {
+                p.errors.push(Error::in_file(
+                    Path::new("site.toml"),
+                    format!(
+                        "datasets.{}.compare = {other:?}: want the name of another dataset in data/",
+                        d.slug
+                    ),
+                ));
+            }
         }
     }
 
@@ -447,6 +480,7 @@ impl ChartView {
 /// A chart's title and its text alternative: what it shows and where it ends.
 pub(crate) fn chart_text(d: &Dataset, view: ChartView) -> (String, String) {
     let start = view.start(d);
+    let style = figures::DateStyle::of(d);
     let last = &d.table.rows[d.table.rows.len() - 1];
     let latest: Vec<String> = d
         .series
@@ -483,8 +517,8 @@ pub(crate) fn chart_text(d: &Dataset, view: ChartView) -> (String, String) {
             "{}, {}: {} to {}",
             d.title,
             view.label(d).to_lowercase(),
-            pages::human_date(start),
-            pages::human_date(d.last_date())
+            style.long(start),
+            style.long(d.last_date())
         ),
     };
     (
@@ -493,9 +527,9 @@ pub(crate) fn chart_text(d: &Dataset, view: ChartView) -> (String, String) {
             "Step chart of {}{unit}, {} decisions from {} to {}. Latest, from {}: {}.",
             names.join(" and "),
             shown,
-            pages::human_date(start),
-            pages::human_date(d.last_date()),
-            pages::human_date(last.date),
+            style.long(start),
+            style.long(d.last_date()),
+            style.long(last.date),
             latest.join(", ")
         ),
     )

@@ -1,0 +1,267 @@
+//! What a dataset's pages say about it beyond the rows: key figures per series (records,
+//! the price some years before, how long the current price has held, a full tank), the
+//! years its rows fall in with a summary of each, and how it moved beside another
+//! dataset. Everything is exact ([`Price`], [`Change`]) and counted to the latest row
+//! in the data, never to "now", so the same data always says the same thing.
+
+use std::ops::Range;
+
+use chrono::{Datelike, Months, NaiveDate};
+
+use crate::data::Dataset;
+use crate::price::{Change, Direction, Price};
+
+/// How a dataset's dates read: a monthly series (every date the 1st) names the month,
+/// not a day ("July 2026", not "1 July 2026").
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) enum DateStyle {
+    Day,
+    Month,
+}
+
+const MONTHS_SHORT: [&str; 12] = [
+    "Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec",
+];
+
+impl DateStyle {
+    pub(crate) fn of(d: &Dataset) -> DateStyle {
+        if d.table.rows.iter().all(|r| r.date.day() == 1) {
+            DateStyle::Month
+        } else {
+            DateStyle::Day
+        }
+    }
+
+    /// `16 April 2026` or `July 2026`.
+    pub(crate) fn long(self, date: NaiveDate) -> String {
+        match self {
+            DateStyle::Day => date.format("%-d %B %Y").to_string(),
+            DateStyle::Month => date.format("%B %Y").to_string(),
+        }
+    }
+
+    /// `16 Apr 2026` or `Jul 2026`, for table rows.
+    pub(crate) fn short(self, date: NaiveDate) -> String {
+        let month = MONTHS_SHORT[date.month0() as usize];
+        match self {
+            DateStyle::Day => format!("{} {month} {}", date.day(), date.year()),
+            DateStyle::Month => format!("{month} {}", date.year()),
+        }
+    }
+}
+
+/// The years a dataset's rows fall in, newest first, each with its rows' index range
+/// (rows are sorted oldest first, so each year is one contiguous run).
+pub(crate) fn years(d: &Dataset) -> Vec<(i32, Range<usize>)> {
+    let rows = &d.table.rows;
+    let mut out = Vec::new();
+    let mut start = 0;
+    for i in 1..=rows.len() {
+        if i == rows.len() || rows[i].date.year() != rows[start].date.year() {
+            out.push((rows[start].date.year(), start..i));
+            start = i;
+        }
+    }
+    out.reverse();
+    out
+}
+
+/// The row range of `year`, found by binary search (rows are sorted by date).
+pub(crate) fn year_rows(d: &Dataset, year: i32) -> Range<usize> {
+    let rows = &d.table.rows;
+    let start = rows.partition_point(|r| r.date.year() < year);
+    let end = rows.partition_point(|r| r.date.year() <= year);
+    start..end
+}
+
+/// Index of the row in force on `date`: the last one dated on or before it.
+fn in_force(d: &Dataset, date: NaiveDate) -> Option<usize> {
+    d.table
+        .rows
+        .partition_point(|r| r.date <= date)
+        .checked_sub(1)
+}
+
+/// One series' extreme value and the first row that set it.
+#[derive(Clone, Copy, Debug)]
+pub(crate) struct Extreme {
+    pub(crate) value: Price,
+    pub(crate) date: NaiveDate,
+}
+
+/// The price some years before the latest row, and the change since.
+#[derive(Clone, Copy, Debug)]
+pub(crate) struct Before {
+    pub(crate) years: u32,
+    /// The row in force then.
+    pub(crate) date: NaiveDate,
+    pub(crate) value: Price,
+    pub(crate) change: Change,
+}
+
+/// How long the latest value has held.
+#[derive(Clone, Copy, Debug)]
+pub(crate) struct Held {
+    /// The row that set it.
+    pub(crate) since: NaiveDate,
+    /// Days from then to the latest row.
+    pub(crate) days: i64,
+    /// Later rows that kept it.
+    pub(crate) kept: usize,
+}
+
+#[derive(Clone, Debug)]
+pub(crate) struct SeriesFigures {
+    pub(crate) latest: Price,
+    pub(crate) high: Extreme,
+    pub(crate) low: Extreme,
+    /// The latest value is the highest ever (`Up`), the lowest (`Down`), or neither.
+    /// Only when the series has moved at all: a constant series holds no record.
+    pub(crate) record: Option<Direction>,
+    pub(crate) before: Vec<Before>,
+    pub(crate) held: Held,
+    /// The cost of a full tank at the latest value, when the site names a tank size.
+    pub(crate) tank: Option<Price>,
+}
+
+/// Look-backs the key figures give, in years before the latest row.
+pub(crate) const LOOK_BACK: [u32; 3] = [1, 5, 10];
+
+/// Key figures of series `s`, counted to the latest row.
+pub(crate) fn series_figures(d: &Dataset, s: usize, tank_litres: Option<u32>) -> SeriesFigures {
+    let rows = &d.table.rows;
+    let last = rows.len() - 1;
+    let latest = rows[last].values[s];
+    let (mut high, mut low) = (0, 0);
+    for (i, r) in rows.iter().enumerate() {
+        // Strict comparisons keep the first row that reached the value.
+        if r.values[s] > rows[high].values[s] {
+            high = i;
+        }
+        if r.values[s] < rows[low].values[s] {
+            low = i;
+        }
+    }
+    let extreme = |i: usize| Extreme {
+        value: rows[i].values[s],
+        date: rows[i].date,
+    };
+    let moved = rows[high].values[s] != rows[low].values[s];
+    let record = if !moved {
+        None
+    } else if latest == rows[high].values[s] {
+        Some(Direction::Up)
+    } else if latest == rows[low].values[s] {
+        Some(Direction::Down)
+    } else {
+        None
+    };
+    let latest_date = rows[last].date;
+    let before = LOOK_BACK
+        .iter()
+        .filter_map(|&years| {
+            let then = latest_date.checked_sub_months(Months::new(12 * years))?;
+            let i = in_force(d, then)?;
+            Some(Before {
+                years,
+                date: rows[i].date,
+                value: rows[i].values[s],
+                change: Change::between(rows[i].values[s], latest),
+            })
+        })
+        .collect();
+    let mut start = last;
+    while start > 0 && rows[start - 1].values[s] == latest {
+        start -= 1;
+    }
+    SeriesFigures {
+        latest,
+        high: extreme(high),
+        low: extreme(low),
+        record,
+        before,
+        held: Held {
+            since: rows[start].date,
+            days: (latest_date - rows[start].date).num_days(),
+            kept: last - start,
+        },
+        tank: tank_litres.and_then(|l| latest.times(l)),
+    }
+}
+
+/// One series over one year.
+#[derive(Clone, Debug)]
+pub(crate) struct YearSeries {
+    pub(crate) rises: usize,
+    pub(crate) cuts: usize,
+    /// Mean of the year's rows, at the column's decimals.
+    pub(crate) average: Price,
+    pub(crate) low: Price,
+    pub(crate) high: Price,
+}
+
+/// Each series over the rows `range` (one year): rises and cuts are counted against
+/// the row before, so a year's first row counts against the previous year's last.
+pub(crate) fn year_summary(d: &Dataset, range: Range<usize>) -> Vec<YearSeries> {
+    let rows = &d.table.rows;
+    d.series
+        .iter()
+        .enumerate()
+        .map(|(s, series)| {
+            let values: Vec<Price> = rows[range.clone()].iter().map(|r| r.values[s]).collect();
+            let (mut rises, mut cuts) = (0, 0);
+            for i in range.clone() {
+                if i == 0 {
+                    continue;
+                }
+                match Change::between(rows[i - 1].values[s], rows[i].values[s]).direction() {
+                    Direction::Up => rises += 1,
+                    Direction::Down => cuts += 1,
+                    Direction::Unchanged => {}
+                }
+            }
+            YearSeries {
+                rises,
+                cuts,
+                average: Price::mean(&values, series.decimals).unwrap_or_default(),
+                low: values.iter().copied().min().unwrap_or_default(),
+                high: values.iter().copied().max().unwrap_or_default(),
+            }
+        })
+        .collect()
+}
+
+/// How the other dataset's first series moved from the row in force at `since` to its
+/// latest row: (its row then, its latest row, the change).
+pub(crate) fn moved_since(
+    other: &Dataset,
+    since: NaiveDate,
+) -> Option<(NaiveDate, Price, NaiveDate, Price, Change)> {
+    let i = in_force(other, since)?;
+    let rows = &other.table.rows;
+    let last = rows.len() - 1;
+    let (a, b) = (rows[i].values.first()?, rows[last].values.first()?);
+    Some((
+        rows[i].date,
+        *a,
+        rows[last].date,
+        *b,
+        Change::between(*a, *b),
+    ))
+}
+
+/// The change in series `s` of `d` from the row in force at `from` to the row in force
+/// at `to`.
+pub(crate) fn change_between(
+    d: &Dataset,
+    s: usize,
+    from: NaiveDate,
+    to: NaiveDate,
+) -> Option<Change> {
+    let (a, b) = (in_force(d, from)?, in_force(d, to)?);
+    let rows = &d.table.rows;
+    Some(Change::between(
+        *rows[a].values.get(s)?,
+        *rows[b].values.get(s)?,
+    ))
+}
