@@ -8,6 +8,7 @@ mod cmd;
 mod config;
 mod data;
 mod error;
+mod highlight;
 mod maintain;
 mod markup;
 mod notes;
