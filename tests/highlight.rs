@@ -195,7 +195,7 @@ fn stylesheet_colours_every_highlight_class_in_light_and_dark() {
             .filter_map(|(at, _)| {
                 let rest = &css[at + 9..];
                 let prefix = &rest[..rest.find('"')?];
-                class.starts_with(prefix).then(|| (prefix.len(), at))
+                class.starts_with(prefix).then_some((prefix.len(), at))
             })
             .max()
             .map(|(_, at)| {
