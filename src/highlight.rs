@@ -3,21 +3,24 @@
 //! Content-Security-Policy forbids `style=`); `static/style.css` colours the classes for
 //! the light and the dark theme. Unknown or missing languages are escaped plain text.
 //!
-//! The crate was chosen by measurement (bench/highlight-compare.md has the numbers and
-//! the program): 6,000 blocks of about 20 lines in 12 languages (2,000 notes × 3),
-//! release builds, same machine, same run:
+//! The crate was chosen by measurement (`bash bench/highlight.sh` builds each candidate
+//! with the site's release profile and times it on the same corpus in one run): 6,000
+//! blocks of about 20 lines in 12 languages (2,000 notes × 3), best of 2, 2 shared cores:
 //!
-//! | crate                         | per block | HTML out | binary added | classes |
-//! |-------------------------------|-----------|----------|--------------|---------|
-//! | `lumis` 0.19 (tree-sitter)    | 0.57 ms   | 31 MB    | +8.4 MB      | semantic (`l-keyword-function`, `l-string`) |
-//! | `giallo` 0.5 (TextMate, onig) | 1.42 ms   | 27 MB    | +2.5 MB      | colour ids per theme (`g-l-8 g-d-10`) |
-//! | `syntect` 5.3 + `two-face` (fancy-regex) | 1.66 ms | 69 MB | +2.8 MB | every scope atom, deeply nested |
+//! | crate                                   | per block | × lumis | HTML   | binary added |
+//! |-----------------------------------------|-----------|---------|--------|--------------|
+//! | `lumis` 0.19 (tree-sitter, C grammars)  | 0.40 ms   | 1.00    | 26 MB  | +8.0 MB      |
+//! | `syntect` 5.3 + `two-face` (fancy-regex)| 0.96 ms   | 2.40    | 69 MB  | +2.7 MB      |
+//! | `giallo` 0.5 (TextMate, oniguruma)      | 1.10 ms   | 2.77    | 27 MB  | +2.4 MB      |
 //!
-//! `lumis` is 2.5–3× faster than the TextMate engines, and its classes name what a
-//! token is, so one small stylesheet with two palettes themes every language; giallo's
-//! classes are tied to the colours of two chosen themes and syntect's carry every scope
-//! atom (more than twice the HTML). The price is binary size: the grammars' parse
-//! tables are C, compiled in statically (no system library at run time).
+//! Quality decided as much as speed. lumis's classes name what a token is
+//! (`l-keyword-function`, `l-string`, `l-number`, `l-comment`), so one short stylesheet
+//! with two palettes themes every language, and all 12 languages parse. giallo's classes
+//! are colour ids of two chosen themes (`g-l-8 g-d-10`), so restyling means regenerating
+//! them (and it is EUPL-licensed); syntect's default set lacks TOML and Dockerfile
+//! (two-face adds them) and its classes carry every scope atom, nested, for more than
+//! twice the HTML. The price of lumis is binary size: the grammars' parse tables are C,
+//! compiled in statically (nothing loaded at run time).
 //!
 //! Output is deterministic: lumis's time budget (which would fall back to plain text
 //! depending on machine speed) is switched off; its match limit (which keeps
