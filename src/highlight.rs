@@ -37,6 +37,12 @@ use crate::markup::escape_markup;
 /// stranger's megabyte of code should not decide how long a build takes.
 pub(crate) const MAX_HIGHLIGHTED_BYTES: usize = 256 * 1024;
 
+/// Blocks nested deeper than this (brackets and tags) are shown as plain text:
+/// highlighting time grows with the square of the depth (5,000 nested HTML tags took
+/// over a minute, 20,000 nested JSON arrays nearly as long), while real code stays
+/// well under a few dozen levels. A count, not a clock, so output stays deterministic.
+pub(crate) const MAX_NESTING: usize = 100;
+
 /// The HTML of one code block: a keyboard-scrollable `<pre>` named after its language,
 /// holding the code as classed spans, or escaped plain text when the language is
 /// unknown, missing, or the block is too large.
@@ -45,6 +51,9 @@ pub(crate) fn code_block(info: Option<&str>, code: &str) -> String {
     let lang = info
         .and_then(|i| i.split([' ', '\t', ',', '{']).next())
         .filter(|l| !l.is_empty());
+    // CommonMark ends lines with LF, CRLF or a lone CR; one ending keeps output the same
+    // whichever the note was saved with.
+    let code = &normalize_line_endings(code);
     let mut html = String::with_capacity(code.len() * 2 + 96);
     html.push_str("<pre tabindex=\"0\"");
     match lang {
@@ -64,6 +73,10 @@ pub(crate) fn code_block(info: Option<&str>, code: &str) -> String {
     html
 }
 
+fn normalize_line_endings(code: &str) -> String {
+    code.replace("\r\n", "\n").replace('\r', "\n")
+}
+
 /// The grammar for a fence's language name, if one is compiled in.
 fn language(name: &str) -> Option<Language> {
     let lower = name.to_ascii_lowercase();
@@ -79,9 +92,29 @@ fn language(name: &str) -> Option<Language> {
     }
 }
 
+/// The deepest nesting of brackets and markup tags in `code`, counted in one pass.
+/// Unbalanced text (a lone `)` in a string) only makes the count smaller.
+fn nesting(code: &str) -> usize {
+    let bytes = code.as_bytes();
+    let (mut depth, mut deepest) = (0usize, 0usize);
+    for (i, &b) in bytes.iter().enumerate() {
+        let next = bytes.get(i + 1).copied().unwrap_or(0);
+        match b {
+            b'(' | b'[' | b'{' => depth += 1,
+            b'<' if next.is_ascii_alphabetic() => depth += 1,
+            b')' | b']' | b'}' => depth = depth.saturating_sub(1),
+            b'<' if next == b'/' => depth = depth.saturating_sub(1),
+            b'/' if next == b'>' => depth = depth.saturating_sub(1),
+            _ => {}
+        }
+        deepest = deepest.max(depth);
+    }
+    deepest
+}
+
 /// The code as lumis's classed token spans, or `None` to fall back to plain text.
 fn spans(language: Language, code: &str) -> Option<String> {
-    if code.len() > MAX_HIGHLIGHTED_BYTES {
+    if code.is_empty() || code.len() > MAX_HIGHLIGHTED_BYTES || nesting(code) > MAX_NESTING {
         return None;
     }
     let formatter = HtmlLinkedBuilder::new()
@@ -95,7 +128,7 @@ fn spans(language: Language, code: &str) -> Option<String> {
     let mut html = String::from_utf8(out).ok()?;
     // lumis drops the final newline (a block's last line has no terminator); keep the
     // text exactly as written, like the plain path.
-    if code.ends_with('\n') && !html.ends_with('\n') {
+    if code.ends_with('\n') {
         html.push('\n');
     }
     Some(html)
@@ -134,6 +167,56 @@ mod tests {
         for alias in ["console", "sh", "shell", "Containerfile", "js", "yml", "py"] {
             assert!(language(alias).is_some(), "{alias}");
         }
+    }
+
+    /// The text inside the tags, unescaped: what a reader sees.
+    fn visible_text(html: &str) -> String {
+        let mut text = String::new();
+        let mut inside_tag = false;
+        for c in html.chars() {
+            match c {
+                '<' => inside_tag = true,
+                '>' if inside_tag => inside_tag = false,
+                c if !inside_tag => text.push(c),
+                _ => {}
+            }
+        }
+        text.replace("&lt;", "<")
+            .replace("&gt;", ">")
+            .replace("&quot;", "\"")
+            .replace("&#39;", "'")
+            .replace("&amp;", "&")
+    }
+
+    proptest::proptest! {
+        #![proptest_config(proptest::prelude::ProptestConfig::with_cases(32))]
+        /// Whatever the code, every language gives back exactly its text, escaped once,
+        /// without panicking (release builds abort on panic).
+        #[test]
+        fn any_code_keeps_its_text(code in "[ -~\t\n\r\u{e9}\u{1F600}]{0,200}") {
+            for lang in [
+                "rust", "python", "sh", "dockerfile", "toml", "yaml", "json", "sql", "html",
+                "css", "javascript", "diff", "nope",
+            ] {
+                let html = code_block(Some(lang), &code);
+                let shown = visible_text(html.strip_suffix('\n').unwrap());
+                proptest::prop_assert_eq!(shown, normalize_line_endings(&code), "{}", lang);
+                proptest::prop_assert!(!html.contains("style="));
+            }
+        }
+    }
+
+    #[test]
+    fn deeply_nested_blocks_stay_plain() {
+        let ok = format!("{}1{}", "(".repeat(MAX_NESTING), ")".repeat(MAX_NESTING));
+        assert!(code_block(Some("rust"), &ok).contains("<span"));
+        let deep = format!(
+            "{}1{}",
+            "(".repeat(MAX_NESTING + 1),
+            ")".repeat(MAX_NESTING + 1)
+        );
+        assert!(!code_block(Some("rust"), &deep).contains("<span"));
+        assert_eq!(nesting("<p><b>x</b><br/></p> [1, {2}]"), 2);
     }
 
     #[test]

@@ -238,3 +238,46 @@ fn highlighted_pages_are_deterministic() {
     let b = built_code_site();
     assert_eq!(code_page(a.path()), code_page(b.path()));
 }
+
+#[test]
+fn huge_and_deeply_nested_blocks_build_in_bounded_time() {
+    let site = frozen_site();
+    // Over 256 KiB, or nested thousands deep (highlighting time grows with the square
+    // of the depth: a minute for 5,000 nested tags): shown plain, promptly.
+    let huge = "let x = 1;\n".repeat(300 * 1024 / 11);
+    let nested_rust = format!(
+        "fn f() {{ {}1{} }}\n",
+        "(".repeat(20_000),
+        ")".repeat(20_000)
+    );
+    let nested_json = format!("{}{}\n", "[".repeat(20_000), "]".repeat(20_000));
+    let nested_html = format!("{}x{}\n", "<b>".repeat(5_000), "</b>".repeat(5_000));
+    let note = format!(
+        "+++\ntitle = \"Big code\"\ndate = 2026-05-11\n+++\n\n```rust\n{huge}```\n\n\
+         ```rust\n{nested_rust}```\n\n```json\n{nested_json}```\n\n```html\n{nested_html}```\n"
+    );
+    std::fs::write(site.path().join("content/notes/big-code.md"), note).unwrap();
+    let limit = std::time::Duration::from_secs(30);
+    let (out, took) = run_within(site.path(), &["build"], limit);
+    assert!(out.status.success(), "{}", stderr(&out));
+    let html =
+        std::fs::read_to_string(site.path().join("public/notes/big-code/index.html")).unwrap();
+    let blocks: Vec<&str> = html
+        .split("<pre")
+        .skip(1)
+        .map(|b| &b[..b.find("</pre>").unwrap()])
+        .collect();
+    assert_eq!(blocks.len(), 4);
+    assert!(
+        blocks[0].contains("let x = 1;\nlet x = 1;"),
+        "not the huge block"
+    );
+    assert!(
+        blocks[3].contains("&lt;b&gt;&lt;b&gt;"),
+        "not the html block"
+    );
+    for b in &blocks {
+        assert!(!b.contains("<span"), "a block past a bound was highlighted");
+    }
+    assert!(took < limit, "{took:?}");
+}
