@@ -5,6 +5,7 @@
 # blocks of ~20 lines in 12 languages (bench/highlight/src/main.rs).
 #
 #   bash bench/highlight.sh             # syntect (+two-face, fancy-regex), giallo, lumis
+#                                       # (lumis also prints each language's first-use cost)
 #   RUNS=1 bash bench/highlight.sh
 #
 # Builds in /dev/shm (several minutes the first time: each variant compiles its crate).

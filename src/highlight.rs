@@ -21,7 +21,8 @@
 //! (two-face adds them) and its classes carry every scope atom, nested, for more than
 //! twice the HTML. The price of lumis is binary size: the grammars' parse tables are C,
 //! compiled in statically (nothing loaded at run time). The whole release binary
-//! (`--no-default-features`) goes from 8.3 to 14.8 MiB.
+//! (`--no-default-features`) goes from 8.3 to 14.8 MiB, and the first block of each
+//! language in a build pays 17–86 ms to compile its tree-sitter queries (Rust 75 ms).
 //!
 //! Output is deterministic: lumis's time budget (which would fall back to plain text
 //! depending on machine speed) is switched off; its match limit (which keeps

@@ -384,6 +384,23 @@ fn main() {
         #[cfg(feature = "lumis")]
         "lumis" => {
             use lumis::{languages::Language, HtmlLinkedBuilder};
+            // The first block of each language pays for compiling its queries.
+            let t0 = Instant::now();
+            let mut first = Vec::new();
+            for (lang, code) in SAMPLES {
+                let t = Instant::now();
+                let f = HtmlLinkedBuilder::new()
+                    .language(lang.parse().unwrap())
+                    .build()
+                    .unwrap();
+                lumis::highlight(code, f);
+                first.push(format!("{lang} {:.0}", t.elapsed().as_secs_f64() * 1e3));
+            }
+            println!(
+                "lumis first use per language (ms): {}; all: {:?}",
+                first.join(", "),
+                t0.elapsed()
+            );
             let t1 = Instant::now();
             let mut bytes = 0;
             let mut missing = std::collections::BTreeSet::new();
