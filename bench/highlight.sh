@@ -24,7 +24,9 @@ declare -A US
 for v in syntect giallo lumis; do
   best=
   for _ in $(seq "$RUNS"); do
-    line=$("${BIN[$v]}" "$v")
+    out=$("${BIN[$v]}" "$v")
+    line=$(grep 'µs/block' <<<"$out")
+    grep -v 'µs/block' <<<"$out" || true
     us=$(sed -E 's/.* = ([0-9.]+) µs\/block.*/\1/' <<<"$line")
     if [ -z "$best" ] || awk "BEGIN{exit !($us < $best)}"; then best=$us; bestline=$line; fi
   done
