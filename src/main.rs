@@ -9,6 +9,7 @@ mod config;
 mod data;
 mod error;
 mod events;
+mod highlight;
 mod maintain;
 mod markup;
 mod media;

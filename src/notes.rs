@@ -6,7 +6,9 @@ use std::fmt::Write as _;
 use std::path::{Path, PathBuf};
 
 use chrono::NaiveDate;
-use pulldown_cmark::{CowStr, Event, HeadingLevel, Options, Parser, Tag, TagEnd};
+use pulldown_cmark::{
+    BlockQuoteKind, CodeBlockKind, CowStr, Event, HeadingLevel, Options, Parser, Tag, TagEnd,
+};
 use serde::Deserialize;
 
 use crate::error::{line_of, read_utf8, Error, Result};
@@ -269,6 +271,7 @@ fn markdown_options() -> Options {
         | Options::ENABLE_TASKLISTS
         | Options::ENABLE_HEADING_ATTRIBUTES
         | Options::ENABLE_SMART_PUNCTUATION
+        | Options::ENABLE_GFM
 }
 
 /// A heading whose text is still being collected: level, explicit id, classes, inner events.
@@ -285,9 +288,35 @@ pub(crate) fn render_markdown(markdown: &str) -> String {
     let mut events: Vec<Event> = Vec::new();
     let mut used_ids: HashSet<String> = HashSet::new();
     let mut heading: Option<OpenHeading> = None;
+    // A fenced or indented code block being collected: its language and text.
+    let mut code: Option<(Option<CowStr>, String)> = None;
 
     for event in Parser::new_ext(markdown, markdown_options()) {
         match event {
+            Event::Start(Tag::CodeBlock(kind)) => {
+                let lang = match kind {
+                    CodeBlockKind::Fenced(info) if !info.trim().is_empty() => Some(info),
+                    _ => None,
+                };
+                code = Some((lang, String::new()));
+            }
+            Event::Text(t) if code.is_some() => {
+                if let Some((_, text)) = &mut code {
+                    text.push_str(&t);
+                }
+            }
+            Event::End(TagEnd::CodeBlock) => {
+                let (lang, text) = code.take().unwrap_or_default();
+                events.push(Event::Html(
+                    crate::highlight::code_block(lang.as_deref(), &text).into(),
+                ));
+            }
+            Event::Start(Tag::BlockQuote(Some(kind))) => {
+                events.push(Event::Html(callout_start(kind).into()));
+            }
+            Event::End(TagEnd::BlockQuote(Some(_))) => {
+                events.push(Event::Html("</div>\n".into()));
+            }
             Event::Start(Tag::Heading {
                 level, id, classes, ..
             }) => {
@@ -348,6 +377,20 @@ pub(crate) fn render_markdown(markdown: &str) -> String {
     let mut html = String::with_capacity(markdown.len() * 3 / 2);
     pulldown_cmark::html::push_html(&mut html, events.into_iter());
     without_inline_styles(html)
+}
+
+/// GitHub-style alerts (`> [!NOTE]` …) as a titled note rather than a quote.
+fn callout_start(kind: BlockQuoteKind) -> String {
+    let (class, title) = match kind {
+        BlockQuoteKind::Note => ("note", "Note"),
+        BlockQuoteKind::Tip => ("tip", "Tip"),
+        BlockQuoteKind::Important => ("important", "Important"),
+        BlockQuoteKind::Warning => ("warning", "Warning"),
+        BlockQuoteKind::Caution => ("caution", "Caution"),
+    };
+    format!(
+        "<div class=\"callout callout-{class}\" role=\"note\">\n<p class=\"callout-title\">{title}</p>\n"
+    )
 }
 
 /// Table alignment comes out of pulldown-cmark as `style` attributes, which the
