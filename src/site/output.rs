@@ -145,6 +145,55 @@ fn resolve_target(target: &Path) -> PathBuf {
     path
 }
 
+/// The site's inputs, relative to its root: an output folder that is one of them, or
+/// holds one, would be swapped away with them.
+const INPUTS: [&str; 5] = ["site.toml", "data", "content", "templates", "static"];
+
+/// Refuses an output folder whose swap would throw away something that is not a site:
+/// the site root or a folder above it, an input folder, a file, or a non-empty folder
+/// without this program's manifest (someone else's folder). The commit removes the
+/// folder it replaces, so this is checked before anything is written.
+pub(crate) fn refuse_unsafe_target(root: &Path, target: &Path) -> Result<()> {
+    let refuse = |why: String| {
+        Err(Error::arg(
+            "--out",
+            format!("{}: {why}; choose another output folder", target.display()),
+        ))
+    };
+    let Ok(real) = fs::canonicalize(resolve_target(target)) else {
+        return Ok(()); // not there yet: the build creates it
+    };
+    let root = fs::canonicalize(root).map_err(|e| Error::io(root, e))?;
+    if root.starts_with(&real) {
+        return refuse(format!(
+            "it is the site root {} or a folder above it, and the build replaces the whole folder",
+            root.display()
+        ));
+    }
+    for input in INPUTS {
+        if let Ok(input_path) = fs::canonicalize(root.join(input)) {
+            if input_path.starts_with(&real) {
+                return refuse(format!(
+                    "it holds the site's inputs ({input}), and the build replaces the whole folder"
+                ));
+            }
+        }
+    }
+    if !real.is_dir() {
+        return refuse("it is not a folder".into());
+    }
+    let empty = fs::read_dir(&real)
+        .map_err(|e| Error::io(&real, e))?
+        .next()
+        .is_none();
+    if !empty && !real.join(MANIFEST).is_file() {
+        return refuse(format!(
+            "it is not empty and was not built by petrol-watch (no {MANIFEST}), and the build replaces the whole folder"
+        ));
+    }
+    Ok(())
+}
+
 impl StagedSite {
     /// Locks the output, removes what killed builds left and opens a staging folder.
     pub(crate) fn create(target: &Path) -> Result<StagedSite> {

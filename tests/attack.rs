@@ -1,0 +1,232 @@
+//! Hostile and careless inputs against the price path and the build, through the real
+//! binary: each test is a case that once lost data, hung or published a wrong value.
+
+mod common;
+
+use common::*;
+use std::fs;
+use std::path::Path;
+use std::time::Duration;
+
+const LIMIT: Duration = Duration::from_secs(30);
+
+fn within(root: &Path, args: &[&str]) -> std::process::Output {
+    run_within(root, args, LIMIT).0
+}
+
+/// Every input of the site, byte for byte, to show a refused build touched none.
+fn inputs(root: &Path) -> std::collections::BTreeMap<String, Vec<u8>> {
+    let mut all = snapshot(&root.join("data"));
+    all.extend(snapshot(&root.join("content")));
+    all.insert(
+        "site.toml".into(),
+        fs::read(root.join("site.toml")).unwrap(),
+    );
+    all
+}
+
+#[test]
+fn an_output_folder_that_holds_the_inputs_is_refused_and_nothing_is_deleted() {
+    let site = small_site();
+    let root = site.path();
+    let before = inputs(root);
+    let absolute = root.display().to_string();
+    for out in ["data", "content", ".", absolute.as_str(), "..", "/"] {
+        let o = within(root, &["build", "--out", out]);
+        assert_fails_with(&o, "argument --out: ");
+        assert!(
+            stderr(&o).contains("inputs") || stderr(&o).contains("site root"),
+            "{out}: {}",
+            stderr(&o)
+        );
+        assert_eq!(inputs(root), before, "--out {out} changed the inputs");
+    }
+}
+
+#[test]
+fn an_output_folder_not_built_by_petrol_watch_is_left_alone() {
+    let site = small_site();
+    let root = site.path();
+    fs::create_dir(root.join("mine")).unwrap();
+    fs::write(root.join("mine/thesis.txt"), "years of work").unwrap();
+    let o = within(root, &["build", "--out", "mine"]);
+    assert_fails_with(&o, "argument --out: ");
+    assert_eq!(
+        fs::read_to_string(root.join("mine/thesis.txt")).unwrap(),
+        "years of work"
+    );
+    // An empty folder and a folder a build made are fine.
+    fs::create_dir(root.join("empty")).unwrap();
+    build_ok(root, "empty");
+    build_ok(root, "empty");
+}
+
+#[cfg(unix)]
+#[test]
+fn a_fifo_among_the_inputs_is_refused_instead_of_hanging() {
+    let site = small_site();
+    let root = site.path();
+    let fifo = root.join("data/pipe.csv");
+    let made = std::process::Command::new("mkfifo")
+        .arg(&fifo)
+        .status()
+        .unwrap();
+    assert!(made.success());
+    let o = within(root, &["check"]);
+    assert_fails_with(&o, "pipe.csv: not a regular file");
+    let o = within(
+        root,
+        &[
+            "import",
+            "stc",
+            "--file",
+            fifo.to_str().unwrap(),
+            "--dry-run",
+        ],
+    );
+    assert_fails_with(&o, "pipe.csv: not a regular file");
+}
+
+#[test]
+fn a_header_with_a_huge_number_of_columns_is_refused_quickly() {
+    let site = small_site();
+    let root = site.path();
+    let n = 200_000;
+    let names: Vec<String> = (0..n).map(|i| format!("c{i}")).collect();
+    let ones = vec!["1"; n].join(",");
+    fs::write(
+        root.join("data/wide.csv"),
+        format!("date,{}\n2024-01-01,{ones}\n", names.join(",")),
+    )
+    .unwrap();
+    let (o, took) = run_within(root, &["check"], LIMIT);
+    assert_fails_with(&o, "wide.csv:1: 200000 series");
+    assert!(took < Duration::from_secs(10), "{took:?}");
+}
+
+#[test]
+fn a_huge_change_gets_its_exact_percentage() {
+    let site = small_site();
+    let root = site.path();
+    fs::write(
+        root.join("data/tiny.csv"),
+        "date,a\n2024-01-01,0.000001\n2024-02-01,999999999999.999999\n",
+    )
+    .unwrap();
+    let o = within(root, &["price", "list", "--dataset", "tiny"]);
+    assert!(o.status.success(), "{}", stderr(&o));
+    // (999999999999.999999 − 0.000001) / 0.000001 = 999999999999999998 × 100 %.
+    assert!(
+        stdout(&o).contains("+99999999999999999800.0%"),
+        "{}",
+        stdout(&o)
+    );
+}
+
+#[cfg(unix)]
+#[test]
+fn price_add_on_a_symlinked_csv_edits_the_target_and_keeps_the_link() {
+    let site = small_site();
+    let root = site.path();
+    fs::create_dir(root.join("shared")).unwrap();
+    fs::rename(
+        root.join("data/fuel-prices.csv"),
+        root.join("shared/fuel-prices.csv"),
+    )
+    .unwrap();
+    std::os::unix::fs::symlink(
+        "../shared/fuel-prices.csv",
+        root.join("data/fuel-prices.csv"),
+    )
+    .unwrap();
+    let o = within(
+        root,
+        &[
+            "price",
+            "add",
+            "--date",
+            "2026-10-01",
+            "mogas=70.00",
+            "gasoil=71.00",
+        ],
+    );
+    assert!(o.status.success(), "{}", stderr(&o));
+    let link = fs::symlink_metadata(root.join("data/fuel-prices.csv")).unwrap();
+    assert!(link.file_type().is_symlink(), "the link was replaced");
+    let target = fs::read_to_string(root.join("shared/fuel-prices.csv")).unwrap();
+    assert!(target.contains("2026-10-01,70.00,71.00"), "{target}");
+    // The target's folder holds no leftover temporary file.
+    assert_eq!(fs::read_dir(root.join("shared")).unwrap().count(), 1);
+}
+
+fn import(root: &Path, page: &str) -> std::process::Output {
+    let file = root.join("page.html");
+    fs::write(&file, page).unwrap();
+    within(
+        root,
+        &[
+            "import",
+            "stc",
+            "--file",
+            file.to_str().unwrap(),
+            "--dry-run",
+        ],
+    )
+}
+
+#[test]
+fn import_reads_columns_under_spanning_headers_or_refuses() {
+    let site = small_site();
+    // Each price has its change beside it, under one header spanning both cells.
+    let o = import(
+        site.path(),
+        "<table><tr><th>Date</th><th colspan=\"2\">MOGAS</th><th colspan=\"2\">GAS OIL</th></tr>\
+         <tr><td>1-October-2026</td><td>70.00</td><td>5.75</td><td>71.00</td><td>0.25</td></tr></table>",
+    );
+    assert!(
+        !stdout(&o).contains("gasoil 5.75"),
+        "the Mogas change was read as Gas Oil: {}",
+        stdout(&o)
+    );
+    assert_fails_with(&o, "page.html: table row 1: ");
+    assert!(stderr(&o).contains("spans"), "{}", stderr(&o));
+}
+
+#[test]
+fn import_refuses_a_price_cell_with_more_than_a_number() {
+    let site = small_site();
+    let o = import(
+        site.path(),
+        "<table><tr><th>Date</th><th>MOGAS</th><th>GAS OIL</th></tr>\
+         <tr><td>1-October-2026</td><td>70.00<sup>1</sup></td><td>71.00</td></tr></table>",
+    );
+    assert!(!stdout(&o).contains("70.001"), "{}", stdout(&o));
+    assert_fails_with(
+        &o,
+        "page.html: table row 2: Mogas: \"70.00 1\" is not a price",
+    );
+}
+
+#[test]
+fn import_refuses_two_price_tables_that_disagree() {
+    let site = small_site();
+    let table = |m: &str| {
+        format!(
+            "<table><tr><th>Date</th><th>MOGAS</th><th>GAS OIL</th></tr>\
+             <tr><td>1-October-2026</td><td>{m}</td><td>71.00</td></tr></table>"
+        )
+    };
+    let o = import(
+        site.path(),
+        &format!("{}{}", table("70.00"), table("80.00")),
+    );
+    assert_fails_with(&o, "page.html: ");
+    assert!(stderr(&o).contains("2026-10-01"), "{}", stderr(&o));
+    // The same table twice (say, one for phones) is one table.
+    let o = import(
+        site.path(),
+        &format!("{}{}", table("70.00"), table("70.00")),
+    );
+    assert_eq!(o.status.code(), Some(3), "{}", stderr(&o));
+    assert!(stdout(&o).contains("would add 2026-10-01: mogas 70.00"));
+}
