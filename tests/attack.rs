@@ -74,6 +74,8 @@ fn a_fifo_among_the_inputs_is_refused_instead_of_hanging() {
     assert!(made.success());
     let o = within(root, &["check"]);
     assert_fails_with(&o, "pipe.csv: not a regular file");
+    let o = within(root, &["price", "list", "--dataset", "pipe"]);
+    assert_fails_with(&o, "pipe.csv: not a regular file");
     let o = within(
         root,
         &[

@@ -38,6 +38,7 @@ struct Splice {
 /// file, so after locking, the path must still name the locked file, or we try again.
 fn lock(path: &Path) -> Result<File> {
     loop {
+        crate::error::require_file(path)?;
         let file = File::open(path).map_err(|e| Error::io(path, e))?;
         file.lock().map_err(|e| Error::io(path, e))?;
         #[cfg(unix)]
