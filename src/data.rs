@@ -64,6 +64,11 @@ pub(crate) struct Series {
     pub(crate) decimals: usize,
 }
 
+/// Most series one dataset may have. A header is text anyone can grow, and every
+/// series is drawn and tabled on each page, so a bound keeps a build from running for
+/// hours on a 200,000-column header.
+pub(crate) const MAX_SERIES: usize = 64;
+
 /// Colours that read on both the light and the dark theme, used in order for series
 /// that `site.toml` gives no colour.
 pub(crate) const PALETTE: [&str; 6] = [
@@ -155,6 +160,16 @@ pub(crate) fn parse_table(text: &str, path: &Path) -> Result<Table> {
             path,
             header_line,
             "header names no series after `date`",
+        ));
+    }
+    if columns.len() > MAX_SERIES {
+        return Err(Error::at(
+            path,
+            header_line,
+            format!(
+                "{} series; at most {MAX_SERIES} (each is a line on the chart and a column of every table)",
+                columns.len()
+            ),
         ));
     }
     for (i, c) in columns.iter().enumerate() {
