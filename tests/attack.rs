@@ -123,6 +123,10 @@ fn a_huge_change_gets_its_exact_percentage() {
         "{}",
         stdout(&o)
     );
+    let o = within(root, &["build"]);
+    assert!(o.status.success(), "{}", stderr(&o));
+    let page = fs::read_to_string(root.join("public/prices/tiny/index.html")).unwrap();
+    assert!(page.contains("+99999999999999999800.0%"), "{page}");
 }
 
 #[cfg(unix)]
