@@ -3,7 +3,7 @@
 //! quoting, BOM, line endings and order stay as they were and the row named is the row
 //! changed. The file is locked for the whole read–edit–write, every edit is validated
 //! with the same rules as `build`, and it is written atomically (temporary file with
-//! the original's mode and owner, then rename).
+//! the original's mode and owner, then rename; a symlink's target is the file replaced).
 
 use std::fs::File;
 use std::ops::Range;
@@ -205,10 +205,12 @@ impl CsvFile {
 
     /// Writes the file through a temporary file in the same folder and a rename, so a
     /// crash leaves either the old file or the new one. The new file gets the old one's
-    /// permissions and, where the OS lets us, its owner.
+    /// permissions and, where the OS lets us, its owner. A symlinked CSV stays a link:
+    /// the rename happens where it points, beside the file it replaces.
     pub(crate) fn save(&self) -> Result<()> {
-        let dir = self.path.parent().unwrap_or(Path::new("."));
-        let old = std::fs::metadata(&self.path).map_err(|e| Error::io(&self.path, e))?;
+        let real = std::fs::canonicalize(&self.path).map_err(|e| Error::io(&self.path, e))?;
+        let dir = real.parent().unwrap_or(Path::new("."));
+        let old = std::fs::metadata(&real).map_err(|e| Error::io(&self.path, e))?;
         let mut tmp = tempfile::NamedTempFile::new_in(dir).map_err(|e| Error::io(dir, e))?;
         std::io::Write::write_all(&mut tmp, self.text.as_bytes())
             .map_err(|e| Error::io(tmp.path(), e))?;
@@ -229,7 +231,7 @@ impl CsvFile {
         tmp.as_file()
             .sync_all()
             .map_err(|e| Error::io(tmp.path(), e))?;
-        tmp.persist(&self.path)
+        tmp.persist(&real)
             .map_err(|e| Error::io(&self.path, e.error))?;
         Ok(())
     }
