@@ -195,7 +195,11 @@ fn import_reads_columns_under_spanning_headers_or_refuses() {
         stdout(&o)
     );
     assert_fails_with(&o, "page.html: table row 1: ");
-    assert!(stderr(&o).contains("spans"), "{}", stderr(&o));
+    assert!(
+        stderr(&o).contains("2 columns are headed \"mogas\""),
+        "{}",
+        stderr(&o)
+    );
 }
 
 #[test]
@@ -211,6 +215,29 @@ fn import_refuses_a_price_cell_with_more_than_a_number() {
         &o,
         "page.html: table row 2: Mogas: \"70.00 1\" is not a price",
     );
+}
+
+#[test]
+fn import_reads_a_cell_spanning_rows_into_each_row_it_covers() {
+    let site = small_site();
+    // Gas Oil kept for two decisions, written once; an LPG column follows.
+    let o = import(
+        site.path(),
+        "<table><tr><th>Date</th><th>MOGAS</th><th>GAS OIL</th><th>LPG</th></tr>\
+         <tr><td>1-October-2026</td><td>70.00</td><td rowspan=\"2\">71.00</td><td>9.10</td></tr>\
+         <tr><td>1-November-2026</td><td>72.00</td><td>9.20</td></tr></table>",
+    );
+    assert_eq!(o.status.code(), Some(3), "{}", stderr(&o));
+    assert!(
+        stdout(&o).contains("would add 2026-11-01: mogas 72.00, gasoil 71.00"),
+        "{}",
+        stdout(&o)
+    );
+    let o = import(
+        site.path(),
+        "<table><tr><th>Date</th><th>MOGAS</th><th colspan=\"100000\">GAS OIL</th></tr></table>",
+    );
+    assert_fails_with(&o, "page.html: table row 1: a cell spans 100000 columns");
 }
 
 #[test]
