@@ -263,3 +263,20 @@ fn import_refuses_two_price_tables_that_disagree() {
     assert_eq!(o.status.code(), Some(3), "{}", stderr(&o));
     assert!(stdout(&o).contains("would add 2026-10-01: mogas 70.00"));
 }
+
+#[test]
+fn import_refuses_a_page_of_millions_of_cells_quickly() {
+    let site = small_site();
+    let page = format!(
+        "<table><tr><th>Date</th><th>MOGAS</th><th>GAS OIL</th></tr><tr>{}</tr></table>",
+        "<td colspan=50>".repeat(600_000)
+    );
+    let started = std::time::Instant::now();
+    let o = import(site.path(), &page);
+    assert_fails_with(&o, "table cells; the STC page has about 400");
+    assert!(
+        started.elapsed() < Duration::from_secs(5),
+        "{:?}",
+        started.elapsed()
+    );
+}

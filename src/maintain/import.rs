@@ -23,6 +23,9 @@ pub(crate) const MAX_PAGE_BYTES: usize = 10 * 1024 * 1024;
 /// refused before any work is done on it.
 pub(crate) const MAX_TABLES: usize = 200;
 pub(crate) const MAX_ROWS: usize = 5_000;
+/// The most table cells (about 400 on the real page): a 10 MB page of bare `<td>`s is
+/// 2.4 million cells, seconds and most of a gigabyte to parse.
+pub(crate) const MAX_CELLS: usize = 20_000;
 /// How deep elements may nest. The HTML parser's scope checks cost time in proportion
 /// to the depth at every tag, so a page nested tens of thousands deep takes seconds;
 /// the real page is about 15 deep.
@@ -332,6 +335,12 @@ pub(crate) fn parse_page(html: &str, source: &Source, today: NaiveDate) -> Resul
     if trs > MAX_ROWS {
         return Err(source.error(format!(
             "{trs} table rows; the STC page has about 130 (limit {MAX_ROWS}), so this is not it"
+        )));
+    }
+    let cells = count_tags(html, "<td") + count_tags(html, "<th");
+    if cells > MAX_CELLS {
+        return Err(source.error(format!(
+            "about {cells} table cells; the STC page has about 400 (limit {MAX_CELLS}), so this is not it"
         )));
     }
     let depth = nesting_depth(html);
