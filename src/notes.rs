@@ -207,7 +207,10 @@ pub(crate) fn load_notes(dir: &Path, drafts: bool) -> Result<Vec<Note>> {
     use rayon::prelude::*;
     let mut paths = Vec::new();
     if dir.is_dir() {
-        for entry in walkdir::WalkDir::new(dir).sort_by_file_name() {
+        for entry in walkdir::WalkDir::new(dir)
+            .follow_links(true)
+            .sort_by_file_name()
+        {
             let entry = entry.map_err(|e| Error::io(dir, e.into()))?;
             let p = entry.path();
             if entry.file_type().is_file()

@@ -280,3 +280,25 @@ fn import_refuses_a_page_of_millions_of_cells_quickly() {
         started.elapsed()
     );
 }
+
+#[cfg(unix)]
+#[test]
+fn a_symlinked_note_and_static_file_are_published_not_skipped() {
+    let site = small_site();
+    let root = site.path();
+    let shared = tempfile::tempdir().unwrap();
+    for (from, name) in [("content/notes", "first-note.md"), ("static", "style.css")] {
+        fs::rename(root.join(from).join(name), shared.path().join(name)).unwrap();
+        std::os::unix::fs::symlink(shared.path().join(name), root.join(from).join(name)).unwrap();
+    }
+    let o = within(root, &["build"]);
+    assert!(o.status.success(), "{}", stderr(&o));
+    assert!(root.join("public/notes/first-note/index.html").is_file());
+    let home = fs::read_to_string(root.join("public/index.html")).unwrap();
+    let css = value_after(&home, "href=\"/static/style.");
+    assert!(root.join(format!("public/static/style.{css}")).is_file());
+    // A link loop is an error, not a hang.
+    std::os::unix::fs::symlink("..", root.join("content/notes/loop")).unwrap();
+    let o = within(root, &["check"]);
+    assert_fails_with(&o, "content/notes");
+}
