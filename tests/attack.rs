@@ -302,3 +302,17 @@ fn a_symlinked_note_and_static_file_are_published_not_skipped() {
     let o = within(root, &["check"]);
     assert_fails_with(&o, "content/notes");
 }
+
+#[test]
+fn import_refuses_a_decision_dated_years_ahead() {
+    let site = small_site();
+    let o = import(
+        site.path(),
+        "<table><tr><th>Date</th><th>MOGAS</th><th>GAS OIL</th></tr>\
+         <tr><td>16-April-2962</td><td>70.00</td><td>71.00</td></tr></table>",
+    );
+    assert_fails_with(
+        &o,
+        "page.html: table row 2: \"16-April-2962\" is 2962-04-16, more than 31 days after today",
+    );
+}

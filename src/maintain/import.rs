@@ -32,6 +32,8 @@ pub(crate) const MAX_CELLS: usize = 20_000;
 pub(crate) const MAX_DEPTH: usize = 256;
 /// Nodes read per table cell: a real cell holds a text or two.
 const MAX_CELL_NODES: usize = 32;
+/// How far ahead of today a decision on the page may apply.
+pub(crate) const MAX_DAYS_AHEAD: u64 = 31;
 /// The automatic pricing mechanism began on this date; the page's older row is the
 /// price before it, not a decision.
 pub(crate) fn apm_start() -> NaiveDate {
@@ -454,6 +456,16 @@ fn read_row(
     }
     let mogas = numeric(cell(cols.mogas)).map_err(|why| format!("Mogas: {why}"))?;
     let gasoil = numeric(cell(cols.gasoil)).map_err(|why| format!("Gas Oil: {why}"))?;
+    // The STC announces a decision days before it applies, never months: a date far
+    // ahead is a typo (`2062` for `2026`) that would show as today's price until then.
+    if today
+        .checked_add_days(chrono::Days::new(MAX_DAYS_AHEAD))
+        .is_some_and(|limit| date > limit)
+    {
+        return Err(format!(
+            "{text:?} is {date}, more than {MAX_DAYS_AHEAD} days after today ({today}); the page announces decisions days ahead, not months"
+        ));
+    }
     Ok(Some(StcRow {
         date,
         mogas,
