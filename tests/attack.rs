@@ -316,3 +316,54 @@ fn import_refuses_a_decision_dated_years_ahead() {
         "page.html: table row 2: \"16-April-2962\" is 2962-04-16, more than 31 days after today",
     );
 }
+
+#[test]
+fn price_add_writes_the_first_row_of_a_new_dataset() {
+    let site = small_site();
+    let root = site.path();
+    let csv = root.join("data/new-data.csv");
+    fs::write(&csv, "date,a,b\n").unwrap();
+    // A dataset needs a row to be built...
+    assert_fails_with(
+        &within(root, &["check"]),
+        "new-data.csv:1: no rows after the header",
+    );
+    // ...and price add can write it.
+    let o = within(
+        root,
+        &[
+            "price",
+            "add",
+            "--dataset",
+            "new-data",
+            "--date",
+            "2026-01-05",
+            "a=1.50",
+            "b=2",
+        ],
+    );
+    assert!(o.status.success(), "{}", stderr(&o));
+    assert_eq!(
+        fs::read_to_string(&csv).unwrap(),
+        "date,a,b\n2026-01-05,1.50,2\n"
+    );
+    let o = within(root, &["check"]);
+    assert!(o.status.success(), "{}", stderr(&o));
+    // Removing the only row would leave no dataset: refused, file unchanged.
+    let o = within(
+        root,
+        &[
+            "price",
+            "remove",
+            "--dataset",
+            "new-data",
+            "--date",
+            "2026-01-05",
+        ],
+    );
+    assert_fails_with(&o, "new-data.csv:1: no rows after the header");
+    assert_eq!(
+        fs::read_to_string(&csv).unwrap(),
+        "date,a,b\n2026-01-05,1.50,2\n"
+    );
+}

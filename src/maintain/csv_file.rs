@@ -58,7 +58,8 @@ impl CsvFile {
     pub(crate) fn open(path: &Path) -> Result<CsvFile> {
         let lock = lock(path)?;
         let text = read_utf8(path)?;
-        let table = data::parse_table(&text, path)?;
+        // A header alone is a new dataset waiting for its first row.
+        let table = data::parse_rows(&text, path)?;
         Ok(CsvFile {
             path: path.to_path_buf(),
             text,
@@ -122,13 +123,20 @@ impl CsvFile {
                     date: *date,
                 }
             } else {
+                let first = self.table.rows.first();
                 let (at, text) = match (self.previous(*date), newest_first) {
                     // After the previous decision, or before it when newest first.
                     (Some(r), false) => (r.span.end, format!("{newline}{line}")),
                     (Some(r), true) => (r.span.start, format!("{line}{newline}")),
                     // Older than every row: next to the oldest one.
-                    (None, false) => (self.table.rows[0].span.start, format!("{line}{newline}")),
-                    (None, true) => (self.table.rows[0].span.end, format!("{newline}{line}")),
+                    (None, false) => match first {
+                        Some(r) => (r.span.start, format!("{line}{newline}")),
+                        None => (self.table.header_end, format!("{newline}{line}")),
+                    },
+                    (None, true) => match first {
+                        Some(r) => (r.span.end, format!("{newline}{line}")),
+                        None => (self.table.header_end, format!("{newline}{line}")),
+                    },
                 };
                 Splice {
                     range: at..at,
