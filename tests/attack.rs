@@ -31,7 +31,16 @@ fn an_output_folder_that_holds_the_inputs_is_refused_and_nothing_is_deleted() {
     let root = site.path();
     let before = inputs(root);
     let absolute = root.display().to_string();
-    for out in ["data", "content", ".", absolute.as_str(), "..", "/"] {
+    for out in [
+        "data",
+        "content",
+        ".",
+        absolute.as_str(),
+        "..",
+        "/",
+        "static/site",
+        "templates/out",
+    ] {
         let o = within(root, &["build", "--out", out]);
         assert_fails_with(&o, "argument --out: ");
         assert!(
