@@ -376,3 +376,23 @@ fn price_add_writes_the_first_row_of_a_new_dataset() {
         "date,a,b\n2026-01-05,1.50,2\n"
     );
 }
+
+#[test]
+fn check_reads_links_in_a_note_nested_100000_deep_quickly() {
+    let site = small_site();
+    let root = site.path();
+    let note = format!(
+        "+++\ntitle = \"Deep\"\ndate = 2026-01-01\n+++\n{} [gone](/prices/gone/)\n\n{}<a href=\"/nowhere/\">x</a>\n",
+        ">".repeat(100_000),
+        "<div>".repeat(100_000)
+    );
+    fs::write(root.join("content/notes/deep.md"), note).unwrap();
+    let (o, took) = run_within(root, &["check"], Duration::from_secs(60));
+    assert_fails_with(&o, "notes/deep/index.html: broken link \"/prices/gone/\"");
+    assert!(
+        stderr(&o).contains("broken link \"/nowhere/\""),
+        "{}",
+        stderr(&o)
+    );
+    assert!(took < Duration::from_secs(15), "{took:?}");
+}
