@@ -396,3 +396,28 @@ fn check_reads_links_in_a_note_nested_100000_deep_quickly() {
     );
     assert!(took < Duration::from_secs(15), "{took:?}");
 }
+
+#[test]
+fn five_thousand_headings_with_one_text_get_unique_ids_quickly() {
+    let site = small_site();
+    let root = site.path();
+    let note = format!(
+        "+++\ntitle = \"Same\"\ndate = 2026-01-01\n+++\n## a-2 {{#a-2}}\n\n{}",
+        "## a\n\n".repeat(5_000)
+    );
+    fs::write(root.join("content/notes/same.md"), note).unwrap();
+    let (o, took) = run_within(root, &["build"], LIMIT);
+    assert!(o.status.success(), "{}", stderr(&o));
+    assert!(took < Duration::from_secs(10), "{took:?}");
+    let page = fs::read_to_string(root.join("public/notes/same/index.html")).unwrap();
+    let mut ids: Vec<&str> = page
+        .split("<h2 id=\"")
+        .skip(1)
+        .map(|rest| rest.split('"').next().unwrap())
+        .collect();
+    assert_eq!(ids.len(), 5_001);
+    assert_eq!(&ids[..4], ["a-2", "a", "a-1", "a-3"]);
+    ids.sort();
+    ids.dedup();
+    assert_eq!(ids.len(), 5_001, "repeated ids");
+}
