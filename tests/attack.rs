@@ -358,7 +358,12 @@ fn price_add_writes_the_first_row_of_a_new_dataset() {
     );
     let o = within(root, &["check"]);
     assert!(o.status.success(), "{}", stderr(&o));
-    // Removing the only row would leave no dataset: refused, file unchanged.
+    // Listing needs rows; removing the only row would leave no dataset: refused,
+    // file unchanged.
+    fs::write(&csv, "date,a,b\n").unwrap();
+    let o = within(root, &["price", "list", "--dataset", "new-data"]);
+    assert_fails_with(&o, "new-data.csv:1: no rows after the header");
+    fs::write(&csv, "date,a,b\n2026-01-05,1.50,2\n").unwrap();
     let o = within(
         root,
         &[

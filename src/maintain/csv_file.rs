@@ -55,11 +55,21 @@ fn lock(path: &Path) -> Result<File> {
 }
 
 impl CsvFile {
+    /// Opens a dataset to read or edit: it must have rows, as `build` requires.
     pub(crate) fn open(path: &Path) -> Result<CsvFile> {
+        Self::open_with(path, data::parse_table)
+    }
+
+    /// Opens a dataset to add rows to: a header alone is a new dataset waiting for
+    /// its first row.
+    pub(crate) fn open_to_add(path: &Path) -> Result<CsvFile> {
+        Self::open_with(path, data::parse_rows)
+    }
+
+    fn open_with(path: &Path, parse: fn(&str, &Path) -> Result<Table>) -> Result<CsvFile> {
         let lock = lock(path)?;
         let text = read_utf8(path)?;
-        // A header alone is a new dataset waiting for its first row.
-        let table = data::parse_rows(&text, path)?;
+        let table = parse(&text, path)?;
         Ok(CsvFile {
             path: path.to_path_buf(),
             text,

@@ -565,7 +565,7 @@ pub(crate) fn merge(
     overwrite: bool,
     dry_run: bool,
 ) -> Result<ImportReport> {
-    let mut file = CsvFile::open(csv)?;
+    let mut file = CsvFile::open_to_add(csv)?;
     let columns = file.columns().to_vec();
     let (Some(mi), Some(gi)) = (
         columns.iter().position(|c| c == "mogas"),
