@@ -25,6 +25,8 @@ pub(crate) struct Table {
     pub(crate) rows: Vec<Row>,
     /// Digits after the decimal point, per column: the most any row writes.
     pub(crate) decimals: Vec<usize>,
+    /// Where the header line ends (before its line ending): a first row goes here.
+    pub(crate) header_end: usize,
 }
 
 #[derive(Debug, Clone, PartialEq)]
@@ -64,6 +66,11 @@ pub(crate) struct Series {
     pub(crate) decimals: usize,
 }
 
+/// Most series one dataset may have. A header is text anyone can grow, and every
+/// series is drawn and tabled on each page, so a bound keeps a build from running for
+/// hours on a 200,000-column header.
+pub(crate) const MAX_SERIES: usize = 64;
+
 /// Colours that read on both the light and the dark theme, used in order for series
 /// that `site.toml` gives no colour.
 pub(crate) const PALETTE: [&str; 6] = [
@@ -93,8 +100,20 @@ impl LineCounter<'_> {
     }
 }
 
-/// Parses one CSV file's text. `path` is only used in messages.
+/// Parses one CSV file's text. `path` is only used in messages. A dataset needs at
+/// least one row.
 pub(crate) fn parse_table(text: &str, path: &Path) -> Result<Table> {
+    let table = parse_rows(text, path)?;
+    if table.rows.is_empty() {
+        let line = line_of(text, table.header_end);
+        return Err(Error::at(path, line, "no rows after the header"));
+    }
+    Ok(table)
+}
+
+/// Like [`parse_table`], but a header with no rows yet is a valid table: the state of
+/// a new dataset before `price add` writes its first row.
+pub(crate) fn parse_rows(text: &str, path: &Path) -> Result<Table> {
     let bom = if text.starts_with('\u{feff}') { 3 } else { 0 };
     if text[bom..].trim().is_empty() {
         return Err(Error::at(
@@ -136,7 +155,8 @@ pub(crate) fn parse_table(text: &str, path: &Path) -> Result<Table> {
     if !read(&mut reader, &mut record)? {
         return Err(Error::at(path, 1, "empty file"));
     }
-    let header_line = lines.line_at(span_of(&reader, &record).start);
+    let header_span = span_of(&reader, &record);
+    let header_line = lines.line_at(header_span.start);
     let header: Vec<String> = record.iter().map(|s| s.trim().to_string()).collect();
     let names: Vec<&str> = header.iter().map(String::as_str).collect();
     if names.first().copied() != Some("date") {
@@ -155,6 +175,16 @@ pub(crate) fn parse_table(text: &str, path: &Path) -> Result<Table> {
             path,
             header_line,
             "header names no series after `date`",
+        ));
+    }
+    if columns.len() > MAX_SERIES {
+        return Err(Error::at(
+            path,
+            header_line,
+            format!(
+                "{} series; at most {MAX_SERIES} (each is a line on the chart and a column of every table)",
+                columns.len()
+            ),
         ));
     }
     for (i, c) in columns.iter().enumerate() {
@@ -229,9 +259,6 @@ pub(crate) fn parse_table(text: &str, path: &Path) -> Result<Table> {
             span,
         });
     }
-    if rows.is_empty() {
-        return Err(Error::at(path, header_line, "no rows after the header"));
-    }
     // Spreadsheets and the STC page list newest first; a stable sort keeps duplicates
     // next to each other so the check below can name both lines.
     rows.sort_by_key(|r| r.date);
@@ -253,6 +280,7 @@ pub(crate) fn parse_table(text: &str, path: &Path) -> Result<Table> {
         columns,
         rows,
         decimals,
+        header_end: header_span.end,
     })
 }
 

@@ -106,8 +106,25 @@ impl Error {
 
 pub(crate) type Result<T, E = Error> = std::result::Result<T, E>;
 
+/// Refuses anything but a regular file (after symlinks): opening a FIFO blocks until
+/// someone writes to it, and a device can be read forever, so either would hang.
+pub(crate) fn require_file(path: &Path) -> Result<()> {
+    let meta = std::fs::metadata(path).map_err(|e| Error::io(path, e))?;
+    if meta.is_file() {
+        Ok(())
+    } else if meta.is_dir() {
+        Err(Error::in_file(path, "a folder, not a file"))
+    } else {
+        Err(Error::in_file(
+            path,
+            "not a regular file (a pipe, socket or device); want a text file",
+        ))
+    }
+}
+
 /// Reads a file as UTF-8, naming the line of the first invalid byte.
 pub(crate) fn read_utf8(path: &Path) -> Result<String> {
+    require_file(path)?;
     let bytes = std::fs::read(path).map_err(|e| Error::io(path, e))?;
     String::from_utf8(bytes).map_err(|e| {
         let valid = &e.as_bytes()[..e.utf8_error().valid_up_to()];

@@ -209,7 +209,10 @@ pub(crate) fn load_notes(dir: &Path, drafts: bool) -> Result<Vec<Note>> {
     use rayon::prelude::*;
     let mut paths = Vec::new();
     if dir.is_dir() {
-        for entry in walkdir::WalkDir::new(dir).sort_by_file_name() {
+        for entry in walkdir::WalkDir::new(dir)
+            .follow_links(true)
+            .sort_by_file_name()
+        {
             let entry = entry.map_err(|e| Error::io(dir, e.into()))?;
             let p = entry.path();
             if entry.file_type().is_file()
@@ -287,6 +290,9 @@ type OpenHeading<'a> = (
 pub(crate) fn render_markdown(markdown: &str) -> String {
     let mut events: Vec<Event> = Vec::new();
     let mut used_ids: HashSet<String> = HashSet::new();
+    // Per base id, the last suffix tried: each candidate is tried once, so 5,000
+    // headings with one text cost 5,000 tries, not 12.5 million.
+    let mut last_suffix: HashMap<String, usize> = HashMap::new();
     let mut heading: Option<OpenHeading> = None;
     // A fenced or indented code block being collected: its language and text.
     let mut code: Option<(Option<CowStr>, String)> = None;
@@ -343,10 +349,15 @@ pub(crate) fn render_markdown(markdown: &str) -> String {
                 // Retry until unused: `a`, `a-1`, `a-2`…, skipping any taken by an
                 // explicit `{#a-1}` or an earlier heading's text.
                 let mut id = base.clone();
-                let mut n = 0;
-                while used_ids.contains(&id) {
-                    n += 1;
-                    id = format!("{base}-{n}");
+                if used_ids.contains(&id) {
+                    let n = last_suffix.entry(base.clone()).or_insert(0);
+                    loop {
+                        *n += 1;
+                        id = format!("{base}-{n}");
+                        if !used_ids.contains(&id) {
+                            break;
+                        }
+                    }
                 }
                 used_ids.insert(id.clone());
                 let mut open = format!("<{level} id=\"{}\"", crate::markup::escape_markup(&id));

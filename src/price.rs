@@ -174,8 +174,9 @@ pub(crate) struct Change {
     /// `current − previous`, in millionths.
     amount: i64,
     /// Relative to the previous value in tenths of a percent, rounded half away from
-    /// zero; `None` when the previous value was 0.
-    percent_tenths: Option<i64>,
+    /// zero; `None` when the previous value was 0. An `i128`: from 0.000001 to
+    /// 999999999999.999999 is 10^20 %, far past `i64`.
+    percent_tenths: Option<i128>,
 }
 
 impl Change {
@@ -185,7 +186,11 @@ impl Change {
             let num = i128::from(amount) * 1000;
             let den = i128::from(previous.micros);
             let q = (num.abs() + den / 2) / den;
-            (if num < 0 { -q } else { q }) as i64
+            if num < 0 {
+                -q
+            } else {
+                q
+            }
         });
         Change {
             amount,

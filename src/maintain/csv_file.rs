@@ -3,7 +3,7 @@
 //! quoting, BOM, line endings and order stay as they were and the row named is the row
 //! changed. The file is locked for the whole read–edit–write, every edit is validated
 //! with the same rules as `build`, and it is written atomically (temporary file with
-//! the original's mode and owner, then rename).
+//! the original's mode and owner, then rename; a symlink's target is the file replaced).
 
 use std::fs::File;
 use std::ops::Range;
@@ -38,6 +38,7 @@ struct Splice {
 /// file, so after locking, the path must still name the locked file, or we try again.
 fn lock(path: &Path) -> Result<File> {
     loop {
+        crate::error::require_file(path)?;
         let file = File::open(path).map_err(|e| Error::io(path, e))?;
         file.lock().map_err(|e| Error::io(path, e))?;
         #[cfg(unix)]
@@ -54,10 +55,21 @@ fn lock(path: &Path) -> Result<File> {
 }
 
 impl CsvFile {
+    /// Opens a dataset to read or edit: it must have rows, as `build` requires.
     pub(crate) fn open(path: &Path) -> Result<CsvFile> {
+        Self::open_with(path, data::parse_table)
+    }
+
+    /// Opens a dataset to add rows to: a header alone is a new dataset waiting for
+    /// its first row.
+    pub(crate) fn open_to_add(path: &Path) -> Result<CsvFile> {
+        Self::open_with(path, data::parse_rows)
+    }
+
+    fn open_with(path: &Path, parse: fn(&str, &Path) -> Result<Table>) -> Result<CsvFile> {
         let lock = lock(path)?;
         let text = read_utf8(path)?;
-        let table = data::parse_table(&text, path)?;
+        let table = parse(&text, path)?;
         Ok(CsvFile {
             path: path.to_path_buf(),
             text,
@@ -121,13 +133,20 @@ impl CsvFile {
                     date: *date,
                 }
             } else {
+                let first = self.table.rows.first();
                 let (at, text) = match (self.previous(*date), newest_first) {
                     // After the previous decision, or before it when newest first.
                     (Some(r), false) => (r.span.end, format!("{newline}{line}")),
                     (Some(r), true) => (r.span.start, format!("{line}{newline}")),
                     // Older than every row: next to the oldest one.
-                    (None, false) => (self.table.rows[0].span.start, format!("{line}{newline}")),
-                    (None, true) => (self.table.rows[0].span.end, format!("{newline}{line}")),
+                    (None, false) => match first {
+                        Some(r) => (r.span.start, format!("{line}{newline}")),
+                        None => (self.table.header_end, format!("{newline}{line}")),
+                    },
+                    (None, true) => match first {
+                        Some(r) => (r.span.end, format!("{newline}{line}")),
+                        None => (self.table.header_end, format!("{newline}{line}")),
+                    },
                 };
                 Splice {
                     range: at..at,
@@ -204,10 +223,12 @@ impl CsvFile {
 
     /// Writes the file through a temporary file in the same folder and a rename, so a
     /// crash leaves either the old file or the new one. The new file gets the old one's
-    /// permissions and, where the OS lets us, its owner.
+    /// permissions and, where the OS lets us, its owner. A symlinked CSV stays a link:
+    /// the rename happens where it points, beside the file it replaces.
     pub(crate) fn save(&self) -> Result<()> {
-        let dir = self.path.parent().unwrap_or(Path::new("."));
-        let old = std::fs::metadata(&self.path).map_err(|e| Error::io(&self.path, e))?;
+        let real = std::fs::canonicalize(&self.path).map_err(|e| Error::io(&self.path, e))?;
+        let dir = real.parent().unwrap_or(Path::new("."));
+        let old = std::fs::metadata(&real).map_err(|e| Error::io(&self.path, e))?;
         let mut tmp = tempfile::NamedTempFile::new_in(dir).map_err(|e| Error::io(dir, e))?;
         std::io::Write::write_all(&mut tmp, self.text.as_bytes())
             .map_err(|e| Error::io(tmp.path(), e))?;
@@ -228,7 +249,7 @@ impl CsvFile {
         tmp.as_file()
             .sync_all()
             .map_err(|e| Error::io(tmp.path(), e))?;
-        tmp.persist(&self.path)
+        tmp.persist(&real)
             .map_err(|e| Error::io(&self.path, e.error))?;
         Ok(())
     }

@@ -23,12 +23,17 @@ pub(crate) const MAX_PAGE_BYTES: usize = 10 * 1024 * 1024;
 /// refused before any work is done on it.
 pub(crate) const MAX_TABLES: usize = 200;
 pub(crate) const MAX_ROWS: usize = 5_000;
+/// The most table cells (about 400 on the real page): a 10 MB page of bare `<td>`s is
+/// 2.4 million cells, seconds and most of a gigabyte to parse.
+pub(crate) const MAX_CELLS: usize = 20_000;
 /// How deep elements may nest. The HTML parser's scope checks cost time in proportion
 /// to the depth at every tag, so a page nested tens of thousands deep takes seconds;
 /// the real page is about 15 deep.
 pub(crate) const MAX_DEPTH: usize = 256;
 /// Nodes read per table cell: a real cell holds a text or two.
 const MAX_CELL_NODES: usize = 32;
+/// How far ahead of today a decision on the page may apply.
+pub(crate) const MAX_DAYS_AHEAD: u64 = 31;
 /// The automatic pricing mechanism began on this date; the page's older row is the
 /// price before it, not a decision.
 pub(crate) fn apm_start() -> NaiveDate {
@@ -183,31 +188,88 @@ fn is_element(node: &ElementRef, names: &[&str]) -> bool {
     names.contains(&node.value().name())
 }
 
-/// The rows of this table only (not of tables nested in it), as cell texts. Each row
-/// belongs to one table, so reading every table is linear in the page.
-fn table_rows(table: ElementRef) -> Vec<Vec<String>> {
-    let mut rows = Vec::new();
-    let mut read = |tr: ElementRef| {
-        rows.push(
-            tr.children()
-                .filter_map(ElementRef::wrap)
-                .filter(|c| is_element(c, &["td", "th"]))
-                .map(cell_text)
-                .collect(),
-        );
-    };
+/// Most columns or rows one cell may span. HTML allows 1,000 and 65,534; the STC
+/// table spans none, and a bound keeps a few spanning cells from growing the grid.
+const MAX_SPAN: usize = 50;
+
+/// A cell's `colspan` or `rowspan`: 1 when absent or unreadable, as browsers do.
+fn span(cell: &ElementRef, attr: &str) -> std::result::Result<usize, String> {
+    let n = cell
+        .value()
+        .attr(attr)
+        .and_then(|v| v.trim().parse::<usize>().ok())
+        .unwrap_or(1);
+    if n > MAX_SPAN {
+        return Err(format!(
+            "a cell spans {n} {}; the STC table spans at most a few (limit {MAX_SPAN})",
+            if attr == "colspan" { "columns" } else { "rows" }
+        ));
+    }
+    Ok(n.max(1))
+}
+
+/// The rows of this table only (not of tables nested in it), as a grid of cell texts:
+/// a cell spanning columns or rows fills each place it covers, as it looks on screen,
+/// so a column index means the same column in every row. (Hand-written: the page is
+/// small and the rule is the HTML table model's, which `scraper` does not provide.)
+/// Each row belongs to one table, so reading every table is linear in the page.
+fn table_rows(table: ElementRef) -> std::result::Result<Vec<Vec<String>>, String> {
+    let mut trs = Vec::new();
     for child in table.children().filter_map(ElementRef::wrap) {
         if is_element(&child, &["tr"]) {
-            read(child);
+            trs.push(child);
         } else if is_element(&child, &["thead", "tbody", "tfoot"]) {
-            for tr in child.children().filter_map(ElementRef::wrap) {
-                if is_element(&tr, &["tr"]) {
-                    read(tr);
-                }
-            }
+            trs.extend(
+                child
+                    .children()
+                    .filter_map(ElementRef::wrap)
+                    .filter(|tr| is_element(tr, &["tr"])),
+            );
         }
     }
-    rows
+    // Per column: the text of a cell from a row above that still covers it, and for
+    // how many more rows.
+    let mut above: Vec<Option<(String, usize)>> = Vec::new();
+    let mut rows = Vec::with_capacity(trs.len());
+    for (i, tr) in trs.into_iter().enumerate() {
+        let at = |why: String| format!("table row {}: {why}", i + 1);
+        let mut row: Vec<String> = Vec::new();
+        for cell in tr
+            .children()
+            .filter_map(ElementRef::wrap)
+            .filter(|c| is_element(c, &["td", "th"]))
+        {
+            take_above(&mut row, &mut above);
+            let (cols, down) = (
+                span(&cell, "colspan").map_err(at)?,
+                span(&cell, "rowspan").map_err(at)?,
+            );
+            let text = cell_text(cell);
+            for _ in 0..cols {
+                if down > 1 {
+                    if above.len() <= row.len() {
+                        above.resize(row.len() + 1, None);
+                    }
+                    above[row.len()] = Some((text.clone(), down - 1));
+                }
+                row.push(text.clone());
+            }
+        }
+        take_above(&mut row, &mut above);
+        rows.push(row);
+    }
+    Ok(rows)
+}
+
+/// Fills the places at the end of `row` that cells from rows above still cover.
+fn take_above(row: &mut Vec<String>, above: &mut [Option<(String, usize)>]) {
+    while let Some(Some((text, left))) = above.get_mut(row.len()) {
+        row.push(text.clone());
+        *left -= 1;
+        if *left == 0 {
+            above[row.len() - 1] = None;
+        }
+    }
 }
 
 /// Which cells hold the date, Mogas and Gas Oil, read from a header row.
@@ -277,6 +339,12 @@ pub(crate) fn parse_page(html: &str, source: &Source, today: NaiveDate) -> Resul
             "{trs} table rows; the STC page has about 130 (limit {MAX_ROWS}), so this is not it"
         )));
     }
+    let cells = count_tags(html, "<td") + count_tags(html, "<th");
+    if cells > MAX_CELLS {
+        return Err(source.error(format!(
+            "about {cells} table cells; the STC page has about 400 (limit {MAX_CELLS}), so this is not it"
+        )));
+    }
     let depth = nesting_depth(html);
     if depth > MAX_DEPTH {
         return Err(source.error(format!(
@@ -285,10 +353,14 @@ pub(crate) fn parse_page(html: &str, source: &Source, today: NaiveDate) -> Resul
     }
     let doc = Html::parse_document(html);
     let table_sel = Selector::parse("table").expect("valid selector");
-    for table in doc.select(&table_sel) {
-        let rows = table_rows(table);
+    // Every price table is read: a page may show one twice (say, for phones), which is
+    // fine when they agree and refused when they do not.
+    let mut found: Vec<StcRow> = Vec::new();
+    let mut tables_read = 0;
+    for (t, table) in doc.select(&table_sel).enumerate() {
+        let rows = table_rows(table).map_err(|why| source.error(why))?;
         let mut columns = None;
-        let mut found = Vec::new();
+        let mut this_table: Vec<StcRow> = Vec::new();
         for (i, cells) in rows.iter().enumerate() {
             let number = i + 1;
             let at = |message: String| source.error(format!("table row {number}: {message}"));
@@ -297,27 +369,58 @@ pub(crate) fn parse_page(html: &str, source: &Source, today: NaiveDate) -> Resul
                 continue;
             };
             if let Some(row) = read_row(cells, cols, number, today).map_err(at)? {
-                if let Some(other) = found.iter().find(|r: &&StcRow| r.date == row.date) {
+                if let Some(other) = this_table.iter().find(|r| r.date == row.date) {
                     return Err(at(format!(
                         "{} is also on table row {}",
                         row.date, other.row
                     )));
                 }
-                found.push(row);
+                this_table.push(row);
             }
         }
-        if columns.is_some() {
-            return Ok(found);
+        if columns.is_none() {
+            continue;
+        }
+        tables_read += 1;
+        for row in this_table {
+            match found.iter().find(|r| r.date == row.date) {
+                None => found.push(row),
+                Some(other) if (other.mogas.0, other.gasoil.0) == (row.mogas.0, row.gasoil.0) => {}
+                Some(other) => {
+                    return Err(source.error(format!(
+                        "two price tables disagree on {}: table row {} of one says mogas {}, gasoil {}; \
+                         table row {} of table {} says mogas {}, gasoil {}; nothing written",
+                        row.date,
+                        other.row,
+                        other.mogas.0.format(other.mogas.1),
+                        other.gasoil.0.format(other.gasoil.1),
+                        row.row,
+                        t + 1,
+                        row.mogas.0.format(row.mogas.1),
+                        row.gasoil.0.format(row.gasoil.1),
+                    )))
+                }
+            }
         }
     }
-    Err(source.error(
-        "no table headed with MOGAS and GAS OIL columns found (has the page changed?); nothing written",
-    ))
+    if tables_read == 0 {
+        return Err(source.error(
+            "no table headed with MOGAS and GAS OIL columns found (has the page changed?); nothing written",
+        ));
+    }
+    Ok(found)
 }
 
+/// One number per cell, with a point or a decimal comma. Words or a second number
+/// (a footnote mark, `Rs`, an old price struck through) are refused, not glued on.
 fn numeric(s: &str) -> std::result::Result<(Price, usize), String> {
-    let cleaned: String = s.chars().filter(|c| !c.is_whitespace()).collect();
-    Price::parse(&cleaned.replace(',', "."))
+    let s = s.trim();
+    if s.contains(char::is_whitespace) {
+        return Err(format!(
+            "{s:?} is not a price (want one number per cell, such as 64.25)"
+        ));
+    }
+    Price::parse(&s.replace(',', "."))
 }
 
 fn read_row(
@@ -353,6 +456,16 @@ fn read_row(
     }
     let mogas = numeric(cell(cols.mogas)).map_err(|why| format!("Mogas: {why}"))?;
     let gasoil = numeric(cell(cols.gasoil)).map_err(|why| format!("Gas Oil: {why}"))?;
+    // The STC announces a decision days before it applies, never months: a date far
+    // ahead is a typo (`2062` for `2026`) that would show as today's price until then.
+    if today
+        .checked_add_days(chrono::Days::new(MAX_DAYS_AHEAD))
+        .is_some_and(|limit| date > limit)
+    {
+        return Err(format!(
+            "{text:?} is {date}, more than {MAX_DAYS_AHEAD} days after today ({today}); the page announces decisions days ahead, not months"
+        ));
+    }
     Ok(Some(StcRow {
         date,
         mogas,
@@ -452,7 +565,7 @@ pub(crate) fn merge(
     overwrite: bool,
     dry_run: bool,
 ) -> Result<ImportReport> {
-    let mut file = CsvFile::open(csv)?;
+    let mut file = CsvFile::open_to_add(csv)?;
     let columns = file.columns().to_vec();
     let (Some(mi), Some(gi)) = (
         columns.iter().position(|c| c == "mogas"),

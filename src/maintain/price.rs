@@ -49,7 +49,7 @@ pub(crate) fn add(
     values: &[(String, String)],
     replace: bool,
 ) -> Result<String> {
-    let mut file = CsvFile::open(path)?;
+    let mut file = CsvFile::open_to_add(path)?;
     let columns = file.columns().to_vec();
     let mut problems = Vec::new();
     for (i, (name, _)) in values.iter().enumerate() {

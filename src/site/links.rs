@@ -5,7 +5,13 @@ use std::collections::BTreeMap;
 use std::path::Path;
 use std::sync::Mutex;
 
-use scraper::{Html, Selector};
+use std::cell::RefCell;
+
+use html5ever::tendril::StrTendril;
+use html5ever::tokenizer::states::RawKind;
+use html5ever::tokenizer::{
+    BufferQueue, StartTag, TagToken, Token, TokenSink, TokenSinkResult, Tokenizer, TokenizerOpts,
+};
 
 use super::output::Sink;
 use crate::error::{Error, Result};
@@ -34,24 +40,11 @@ impl CollectingSink {
     /// links (canonical, OpenGraph) that point into the site itself.
     pub(crate) fn check_links_with_base(&self, base_url: &str) -> Result<()> {
         let files = self.files.lock().expect("not poisoned");
-        let selector = Selector::parse(
-            r#"a[href], link[href], img[src], source[srcset], script[src], meta[property="og:image"]"#,
-        )
-        .expect("valid selector");
         let mut errors = Vec::new();
         for (page, html) in files.iter() {
             let Some(html) = html else { continue };
-            let doc = Html::parse_document(html);
-            for el in doc.select(&selector) {
-                let v = el.value();
-                let Some(link) = v
-                    .attr("href")
-                    .or(v.attr("src"))
-                    .or(v.attr("srcset"))
-                    .or(v.attr("content"))
-                else {
-                    continue;
-                };
+            for link in links_in(html) {
+                let link = link.as_str();
                 if let Some(target) = internal_target(page, link, base_url) {
                     if !resolves(&files, &target) {
                         errors.push(Error::in_file(
@@ -63,6 +56,65 @@ impl CollectingSink {
             }
         }
         Error::collect(errors)
+    }
+}
+
+/// Every link and asset reference in a page: `a`/`link` `href`, `img`/`script` `src`,
+/// `source` `srcset` and the `og:image` meta's `content`. Read from the tokenizer, not
+/// a document tree: a tree builder's scope checks cost time in proportion to the
+/// nesting depth at every tag, so a note nested 100,000 deep (`>>>>…`) kept `check`
+/// busy for minutes, while tokens are linear in the page.
+fn links_in(html: &str) -> Vec<String> {
+    let input = BufferQueue::default();
+    input.push_back(StrTendril::from(html));
+    let tokenizer = Tokenizer::new(LinkSink::default(), TokenizerOpts::default());
+    // The sink never hands back a script to run, so one feed reads the whole page.
+    let _ = tokenizer.feed(&input);
+    tokenizer.end();
+    tokenizer.sink.links.take()
+}
+
+#[derive(Default)]
+struct LinkSink {
+    links: RefCell<Vec<String>>,
+}
+
+impl TokenSink for LinkSink {
+    type Handle = ();
+
+    fn process_token(&self, token: Token, _line: u64) -> TokenSinkResult<()> {
+        let TagToken(tag) = token else {
+            return TokenSinkResult::Continue;
+        };
+        if tag.kind != StartTag {
+            return TokenSinkResult::Continue;
+        }
+        let attr = |name: &str| {
+            tag.attrs
+                .iter()
+                .find(|a| &*a.name.local == name)
+                .map(|a| a.value.to_string())
+        };
+        let name: &str = &tag.name;
+        let link = match name {
+            "a" | "link" => attr("href"),
+            "img" | "script" => attr("src"),
+            "source" => attr("srcset"),
+            "meta" if attr("property").as_deref() == Some("og:image") => attr("content"),
+            _ => None,
+        };
+        self.links.borrow_mut().extend(link);
+        // What the tree builder would tell the tokenizer: these elements' text is not
+        // markup, so a `<a href>` inside a script is not a link.
+        match name {
+            "script" => TokenSinkResult::RawData(RawKind::ScriptData),
+            "style" | "xmp" | "iframe" | "noembed" | "noframes" => {
+                TokenSinkResult::RawData(RawKind::Rawtext)
+            }
+            "title" | "textarea" => TokenSinkResult::RawData(RawKind::Rcdata),
+            "plaintext" => TokenSinkResult::Plaintext,
+            _ => TokenSinkResult::Continue,
+        }
     }
 }
 

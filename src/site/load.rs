@@ -96,7 +96,10 @@ fn load_templates(dir: &Path) -> Result<(Tera, u128)> {
     }
     let mut tera = Tera::default();
     let mut files = Vec::new();
-    for entry in walkdir::WalkDir::new(dir).sort_by_file_name() {
+    for entry in walkdir::WalkDir::new(dir)
+        .follow_links(true)
+        .sort_by_file_name()
+    {
         let entry = entry.map_err(|e| Error::io(dir, e.into()))?;
         if entry.file_type().is_file() && !data::is_hidden(entry.path()) {
             let name = entry
@@ -141,7 +144,10 @@ fn load_statics(dir: &Path) -> Result<Vec<(String, Vec<u8>)>> {
     if !dir.is_dir() {
         return Ok(out);
     }
-    for entry in walkdir::WalkDir::new(dir).sort_by_file_name() {
+    for entry in walkdir::WalkDir::new(dir)
+        .follow_links(true)
+        .sort_by_file_name()
+    {
         let entry = entry.map_err(|e| Error::io(dir, e.into()))?;
         if entry.file_type().is_file() && !data::is_hidden(entry.path()) {
             let rel = entry

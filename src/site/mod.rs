@@ -67,6 +67,7 @@ pub(crate) fn build(options: &BuildOptions, out: &Path) -> Result<Summary> {
     let started = Instant::now();
     let inputs = load::load(options)?;
     let plan = plan::plan(&inputs)?;
+    output::refuse_unsafe_target(&options.root, out)?;
     let staged = StagedSite::create(out)?;
     let mut summary = jobs::render(&inputs, &plan, &staged)?;
     summary.reused = staged.reused();

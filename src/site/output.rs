@@ -125,6 +125,78 @@ fn resolve_target(target: &Path) -> PathBuf {
     path
 }
 
+/// The site's inputs, relative to its root: an output folder that is one of them, or
+/// holds one, would be swapped away with them.
+const INPUTS: [&str; 5] = ["site.toml", "data", "content", "templates", "static"];
+
+/// Refuses an output folder whose swap would throw away something that is not a site:
+/// the site root or a folder above it, an input folder (or one inside it), a file, or
+/// a non-empty folder
+/// without this program's manifest (someone else's folder). The commit removes the
+/// folder it replaces, so this is checked before anything is written.
+pub(crate) fn refuse_unsafe_target(root: &Path, target: &Path) -> Result<()> {
+    let refuse = |why: String| {
+        Err(Error::arg(
+            "--out",
+            format!("{}: {why}; choose another output folder", target.display()),
+        ))
+    };
+    let real = canonical_or_planned(&resolve_target(target));
+    let root = fs::canonicalize(root).map_err(|e| Error::io(root, e))?;
+    if root.starts_with(&real) {
+        return refuse(format!(
+            "it is the site root {} or a folder above it, and the build replaces the whole folder",
+            root.display()
+        ));
+    }
+    for input in INPUTS {
+        if let Ok(input_path) = fs::canonicalize(root.join(input)) {
+            if input_path.starts_with(&real) {
+                return refuse(format!(
+                    "it holds the site's inputs ({input}), and the build replaces the whole folder"
+                ));
+            }
+            // Inside an input the next build would read its own output: every page
+            // a template, or the whole site copied into static/ again and again.
+            if real.starts_with(&input_path) {
+                return refuse(format!(
+                    "it is inside the site's inputs ({input}/), which the next build would read"
+                ));
+            }
+        }
+    }
+    if !real.exists() {
+        return Ok(()); // the build creates it
+    }
+    if !real.is_dir() {
+        return refuse("it is not a folder".into());
+    }
+    let empty = fs::read_dir(&real)
+        .map_err(|e| Error::io(&real, e))?
+        .next()
+        .is_none();
+    if !empty && !real.join(MANIFEST).is_file() {
+        return refuse(format!(
+            "it is not empty and was not built by petrol-watch (no {MANIFEST}), and the build replaces the whole folder"
+        ));
+    }
+    Ok(())
+}
+
+/// The absolute path without symlinks of `path`, or, where it does not exist yet, of
+/// its nearest existing ancestor with the rest appended.
+fn canonical_or_planned(path: &Path) -> PathBuf {
+    if let Ok(real) = fs::canonicalize(path) {
+        return real;
+    }
+    match (path.parent(), path.file_name()) {
+        (Some(parent), Some(name)) if !parent.as_os_str().is_empty() => {
+            canonical_or_planned(parent).join(name)
+        }
+        _ => std::env::current_dir().unwrap_or_default().join(path),
+    }
+}
+
 impl StagedSite {
     /// Locks the output, removes what killed builds left and opens a staging folder.
     pub(crate) fn create(target: &Path) -> Result<StagedSite> {
