@@ -249,8 +249,11 @@ pub(crate) fn render_step_chart(spec: &ChartSpec) -> String {
     let right = (w - end_width - 26.0).round().max(left + 40.0);
     // The last decision sits a little inside the plot's edge so its step stays visible.
     let last_x = right - 10.0;
-    let top = (legend_h + event_rows * event_row + font * 0.6).round();
     let bottom = (h - font * 1.9).round();
+    // A legend wrapping onto many rows squeezes the plot, never inverts it.
+    let top = (legend_h + event_rows * event_row + font * 0.6)
+        .round()
+        .min(bottom - 40.0);
     let (d0, d1) = (day(start), day(end).max(day(start) + 1.0));
     // plotters maps the x range onto the plot's full width; the data ends at `last_x`.
     let x_end = d0 + (d1 - d0) * (right - left) / (last_x - left);
@@ -1147,6 +1150,74 @@ mod tests {
                 svg.contains(": S #700001</title>"),
                 "the minimum has a tooltip"
             );
+        }
+    }
+
+    #[test]
+    fn compact_merges_the_frame_and_dashes_each_series() {
+        let raw = "<svg>\n\
+<line opacity=\"1\" stroke=\"#030303\" stroke-width=\"1\" x1=\"10\" y1=\"50\" x2=\"90\" y2=\"50\"/>\n\
+<line opacity=\"1\" stroke=\"#020202\" stroke-width=\"1\" x1=\"10\" y1=\"20\" x2=\"90\" y2=\"20\"/>\n\
+<polyline fill=\"none\" opacity=\"1\" stroke=\"#010101\" stroke-width=\"1\" points=\"10,10 10,90 \"/>\n\
+<polyline fill=\"none\" opacity=\"1\" stroke=\"#010101\" stroke-width=\"1\" points=\"10,90 90,90 \"/>\n\
+<polyline fill=\"none\" opacity=\"1\" stroke=\"#1C7ED6\" stroke-width=\"3\" points=\"10,80 40,80 40,60 40,60 90,30 \"/>\n\
+<circle cx=\"10\" cy=\"80\" r=\"2\" opacity=\"1\" fill=\"#1C7ED6\" stroke=\"none\" stroke-width=\"1\"/>\n\
+<circle cx=\"40\" cy=\"60\" r=\"2\" opacity=\"1\" fill=\"#1C7ED6\" stroke=\"none\" stroke-width=\"1\"/>\n\
+<text x=\"5\" y=\"90\" dy=\"0.5ex\" text-anchor=\"end\" font-family=\"sans-serif\" font-size=\"14\" opacity=\"1\" fill=\"#010101\">\n0\n</text>\n\
+<polyline fill=\"none\" opacity=\"1\" stroke=\"#010101\" stroke-width=\"1\" points=\"2,20 5,20 \"/>\n\
+<text x=\"5\" y=\"20\" dy=\"0.5ex\" text-anchor=\"end\" font-family=\"sans-serif\" font-size=\"14\" opacity=\"1\" fill=\"#010101\">\n10 &amp; up\n</text>\n\
+<polyline fill=\"none\" opacity=\"1\" stroke=\"#1C7ED6\" stroke-width=\"4\" points=\"100,5 130,5 \"/>\n\
+</svg>\n";
+        let colours = [RGBColor(0xe8, 0x59, 0x0c), RGBColor(0x1c, 0x7e, 0xd6)];
+        let mut out = String::new();
+        compact(raw, 14.0, &colours, &mut out);
+        let want = "<path class=\"g2\" d=\"M10 50H90\"/>\n\
+<path class=\"g1\" d=\"M10 20H90\"/>\n\
+<path class=\"ax\" d=\"M10 90H90M2 20H5M10 10V90\"/>\n\
+<path d=\"M10 80H40V60L90 30\" fill=\"none\" stroke=\"#1c7ed6\" stroke-width=\"2.5\" stroke-linejoin=\"round\" stroke-dasharray=\"9 5\"/>\n\
+<path d=\"M10 80h0M40 60h0\" stroke=\"#1c7ed6\" stroke-width=\"5\" stroke-linecap=\"round\"/>\n\
+<g text-anchor=\"end\"><text x=\"5\" y=\"90\" dy=\"0.5ex\">0</text><text x=\"5\" y=\"20\" dy=\"0.5ex\">10 &amp; up</text></g>\n\
+<path d=\"M100 5h30\" stroke=\"#1c7ed6\" stroke-width=\"2.5\" stroke-dasharray=\"9 5\"/>\n";
+        assert_eq!(out, want);
+    }
+
+    #[test]
+    fn crowded_or_degenerate_charts_still_draw() {
+        let labels: Vec<String> = (0..40)
+            .map(|i| format!("A long series label {i}"))
+            .collect();
+        let text = |i: usize| format!("Rs {i}");
+        for size in [ChartSize::Wide, ChartSize::Narrow] {
+            let series = labels
+                .iter()
+                .enumerate()
+                .map(|(i, label)| ChartSeries {
+                    label,
+                    colour: if i % 2 == 0 { "#e8590c" } else { "#010101" },
+                    points: match i {
+                        0 => Vec::new(),
+                        1 => vec![(d("2026-01-01"), f64::NAN)],
+                        2 => vec![(d("2026-01-01"), f64::INFINITY)],
+                        _ => vec![(d("2026-01-01"), i as f64), (d("2026-01-02"), 0.0)],
+                    },
+                    value_text: &text,
+                })
+                .collect();
+            let svg = render_step_chart(&ChartSpec {
+                title: "T",
+                description: "D",
+                unit: "Rs/litre",
+                series,
+                events: Vec::new(),
+                start: d("2026-01-02"),
+                end: d("2026-01-01"),
+                size,
+            });
+            assert!(svg.ends_with("</svg>\n"));
+            // Every series keeps its own colour, so each keeps its own dash pattern.
+            assert!(svg.contains("stroke=\"#e8590c\""), "{svg}");
+            assert!(svg.contains("stroke=\"#e8590d\""), "{svg}");
+            assert!(svg.contains("stroke=\"#010104\""), "{svg}");
         }
     }
 }
