@@ -467,7 +467,7 @@ fn draw_with_plotters(
         ends.push((py(last_value), i));
         root.draw(&PathElement::new(
             vec![
-                (last_x_px(f), py(last_value) as i32),
+                (f.last_x.round() as i32, py(last_value) as i32),
                 (right as i32, py(last_value) as i32),
             ],
             colour.stroke_width(W_THIN),
@@ -554,10 +554,6 @@ impl Ranged for GridAxis {
     fn range(&self) -> std::ops::Range<f64> {
         self.from..self.to
     }
-}
-
-fn last_x_px(f: &Frame) -> i32 {
-    f.last_x.round() as i32
 }
 
 /// Series drawn with a marker at each decision: round dots, then squares; the others
