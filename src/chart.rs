@@ -7,15 +7,25 @@
 //! written at the line ends. Every step carries a native `<title>` tooltip with its date
 //! and exact value, and events are drawn as labelled vertical markers.
 //!
-//! The SVG is written by hand rather than with a plotting crate: it is a few paths and
-//! texts, and what it needs (`<title>` per element, dash arrays, CSS classes for the
-//! light and dark themes, compact `H`/`V` path commands) is beyond plotters' backend.
+//! plotters draws the chart (its SVG backend): plot area, axes, tick labels, light
+//! and labelled gridlines, step lines, markers, legend and end labels, its frame in
+//! sentinel colours. `compact` then rewrites that output smaller and themable:
+//! gridlines merged into classed paths the embedded stylesheet colours for light and
+//! dark, polylines as `H`/`V` paths with each series' dash pattern (plotters has no
+//! dash arrays), markers merged into one path, labels grouped. A thin overlay written
+//! by hand adds what plotters cannot express: a `<title>` tooltip per step and event
+//! markers (a `<g>` with a title, a dashed line and a label).
 //! Any number of points draws in a bounded size: per pixel column only the first,
 //! lowest, highest and last points are kept, so every spike and record stays drawn.
 
 use std::fmt::Write as _;
 
 use chrono::{Datelike, Months, NaiveDate};
+use plotters::coord::ranged1d::{DefaultFormatting, KeyPointHint};
+use plotters::coord::types::RangedCoordf64;
+use plotters::coord::Shift;
+use plotters::prelude::*;
+use plotters::style::text_anchor::{HPos, Pos, VPos};
 
 use crate::markup::escape_markup;
 
@@ -87,8 +97,6 @@ const MAX_TIPS: usize = 400;
 
 /// Dash pattern per series (solid, dashed, dotted, dash-dot), repeated past four.
 const DASHES: [&str; 4] = ["", "9 5", "2 4", "12 4 2 4"];
-/// Marker per series: round dots, squares; none for the others (dashes tell them).
-const CAPS: [&str; 2] = ["round", "square"];
 
 const STYLE: &str = "<style>\
 text{fill:#3b3f45;font-family:system-ui,-apple-system,'Segoe UI',Roboto,sans-serif}\
@@ -237,88 +245,374 @@ pub(crate) fn render_step_chart(spec: &ChartSpec) -> String {
     let legend_h = font * (0.6 + 1.4 * legend_rows as f64);
     let event_row = small * 1.3;
     let event_rows = if events.is_empty() { 0.0 } else { 2.0 };
-    let left = 6.0 + y_label_width;
-    let right = w - end_width - 26.0;
+    let left = (6.0 + y_label_width).round();
+    let right = (w - end_width - 26.0).round().max(left + 40.0);
     // The last decision sits a little inside the plot's edge so its step stays visible.
     let last_x = right - 10.0;
-    let top = legend_h + event_rows * event_row + font * 0.6;
-    let bottom = h - font * 1.9;
+    let bottom = (h - font * 1.9).round();
+    // A legend wrapping onto many rows squeezes the plot, never inverts it.
+    let top = (legend_h + event_rows * event_row + font * 0.6)
+        .round()
+        .min(bottom - 40.0);
     let (d0, d1) = (day(start), day(end).max(day(start) + 1.0));
-    let px = |d: NaiveDate| left + (day(d).clamp(d0, d1) - d0) / (d1 - d0) * (last_x - left);
-    let py = |v: f64| bottom - (v.clamp(0.0, y_max) / y_max) * (bottom - top);
+    // plotters maps the x range onto the plot's full width; the data ends at `last_x`.
+    let x_end = d0 + (d1 - d0) * (right - left) / (last_x - left);
+    let colours = distinct_colours(&spec.series);
+    let ticks = x_ticks(start, end, spec.size.x_labels());
+    let minors = (y_max / minor).round() as usize;
+    let per_major = (major / minor).round().max(1.0) as usize;
+    let majors: Vec<f64> = (0..=minors.min(500) / per_major)
+        .map(|i| (i * per_major) as f64 * minor)
+        .collect();
+    let lights: Vec<f64> = (1..=minors.min(500))
+        .filter(|i| i % per_major != 0)
+        .map(|i| i as f64 * minor)
+        .collect();
 
-    let mut s = String::with_capacity(32 * 1024);
+    let mut raw = String::with_capacity(64 * 1024);
+    let mut overlay = String::with_capacity(16 * 1024);
+    let drawn = draw_with_plotters(
+        &mut raw,
+        &mut overlay,
+        &Frame {
+            spec,
+            size: (width, height),
+            font,
+            small,
+            plot: (left, right, top, bottom),
+            last_x,
+            x_range: (d0, x_end),
+            y_max,
+            major,
+            majors,
+            lights,
+            ticks: &ticks,
+            events: &events,
+            legend_at: &legend_at,
+            legend_h,
+            event_row,
+            end_labels: &end_labels,
+            colours: &colours,
+        },
+    );
+    if drawn.is_err() {
+        // Drawing into a String cannot fail; should plotters ever refuse, the chart
+        // still carries its title, description and tooltips rather than aborting.
+        raw.clear();
+    }
+    let mut s = String::with_capacity(raw.len() + overlay.len() + 1024);
     let _ = write!(
         s,
         "<svg xmlns=\"http://www.w3.org/2000/svg\" width=\"{width}\" height=\"{height}\" viewBox=\"0 0 {width} {height}\" font-size=\"{font}\" role=\"img\" aria-labelledby=\"t d\">\n<title id=\"t\">{}</title>\n<desc id=\"d\">{}</desc>\n{STYLE}\n",
         escape_markup(spec.title),
         escape_markup(spec.description)
     );
+    compact(&raw, font, &colours, &mut s);
+    s.push_str(&overlay);
+    s.push_str("</svg>\n");
+    s
+}
 
-    // Gridlines: light minor ones, darker labelled ones, a light line per time tick.
-    let ticks = x_ticks(start, end, spec.size.x_labels());
-    let mut g2 = String::new();
-    let mut g1 = String::new();
-    let minors = (y_max / minor).round() as usize;
-    let per_major = (major / minor).round() as usize;
-    for i in 1..=minors.min(500) {
-        let y = n(py(i as f64 * minor));
-        if i % per_major == 0 {
-            let _ = write!(g1, "M{} {y}H{}", n(left), n(right));
+/// What `draw_with_plotters` needs, laid out by `render_step_chart`.
+struct Frame<'a> {
+    spec: &'a ChartSpec<'a>,
+    size: (u32, u32),
+    font: f64,
+    small: f64,
+    /// Left, right, top and bottom edges of the plot, whole pixels.
+    plot: (f64, f64, f64, f64),
+    last_x: f64,
+    x_range: (f64, f64),
+    y_max: f64,
+    major: f64,
+    majors: Vec<f64>,
+    lights: Vec<f64>,
+    ticks: &'a [(NaiveDate, String)],
+    events: &'a [&'a ChartEvent<'a>],
+    legend_at: &'a [(f64, f64)],
+    legend_h: f64,
+    event_row: f64,
+    end_labels: &'a [String],
+    colours: &'a [RGBColor],
+}
+
+// Sentinel colours plotters writes as attributes for the frame; `compact` turns them
+// into the classes the stylesheet themes light and dark.
+const AXIS: RGBColor = RGBColor(1, 1, 1);
+const GRID_BOLD: RGBColor = RGBColor(2, 2, 2);
+const GRID_LIGHT: RGBColor = RGBColor(3, 3, 3);
+
+// Stroke widths plotters writes for the series' own strokes, read back by `compact`
+// to give each its dash pattern and final width: plotters' `ShapeStyle` has no dash
+// array, and its `DashedLineSeries` writes one element per dash.
+const W_STEP: u32 = 3;
+const W_SWATCH: u32 = 4;
+const W_KEY: u32 = 2;
+const W_THIN: u32 = 1;
+
+/// plotters draws the frame, gridlines, labels, step lines, markers, legend and end
+/// labels into `raw`; what it cannot express goes into `overlay` (see `overlay_events`
+/// and `tooltips`).
+fn draw_with_plotters(
+    raw: &mut String,
+    overlay: &mut String,
+    f: &Frame,
+) -> Result<(), Box<dyn std::error::Error>> {
+    let spec = f.spec;
+    let (left, right, top, bottom) = f.plot;
+    let (width, height) = f.size;
+    // plotters writes font sizes divided by 1.24.
+    let label = |size: f64| ("sans-serif", size * 1.24).into_font().color(&AXIS);
+    let bold = |size: f64| {
+        ("sans-serif", size * 1.24, FontStyle::Bold)
+            .into_font()
+            .color(&AXIS)
+    };
+    let root = SVGBackend::with_string(raw, (width, height)).into_drawing_area();
+    let tick_days: Vec<f64> = f.ticks.iter().map(|t| day(t.0)).collect();
+    let x_spec = GridAxis {
+        from: f.x_range.0,
+        to: f.x_range.1,
+        bold: tick_days.clone(),
+        light: Vec::new(),
+    };
+    let y_spec = GridAxis {
+        from: 0.0,
+        to: f.y_max,
+        bold: f.majors.clone(),
+        light: f.lights.clone(),
+    };
+    let mut chart = ChartBuilder::on(&root)
+        .margin_top(top as u32)
+        .margin_right((width as f64 - right) as u32)
+        .x_label_area_size((height as f64 - bottom) as u32)
+        .y_label_area_size(left as u32)
+        .build_cartesian_2d(x_spec, y_spec)?;
+    let x_format = |x: &f64| {
+        f.ticks
+            .iter()
+            .min_by(|a, b| (day(a.0) - x).abs().total_cmp(&(day(b.0) - x).abs()))
+            .map_or_else(String::new, |t| t.1.clone())
+    };
+    let y_format = |y: &f64| format_axis(*y, f.major);
+    chart
+        .configure_mesh()
+        .disable_x_mesh()
+        .light_line_style(GRID_LIGHT.stroke_width(1))
+        .bold_line_style(GRID_BOLD.stroke_width(1))
+        // Transparent: plotters' axes sit a pixel outside the plot, so they are drawn
+        // below on its edges, where the value 0 and the first date map.
+        .axis_style(TRANSPARENT.stroke_width(1))
+        .set_all_tick_mark_size(3)
+        .x_label_formatter(&x_format)
+        .y_label_formatter(&y_format)
+        .label_style(label(f.font))
+        .draw()?;
+    let area = chart.plotting_area();
+    area.draw(&PathElement::new(
+        vec![(f.x_range.0, 0.0), (f.x_range.1, 0.0)],
+        AXIS.stroke_width(1),
+    ))?;
+    area.draw(&PathElement::new(
+        vec![(f.x_range.0, 0.0), (f.x_range.0, f.y_max)],
+        AXIS.stroke_width(1),
+    ))?;
+    // A light vertical line per time label.
+    for &x in &tick_days {
+        area.draw(&PathElement::new(
+            vec![(x, 0.0), (x, f.y_max)],
+            GRID_LIGHT.stroke_width(1),
+        ))?;
+    }
+
+    let (d0, d_end) = (f.x_range.0, day(spec.end.max(spec.start)));
+    let at = |d: NaiveDate, v: f64| (day(d).clamp(d0, d_end.max(d0)), v.clamp(0.0, f.y_max));
+    let px = |d: NaiveDate| area.map_coordinate(&at(d, 0.0)).0 as f64;
+    let py = |v: f64| area.map_coordinate(&(d0, v.clamp(0.0, f.y_max))).1 as f64;
+
+    overlay.push_str(&overlay_events(f, &px));
+
+    let plot_width = right - left;
+    let mut ends: Vec<(f64, usize)> = Vec::new();
+    for (i, series) in spec.series.iter().enumerate() {
+        if series.points.is_empty() {
+            continue;
+        }
+        let colour = f.colours[i];
+        let steps: Vec<(f64, f64)> = step_points(&series.points, spec.end.max(spec.start))
+            .into_iter()
+            .map(|(d, v)| at(d, v))
+            .collect();
+        let pixels: Vec<(i32, i32)> = steps.iter().map(|p| area.map_coordinate(p)).collect();
+        let kept = simplify(&pixels).into_iter().map(|k| steps[k]);
+        for line in LineSeries::new(kept, colour.stroke_width(W_STEP)) {
+            area.draw(&line)?;
+        }
+        let visible = series.points.iter().filter(|p| p.0 >= spec.start).count();
+        if i < MARKERS && (visible as f64) <= plot_width / 6.0 {
+            let shown = series.points.iter().filter(|p| p.0 >= spec.start);
+            for &(d, v) in shown {
+                if i == 0 {
+                    area.draw(&Circle::new(at(d, v), 2, colour.filled()))?;
+                } else {
+                    area.draw(
+                        &(EmptyElement::at(at(d, v))
+                            + Rectangle::new([(-2, -2), (3, 3)], colour.filled())),
+                    )?;
+                }
+            }
+        }
+        overlay.push_str(&tooltips(series, spec.start, spec.end, &px, &py));
+        let last_value = series.points[series.points.len() - 1].1;
+        ends.push((py(last_value), i));
+        root.draw(&PathElement::new(
+            vec![
+                (f.last_x.round() as i32, py(last_value) as i32),
+                (right as i32, py(last_value) as i32),
+            ],
+            colour.stroke_width(W_THIN),
+        ))?;
+    }
+
+    // End labels: the latest values, nudged apart when two lines end close together.
+    ends.sort_by(|a, b| a.0.total_cmp(&b.0));
+    let gap = f.font * 1.15;
+    let mut placed: Vec<f64> = Vec::with_capacity(ends.len());
+    for &(y, _) in &ends {
+        let y = placed.last().map_or(y, |&p| y.max(p + gap));
+        placed.push(y);
+    }
+    let overflow = placed.last().map_or(0.0, |&p| (p - bottom).max(0.0));
+    for (k, &(y, i)) in ends.iter().enumerate() {
+        let ly = (placed[k] - overflow).max(top).round() as i32;
+        let colour = f.colours[i];
+        let r = right as i32;
+        root.draw(&PathElement::new(
+            vec![(r, y as i32), (r + 6, ly)],
+            colour.stroke_width(W_THIN),
+        ))?;
+        // The series' marker beside its value tells which line it belongs to.
+        key(&root, i, (r + 11, ly), 3, colour)?;
+        root.draw(&Text::new(
+            f.end_labels[i].clone(),
+            (r + 18, ly),
+            bold(f.font).pos(Pos::new(HPos::Left, VPos::Center)),
+        ))?;
+    }
+
+    // Legend: the unit, then each series' line pattern, marker and label.
+    root.draw(&Text::new(
+        spec.unit.to_string(),
+        (6, (f.font * 0.85).round() as i32),
+        label(f.font).pos(Pos::new(HPos::Left, VPos::Center)),
+    ))?;
+    for (i, series) in spec.series.iter().enumerate() {
+        let (x, y) = (
+            f.legend_at[i].0.round() as i32,
+            f.legend_at[i].1.round() as i32,
+        );
+        let colour = f.colours[i];
+        root.draw(&PathElement::new(
+            vec![(x, y), (x + 30, y)],
+            colour.stroke_width(W_SWATCH),
+        ))?;
+        if i < MARKERS {
+            key(&root, i, (x + 15, y), 3, colour)?;
+        }
+        root.draw(&Text::new(
+            series.label.to_string(),
+            (x + 36, y),
+            label(f.font).pos(Pos::new(HPos::Left, VPos::Center)),
+        ))?;
+    }
+    root.present()?;
+    Ok(())
+}
+
+/// A linear axis whose labelled (bold) and light gridlines are chosen by the chart, not
+/// by plotters: every Rs 2 and Rs 10 on a fuel scale, and calendar dates in time.
+struct GridAxis {
+    from: f64,
+    to: f64,
+    bold: Vec<f64>,
+    light: Vec<f64>,
+}
+
+impl Ranged for GridAxis {
+    type FormatOption = DefaultFormatting;
+    type ValueType = f64;
+    fn map(&self, value: &f64, limit: (i32, i32)) -> i32 {
+        RangedCoordf64::from(self.from..self.to).map(value, limit)
+    }
+    fn key_points<H: KeyPointHint>(&self, hint: H) -> Vec<f64> {
+        if hint.weight().allow_light_points() {
+            self.light.clone()
         } else {
-            let _ = write!(g2, "M{} {y}H{}", n(left), n(right));
+            self.bold.clone()
         }
     }
-    for (d, _) in &ticks {
-        let _ = write!(g2, "M{} {}V{}", n(px(*d)), n(top), n(bottom));
+    fn range(&self) -> std::ops::Range<f64> {
+        self.from..self.to
     }
-    let _ = writeln!(
-        s,
-        "<path class=\"g2\" d=\"{g2}\"/>\n<path class=\"g1\" d=\"{g1}\"/>"
-    );
-    let _ = writeln!(
-        s,
-        "<path class=\"ax\" d=\"M{l} {b}H{r}M{l} {t}V{b}\"/>",
-        l = n(left),
-        r = n(right),
-        t = n(top),
-        b = n(bottom)
-    );
-    // Value labels at each labelled gridline, the unit above them.
-    let mut labels = String::new();
-    let majors = (y_max / major).round() as usize;
-    for i in 0..=majors.min(100) {
-        let v = i as f64 * major;
-        let _ = write!(
-            labels,
-            "<text x=\"{}\" y=\"{}\">{}</text>",
-            n(left - 6.0),
-            n(py(v) + font * 0.35),
-            format_axis(v, major)
-        );
-    }
-    let _ = writeln!(s, "<g text-anchor=\"end\">{labels}</g>");
-    let mut xl = String::new();
-    for (d, label) in &ticks {
-        let x = px(*d);
-        let anchor = if x + text_width(label, font) / 2.0 > w {
-            " text-anchor=\"end\""
-        } else {
-            ""
-        };
-        let _ = write!(
-            xl,
-            "<text x=\"{}\" y=\"{}\"{anchor}>{}</text>",
-            n(x),
-            n(bottom + font * 1.35),
-            escape_markup(label)
-        );
-    }
-    let _ = writeln!(s, "<g text-anchor=\"middle\">{xl}</g>");
+}
 
-    // Events: a dashed vertical line with its label in one of two rows above the plot.
+/// Series drawn with a marker at each decision: round dots, then squares; the others
+/// are told apart by their dashes alone.
+const MARKERS: usize = 2;
+
+/// The series' marker at pixel `p` (radius `r`), or a short solid stroke for series
+/// without one.
+fn key(
+    root: &DrawingArea<SVGBackend, Shift>,
+    i: usize,
+    (x, y): (i32, i32),
+    r: i32,
+    colour: RGBColor,
+) -> Result<(), DrawingAreaErrorKind<std::io::Error>> {
+    match i {
+        0 => root.draw(&Circle::new((x, y), r, colour.filled())),
+        1 => root.draw(&Rectangle::new(
+            [(x - r, y - r), (x + r + 1, y + r + 1)],
+            colour.filled(),
+        )),
+        _ => root.draw(&PathElement::new(
+            vec![(x - 4, y), (x + 4, y)],
+            colour.stroke_width(W_KEY),
+        )),
+    }
+}
+
+/// Each series' colour, nudged by one step of blue where two series (or a series and a
+/// frame sentinel) would share one: `compact` tells the series apart by colour.
+fn distinct_colours(series: &[ChartSeries]) -> Vec<RGBColor> {
+    let mut taken: Vec<RGBColor> = vec![AXIS, GRID_BOLD, GRID_LIGHT];
+    let mut out = Vec::with_capacity(series.len());
+    for s in series {
+        let channel = |i: usize| {
+            s.colour
+                .get(i..i + 2)
+                .and_then(|c| u8::from_str_radix(c, 16).ok())
+                .unwrap_or(128)
+        };
+        let mut c = RGBColor(channel(1), channel(3), channel(5));
+        while taken.contains(&c) {
+            c.2 = c.2.wrapping_add(1);
+        }
+        taken.push(c);
+        out.push(c);
+    }
+    out
+}
+
+/// Event markers, written by hand rather than by plotters: each is a `<g>` holding a
+/// `<title>` (date, label and source), a dashed vertical line and its label, and
+/// plotters has neither titles, groups nor dash arrays. Labels take one of two rows
+/// above the plot and are dropped when both rows are full there.
+fn overlay_events(f: &Frame, px: &dyn Fn(NaiveDate) -> f64) -> String {
+    let (w, small, bottom) = (f.size.0 as f64, f.small, f.plot.3);
+    let mut s = String::new();
     let mut row_ends = [f64::MIN; 2];
-    for e in &events {
+    for e in f.events {
         let x = px(e.date);
         let tip = format!("{}: {} (source: {})", date_text(e.date), e.label, e.source);
         let _ = write!(
@@ -326,7 +620,7 @@ pub(crate) fn render_step_chart(spec: &ChartSpec) -> String {
             "<g><title>{}</title><path class=\"ev\" d=\"M{} {}V{}\"/>",
             escape_markup(&tip),
             n(x),
-            n(legend_h + font * 0.2),
+            n(f.legend_h + f.font * 0.2),
             n(bottom)
         );
         let width = text_width(e.label, small);
@@ -346,168 +640,243 @@ pub(crate) fn render_step_chart(spec: &ChartSpec) -> String {
                 s,
                 "<text x=\"{}\" y=\"{}\" font-size=\"{small}\" text-anchor=\"{anchor}\">{}</text>",
                 n(lx),
-                n(legend_h + event_row * (row as f64 + 1.0) - small * 0.25),
+                n(f.legend_h + f.event_row * (row as f64 + 1.0) - small * 0.25),
                 escape_markup(e.label)
             );
         }
         s.push_str("</g>\n");
     }
-
-    // The series: a step line, decision markers when they fit, tooltips.
-    let plot_width = right - left;
-    let mut ends: Vec<(f64, usize)> = Vec::new();
-    for (i, series) in spec.series.iter().enumerate() {
-        if series.points.is_empty() {
-            continue;
-        }
-        let pixels: Vec<(i32, i32)> = step_points(&series.points, end)
-            .iter()
-            .map(|&(d, v)| (px(d).round() as i32, py(v).round() as i32))
-            .collect();
-        let kept = simplify(&pixels);
-        let mut d = String::with_capacity(kept.len() * 8);
-        let mut last: Option<(i32, i32)> = None;
-        for &k in &kept {
-            let (x, y) = pixels[k];
-            match last {
-                None => {
-                    let _ = write!(d, "M{x} {y}");
-                }
-                Some((lx, ly)) if ly == y && lx != x => {
-                    let _ = write!(d, "H{x}");
-                }
-                Some((lx, ly)) if lx == x && ly != y => {
-                    let _ = write!(d, "V{y}");
-                }
-                Some(p) if p == (x, y) => {}
-                Some(_) => {
-                    let _ = write!(d, "L{x} {y}");
-                }
-            }
-            last = Some((x, y));
-        }
-        let dash = match DASHES[i % DASHES.len()] {
-            "" => String::new(),
-            p => format!(" stroke-dasharray=\"{p}\""),
-        };
-        let _ = writeln!(
-            s,
-            "<path d=\"{d}\" fill=\"none\" stroke=\"{}\" stroke-width=\"2.5\" stroke-linejoin=\"round\"{dash}/>",
-            escape_markup(series.colour)
-        );
-        let visible = series.points.iter().filter(|p| p.0 >= start).count();
-        if let Some(cap) = CAPS.get(i) {
-            if (visible as f64) <= plot_width / 6.0 {
-                let mut m = String::new();
-                for &(date, v) in series.points.iter().filter(|p| p.0 >= start) {
-                    let _ = write!(m, "M{} {}h0", n(px(date)), n(py(v)));
-                }
-                let _ = writeln!(
-                    s,
-                    "<path d=\"{m}\" stroke=\"{}\" stroke-width=\"5\" stroke-linecap=\"{cap}\"/>",
-                    escape_markup(series.colour)
-                );
-            }
-        }
-        s.push_str(&tooltips(series, start, end, &px, &py));
-        let last_value = series.points[series.points.len() - 1].1;
-        ends.push((py(last_value), i));
-        let _ = writeln!(
-            s,
-            "<path d=\"M{} {y}H{}\" stroke=\"{}\" stroke-width=\"1\"/>",
-            n(last_x),
-            n(right),
-            escape_markup(series.colour),
-            y = n(py(last_value))
-        );
-    }
-
-    // End labels: the latest values, nudged apart when two lines end close together.
-    ends.sort_by(|a, b| a.0.total_cmp(&b.0));
-    let gap = font * 1.15;
-    let mut placed: Vec<f64> = Vec::with_capacity(ends.len());
-    for &(y, _) in &ends {
-        let y = placed.last().map_or(y, |&p| y.max(p + gap));
-        placed.push(y);
-    }
-    let overflow = placed.last().map_or(0.0, |&p| (p - bottom).max(0.0));
-    for (k, &(y, i)) in ends.iter().enumerate() {
-        let ly = (placed[k] - overflow).max(top);
-        let colour = escape_markup(spec.series[i].colour);
-        let _ = write!(
-            s,
-            "<path d=\"M{} {}L{} {}\" stroke=\"{colour}\" stroke-width=\"1\" fill=\"none\"/>",
-            n(right),
-            n(y),
-            n(right + 6.0),
-            n(ly)
-        );
-        // The series' marker beside its value tells which line it belongs to.
-        match CAPS.get(i) {
-            Some(cap) => {
-                let _ = write!(
-                    s,
-                    "<path d=\"M{} {}h0\" stroke=\"{colour}\" stroke-width=\"7\" stroke-linecap=\"{cap}\"/>",
-                    n(right + 11.0),
-                    n(ly)
-                );
-            }
-            None => {
-                let _ = write!(
-                    s,
-                    "<path d=\"M{} {}h8\" stroke=\"{colour}\" stroke-width=\"2.5\"/>",
-                    n(right + 7.0),
-                    n(ly)
-                );
-            }
-        }
-        let _ = writeln!(
-            s,
-            "<text x=\"{}\" y=\"{}\" font-weight=\"600\">{}</text>",
-            n(right + 18.0),
-            n(ly + font * 0.35),
-            escape_markup(&end_labels[i])
-        );
-    }
-
-    // Legend: the unit, then each series' line pattern, marker and label.
-    let _ = write!(
-        s,
-        "<text x=\"6\" y=\"{}\">{}</text>",
-        n(font * 1.25),
-        escape_markup(spec.unit)
-    );
-    for (i, series) in spec.series.iter().enumerate() {
-        let (x, ly) = legend_at[i];
-        let colour = escape_markup(series.colour);
-        let dash = match DASHES[i % DASHES.len()] {
-            "" => String::new(),
-            p => format!(" stroke-dasharray=\"{p}\""),
-        };
-        let _ = write!(
-            s,
-            "<path d=\"M{} {}h30\" stroke=\"{colour}\" stroke-width=\"2.5\"{dash}/>",
-            n(x),
-            n(ly)
-        );
-        if let Some(cap) = CAPS.get(i) {
-            let _ = write!(
-                s,
-                "<path d=\"M{} {}h0\" stroke=\"{colour}\" stroke-width=\"6\" stroke-linecap=\"{cap}\"/>",
-                n(x + 15.0),
-                n(ly)
-            );
-        }
-        let _ = writeln!(
-            s,
-            "<text x=\"{}\" y=\"{}\">{}</text>",
-            n(x + 36.0),
-            n(ly + font * 0.35),
-            escape_markup(series.label)
-        );
-    }
-    s.push_str("</svg>\n");
     s
+}
+
+/// The value of attribute `name` in one element's text.
+fn attr<'t>(tag: &'t str, name: &str) -> Option<&'t str> {
+    let key = format!(" {name}=\"");
+    let at = tag.find(&key)? + key.len();
+    let len = tag[at..].find('"')?;
+    Some(&tag[at..at + len])
+}
+
+fn colour_of(text: &str) -> Option<RGBColor> {
+    let hex = text.strip_prefix('#')?;
+    let channel = |i: usize| u8::from_str_radix(hex.get(i..i + 2)?, 16).ok();
+    Some(RGBColor(channel(0)?, channel(2)?, channel(4)?))
+}
+
+/// Points of a plotters `<line>` or `<polyline>`.
+fn points_of(tag: &str) -> Vec<(i32, i32)> {
+    let num = |name: &str| attr(tag, name).and_then(|v| v.parse().ok()).unwrap_or(0);
+    if tag.starts_with("<line") {
+        return vec![(num("x1"), num("y1")), (num("x2"), num("y2"))];
+    }
+    attr(tag, "points")
+        .unwrap_or("")
+        .split_whitespace()
+        .filter_map(|p| {
+            let (x, y) = p.split_once(',')?;
+            Some((x.parse().ok()?, y.parse().ok()?))
+        })
+        .collect()
+}
+
+/// Appends a polyline as compact path data: `H`/`V` for straight runs.
+fn path_data(d: &mut String, points: &[(i32, i32)]) {
+    let mut last: Option<(i32, i32)> = None;
+    for &(x, y) in points {
+        match last {
+            None => {
+                let _ = write!(d, "M{x} {y}");
+            }
+            Some(p) if p == (x, y) => {}
+            Some((_, ly)) if ly == y => {
+                let _ = write!(d, "H{x}");
+            }
+            Some((lx, _)) if lx == x => {
+                let _ = write!(d, "V{y}");
+            }
+            Some(_) => {
+                let _ = write!(d, "L{x} {y}");
+            }
+        }
+        last = Some((x, y));
+    }
+}
+
+/// Rewrites plotters' SVG body into `out`, smaller and themable. plotters writes one
+/// element per gridline, colours as attributes, `<polyline>`s and no dash arrays; this
+/// pass merges the frame's lines into three classed paths (gridlines, labelled
+/// gridlines, axes) the stylesheet colours per theme, writes each series' strokes as
+/// paths with the series' dash pattern, merges its markers into one path, and groups
+/// runs of equally anchored labels. Coordinates are plotters' own, untouched.
+fn compact(raw: &str, font: f64, colours: &[RGBColor], out: &mut String) {
+    let (mut light, mut bold) = (String::new(), String::new());
+    let mut axes: Vec<Vec<(i32, i32)>> = Vec::new();
+    let mut body = String::with_capacity(raw.len() / 2);
+    // An open run of merged markers (colour, width, cap) and of grouped labels.
+    let mut markers: Option<(RGBColor, i32, &str, String)> = None;
+    let mut anchor: Option<&str> = None;
+    let hex = |c: RGBColor| format!("#{:02x}{:02x}{:02x}", c.0, c.1, c.2);
+    let mut lines = raw.lines().skip(1);
+    while let Some(line) = lines.next() {
+        let is_marker = line.starts_with("<circle") || line.starts_with("<rect");
+        let is_text = line.starts_with("<text");
+        // The frame's lines go to their own paths and break no run.
+        let is_frame = attr(line, "stroke")
+            .and_then(colour_of)
+            .is_some_and(|c| [AXIS, GRID_BOLD, GRID_LIGHT].contains(&c));
+        if !is_marker && !is_frame {
+            if let Some((c, width, cap, d)) = markers.take() {
+                let _ = writeln!(
+                    body,
+                    "<path d=\"{d}\" stroke=\"{}\" stroke-width=\"{width}\" stroke-linecap=\"{cap}\"/>",
+                    hex(c)
+                );
+            }
+        }
+        if !is_text && !is_frame && anchor.take().is_some() {
+            body.push_str("</g>\n");
+        }
+        if line.starts_with("<line") || line.starts_with("<polyline") {
+            let Some(c) = attr(line, "stroke").and_then(colour_of) else {
+                continue;
+            };
+            let points = points_of(line);
+            let width: u32 = attr(line, "stroke-width")
+                .and_then(|w| w.parse().ok())
+                .unwrap_or(1);
+            match c {
+                AXIS => axes.push(points),
+                GRID_BOLD => path_data(&mut bold, &points),
+                GRID_LIGHT => path_data(&mut light, &points),
+                _ => {
+                    let i = colours.iter().position(|&k| k == c).unwrap_or(0);
+                    let dash = match DASHES[i % DASHES.len()] {
+                        "" => String::new(),
+                        p => format!(" stroke-dasharray=\"{p}\""),
+                    };
+                    let mut d = String::new();
+                    match width {
+                        W_STEP => {
+                            path_data(&mut d, &points);
+                            let _ = writeln!(
+                                body,
+                                "<path d=\"{d}\" fill=\"none\" stroke=\"{}\" stroke-width=\"2.5\" stroke-linejoin=\"round\"{dash}/>",
+                                hex(c)
+                            );
+                        }
+                        W_SWATCH | W_KEY => {
+                            let (x0, y0) = points.first().copied().unwrap_or_default();
+                            let x1 = points.last().map_or(x0, |p| p.0);
+                            let dash = if width == W_SWATCH { dash.as_str() } else { "" };
+                            let _ = writeln!(
+                                body,
+                                "<path d=\"M{x0} {y0}h{}\" stroke=\"{}\" stroke-width=\"2.5\"{dash}/>",
+                                x1 - x0,
+                                hex(c)
+                            );
+                        }
+                        _ => {
+                            path_data(&mut d, &points);
+                            let _ = writeln!(
+                                body,
+                                "<path d=\"{d}\" stroke=\"{}\" stroke-width=\"1\"/>",
+                                hex(c)
+                            );
+                        }
+                    }
+                }
+            }
+        } else if is_marker {
+            let Some(c) = attr(line, "fill").and_then(colour_of) else {
+                continue;
+            };
+            let num = |name: &str| -> i32 {
+                attr(line, name)
+                    .and_then(|v| v.parse::<f64>().ok())
+                    .unwrap_or(0.0)
+                    .round() as i32
+            };
+            // A dot or a square as a zero-length stroke with a round or square cap.
+            let (x, y, width, cap) = if line.starts_with("<circle") {
+                (num("cx"), num("cy"), 2 * num("r") + 1, "round")
+            } else {
+                let side = num("width");
+                (num("x") + side / 2, num("y") + side / 2, side, "square")
+            };
+            match &mut markers {
+                Some((mc, mw, mcap, d)) if *mc == c && *mw == width && *mcap == cap => {
+                    let _ = write!(d, "M{x} {y}h0");
+                }
+                _ => {
+                    if let Some((c, width, cap, d)) = markers.take() {
+                        let _ = writeln!(
+                            body,
+                            "<path d=\"{d}\" stroke=\"{}\" stroke-width=\"{width}\" stroke-linecap=\"{cap}\"/>",
+                            hex(c)
+                        );
+                    }
+                    markers = Some((c, width, cap, format!("M{x} {y}h0")));
+                }
+            }
+        } else if line.starts_with("<text") {
+            let content = lines.next().unwrap_or("");
+            let _ = lines.next(); // </text>
+            let this = attr(line, "text-anchor").unwrap_or("start");
+            if anchor != Some(this) {
+                if anchor.take().is_some() {
+                    body.push_str("</g>\n");
+                }
+                if this != "start" {
+                    let _ = write!(body, "<g text-anchor=\"{this}\">");
+                    anchor = Some(this);
+                }
+            }
+            let _ = write!(
+                body,
+                "<text x=\"{}\" y=\"{}\"",
+                attr(line, "x").unwrap_or("0"),
+                attr(line, "y").unwrap_or("0")
+            );
+            if let Some(dy) = attr(line, "dy") {
+                let _ = write!(body, " dy=\"{dy}\"");
+            }
+            let size = attr(line, "font-size")
+                .and_then(|v| v.parse::<f64>().ok())
+                .map_or(font, f64::round);
+            if size != font {
+                let _ = write!(body, " font-size=\"{size}\"");
+            }
+            if attr(line, "font-weight").is_some() {
+                body.push_str(" font-weight=\"600\"");
+            }
+            // plotters has already escaped the text.
+            let _ = write!(body, ">{content}</text>");
+            if anchor.is_none() {
+                body.push('\n');
+            }
+        }
+    }
+    if let Some((c, width, cap, d)) = markers.take() {
+        let _ = writeln!(
+            body,
+            "<path d=\"{d}\" stroke=\"{}\" stroke-width=\"{width}\" stroke-linecap=\"{cap}\"/>",
+            hex(c)
+        );
+    }
+    if anchor.is_some() {
+        body.push_str("</g>\n");
+    }
+    // The time axis first (a horizontal line), then the value axis.
+    axes.sort_by_key(|a| a.windows(2).any(|w| w[0].1 != w[1].1));
+    let mut ax = String::new();
+    for a in &axes {
+        path_data(&mut ax, a);
+    }
+    let _ = writeln!(
+        out,
+        "<path class=\"g2\" d=\"{light}\"/>\n<path class=\"g1\" d=\"{bold}\"/>\n<path class=\"ax\" d=\"{ax}\"/>"
+    );
+    out.push_str(&body);
 }
 
 /// Where each legend entry goes (its swatch's left end and middle) and how many rows
@@ -777,6 +1146,74 @@ mod tests {
                 svg.contains(": S #700001</title>"),
                 "the minimum has a tooltip"
             );
+        }
+    }
+
+    #[test]
+    fn compact_merges_the_frame_and_dashes_each_series() {
+        let raw = "<svg>\n\
+<line opacity=\"1\" stroke=\"#030303\" stroke-width=\"1\" x1=\"10\" y1=\"50\" x2=\"90\" y2=\"50\"/>\n\
+<line opacity=\"1\" stroke=\"#020202\" stroke-width=\"1\" x1=\"10\" y1=\"20\" x2=\"90\" y2=\"20\"/>\n\
+<polyline fill=\"none\" opacity=\"1\" stroke=\"#010101\" stroke-width=\"1\" points=\"10,10 10,90 \"/>\n\
+<polyline fill=\"none\" opacity=\"1\" stroke=\"#010101\" stroke-width=\"1\" points=\"10,90 90,90 \"/>\n\
+<polyline fill=\"none\" opacity=\"1\" stroke=\"#1C7ED6\" stroke-width=\"3\" points=\"10,80 40,80 40,60 40,60 90,30 \"/>\n\
+<circle cx=\"10\" cy=\"80\" r=\"2\" opacity=\"1\" fill=\"#1C7ED6\" stroke=\"none\" stroke-width=\"1\"/>\n\
+<circle cx=\"40\" cy=\"60\" r=\"2\" opacity=\"1\" fill=\"#1C7ED6\" stroke=\"none\" stroke-width=\"1\"/>\n\
+<text x=\"5\" y=\"90\" dy=\"0.5ex\" text-anchor=\"end\" font-family=\"sans-serif\" font-size=\"14\" opacity=\"1\" fill=\"#010101\">\n0\n</text>\n\
+<polyline fill=\"none\" opacity=\"1\" stroke=\"#010101\" stroke-width=\"1\" points=\"2,20 5,20 \"/>\n\
+<text x=\"5\" y=\"20\" dy=\"0.5ex\" text-anchor=\"end\" font-family=\"sans-serif\" font-size=\"14\" opacity=\"1\" fill=\"#010101\">\n10 &amp; up\n</text>\n\
+<polyline fill=\"none\" opacity=\"1\" stroke=\"#1C7ED6\" stroke-width=\"4\" points=\"100,5 130,5 \"/>\n\
+</svg>\n";
+        let colours = [RGBColor(0xe8, 0x59, 0x0c), RGBColor(0x1c, 0x7e, 0xd6)];
+        let mut out = String::new();
+        compact(raw, 14.0, &colours, &mut out);
+        let want = "<path class=\"g2\" d=\"M10 50H90\"/>\n\
+<path class=\"g1\" d=\"M10 20H90\"/>\n\
+<path class=\"ax\" d=\"M10 90H90M2 20H5M10 10V90\"/>\n\
+<path d=\"M10 80H40V60L90 30\" fill=\"none\" stroke=\"#1c7ed6\" stroke-width=\"2.5\" stroke-linejoin=\"round\" stroke-dasharray=\"9 5\"/>\n\
+<path d=\"M10 80h0M40 60h0\" stroke=\"#1c7ed6\" stroke-width=\"5\" stroke-linecap=\"round\"/>\n\
+<g text-anchor=\"end\"><text x=\"5\" y=\"90\" dy=\"0.5ex\">0</text><text x=\"5\" y=\"20\" dy=\"0.5ex\">10 &amp; up</text></g>\n\
+<path d=\"M100 5h30\" stroke=\"#1c7ed6\" stroke-width=\"2.5\" stroke-dasharray=\"9 5\"/>\n";
+        assert_eq!(out, want);
+    }
+
+    #[test]
+    fn crowded_or_degenerate_charts_still_draw() {
+        let labels: Vec<String> = (0..40)
+            .map(|i| format!("A long series label {i}"))
+            .collect();
+        let text = |i: usize| format!("Rs {i}");
+        for size in [ChartSize::Wide, ChartSize::Narrow] {
+            let series = labels
+                .iter()
+                .enumerate()
+                .map(|(i, label)| ChartSeries {
+                    label,
+                    colour: if i % 2 == 0 { "#e8590c" } else { "#010101" },
+                    points: match i {
+                        0 => Vec::new(),
+                        1 => vec![(d("2026-01-01"), f64::NAN)],
+                        2 => vec![(d("2026-01-01"), f64::INFINITY)],
+                        _ => vec![(d("2026-01-01"), i as f64), (d("2026-01-02"), 0.0)],
+                    },
+                    value_text: &text,
+                })
+                .collect();
+            let svg = render_step_chart(&ChartSpec {
+                title: "T",
+                description: "D",
+                unit: "Rs/litre",
+                series,
+                events: Vec::new(),
+                start: d("2026-01-02"),
+                end: d("2026-01-01"),
+                size,
+            });
+            assert!(svg.ends_with("</svg>\n"));
+            // Every series keeps its own colour, so each keeps its own dash pattern.
+            assert!(svg.contains("stroke=\"#e8590c\""), "{svg}");
+            assert!(svg.contains("stroke=\"#e8590d\""), "{svg}");
+            assert!(svg.contains("stroke=\"#010104\""), "{svg}");
         }
     }
 }
