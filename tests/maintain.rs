@@ -425,8 +425,10 @@ fn dev_rebuilds_on_change_and_tells_open_pages() {
         .path()
         .join("content/notes/how-mauritius-sets-fuel-prices.md");
     let text = fs::read_to_string(&note).unwrap();
+    // Saved as editors do: written whole beside the notes, then renamed in.
+    let staged = site.path().join("note.md.new");
     fs::write(
-        &note,
+        &staged,
         text.replacen(
             "How Mauritius sets fuel prices",
             "How Mauritius fixes fuel prices",
@@ -434,6 +436,7 @@ fn dev_rebuilds_on_change_and_tells_open_pages() {
         ),
     )
     .unwrap();
+    fs::rename(&staged, &note).unwrap();
     assert!(
         wait_for(
             &mut events,
@@ -447,12 +450,11 @@ fn dev_rebuilds_on_change_and_tells_open_pages() {
         .text()
         .contains("How Mauritius fixes fuel prices"));
 
-    // A broken edit: the error reaches the page, the last good site stays up.
-    fs::write(
-        site.path().join("data/fuel-prices.csv"),
-        "date,mogas,gasoil\n2026-01-01,oops,1\n",
-    )
-    .unwrap();
+    // A broken edit: the error reaches the page, the last good site stays up. Written
+    // whole and renamed in, as editors save, so no half-written file is ever seen.
+    let staged = site.path().join("fuel-prices.csv.new");
+    fs::write(&staged, "date,mogas,gasoil\n2026-01-01,oops,1\n").unwrap();
+    fs::rename(&staged, site.path().join("data/fuel-prices.csv")).unwrap();
     assert!(
         wait_for(
             &mut events,

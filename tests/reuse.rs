@@ -492,13 +492,21 @@ fn staging_folders_of_killed_builds_are_removed() {
     let killed = site.path().join(".public.tmp-killed1");
     fs::create_dir_all(killed.join("notes")).unwrap();
     fs::write(killed.join("notes/big.html"), vec![b'x'; 100_000]).unwrap();
+    // What a build marks its staging folder with while it runs.
+    fs::write(killed.join(".petrol-watch-staging"), b"").unwrap();
+    // A folder that only looks like one is someone's own, and stays.
+    let mine = site.path().join(".public.tmp-mine");
+    fs::create_dir_all(&mine).unwrap();
+    fs::write(mine.join("keep.txt"), b"mine").unwrap();
     build_ok(site.path(), "public");
     let left: Vec<_> = fs::read_dir(site.path())
         .unwrap()
         .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
         .filter(|n| n.contains(".tmp-"))
         .collect();
-    assert!(left.is_empty(), "{left:?}");
+    assert_eq!(left, [".public.tmp-mine"]);
+    assert_eq!(fs::read(mine.join("keep.txt")).unwrap(), b"mine");
+    assert!(!site.path().join("public/.petrol-watch-staging").exists());
 }
 
 #[test]

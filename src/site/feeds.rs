@@ -254,12 +254,15 @@ pub(crate) fn dataset_feed(config: &SiteConfig, d: &Dataset) -> String {
 }
 
 /// The Atom feed: the newest notes and the primary dataset's latest decisions.
+/// How many of the newest notes the site feed carries in full.
+pub(crate) const SITE_FEED_NOTES: usize = 20;
+
 pub(crate) fn site_feed(inputs: &Inputs) -> String {
     let config = &inputs.config;
     let mut entries: Vec<FeedEntry> = inputs
         .notes
         .iter()
-        .take(20)
+        .take(SITE_FEED_NOTES)
         .map(|n| {
             let html = crate::notes::render_markdown(&n.body);
             FeedEntry {

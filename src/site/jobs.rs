@@ -112,7 +112,19 @@ pub(crate) fn render(inputs: &Inputs, plan: &Plan, sink: &dyn Sink) -> Result<Su
             ),
             Job::TagsIndex => page(None, &|| renderer.tags_index(&tag_rows)),
             Job::NotFound => page(None, &|| renderer.not_found()),
-            Job::Feed => page(None, &|| Ok(feeds::site_feed(inputs))),
+            // Keyed, so a warm build does not render the newest notes' markdown (and
+            // highlight their code) again just for the feed.
+            Job::Feed => page(
+                Some(keys.page(|h| {
+                    for note in notes.iter().take(feeds::SITE_FEED_NOTES) {
+                        keys::note(note, h);
+                    }
+                    for d in &inputs.datasets {
+                        keys::dataset(d, h);
+                    }
+                })),
+                &|| Ok(feeds::site_feed(inputs)),
+            ),
             Job::Sitemap => page(None, &|| Ok(feeds::site_sitemap(inputs, &plan.tags))),
             Job::Robots => page(None, &|| Ok(feeds::robots(&config.base_url))),
             Job::Dataset(d) => {

@@ -43,6 +43,11 @@ pub(crate) const MANIFEST: &str = ".petrol-watch-manifest";
 /// server marks exactly these (and their `.gz`/`.br` siblings) immutable.
 pub(crate) const IMMUTABLE_LIST: &str = ".petrol-watch-immutable";
 
+/// Marks a folder as a build's staging folder while the build runs, so that the next
+/// build removes it only if it is one (a killed build's), never a folder that merely
+/// has a similar name.
+const STAGING_MARK: &str = ".petrol-watch-staging";
+
 /// Files smaller than this are sent as they are: a sibling would save too little.
 const MIN_COMPRESS_BYTES: usize = 512;
 const GZIP_LEVEL: u32 = 6;
@@ -212,11 +217,14 @@ impl StagedSite {
             .map_or("site".into(), |n| n.to_string_lossy().to_string());
         let lock = OutputLock::acquire(&parent, &name, shown)?;
         // Holding the lock, any staging folder beside the target belongs to a build
-        // that was killed before it could clean up.
+        // that was killed before it could clean up. Only folders carrying the staging
+        // mark are ours: a folder someone named alike is left alone.
         let prefix = format!(".{name}.tmp-");
         if let Ok(entries) = fs::read_dir(&parent) {
             for e in entries.flatten() {
-                if e.file_name().to_string_lossy().starts_with(&prefix) {
+                if e.file_name().to_string_lossy().starts_with(&prefix)
+                    && e.path().join(STAGING_MARK).is_file()
+                {
                     let _ = fs::remove_dir_all(e.path());
                 }
             }
@@ -226,6 +234,11 @@ impl StagedSite {
             .tempdir_in(&parent)
             .map_err(|e| Error::io(&parent, e))?
             .keep();
+        let mark = staging.join(STAGING_MARK);
+        if let Err(e) = fs::write(&mark, b"") {
+            let _ = fs::remove_dir_all(&staging);
+            return Err(Error::io(&mark, e));
+        }
         let previous = target.is_dir().then(|| target.to_path_buf());
         let previous_keys = previous
             .as_ref()
@@ -260,6 +273,8 @@ impl StagedSite {
         self.write_new(&self.staging.join(MANIFEST), manifest.as_bytes())?;
         let list: String = fingerprinted.iter().map(|p| format!("{p}\n")).collect();
         self.write_new(&self.staging.join(IMMUTABLE_LIST), list.as_bytes())?;
+        let mark = self.staging.join(STAGING_MARK);
+        fs::remove_file(&mark).map_err(|e| Error::io(&mark, e))?;
         if self.target.is_dir() {
             rustix::fs::renameat_with(
                 rustix::fs::CWD,
