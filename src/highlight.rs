@@ -190,8 +190,25 @@ mod tests {
             .replace("&amp;", "&")
     }
 
+    /// Cases the property below once shrank to: kept as plain examples.
+    #[test]
+    fn empty_code_and_line_endings_keep_their_text() {
+        for code in ["", "\r\n", "\n\r"] {
+            for lang in ["rust", "sh", "nope"] {
+                let html = code_block(Some(lang), code);
+                let shown = visible_text(html.strip_suffix('\n').unwrap());
+                assert_eq!(shown, normalize_line_endings(code), "{lang} {code:?}");
+            }
+        }
+    }
+
     proptest::proptest! {
-        #![proptest_config(proptest::prelude::ProptestConfig::with_cases(32))]
+        // Failures are shrunk and reported, not written beside the sources.
+        #![proptest_config(proptest::prelude::ProptestConfig {
+            cases: 32,
+            failure_persistence: None,
+            ..proptest::prelude::ProptestConfig::default()
+        })]
         /// Whatever the code, every language gives back exactly its text, escaped once,
         /// without panicking (release builds abort on panic).
         #[test]
