@@ -95,22 +95,10 @@ fn load_templates(dir: &Path) -> Result<(Tera, u128)> {
         return Err(Error::in_file(dir, "missing templates folder"));
     }
     let mut tera = Tera::default();
-    let mut files = Vec::new();
-    for entry in walkdir::WalkDir::new(dir)
-        .follow_links(true)
-        .sort_by_file_name()
-    {
-        let entry = entry.map_err(|e| Error::io(dir, e.into()))?;
-        if entry.file_type().is_file() && !data::is_hidden(entry.path()) {
-            let name = entry
-                .path()
-                .strip_prefix(dir)
-                .expect("under dir")
-                .to_string_lossy()
-                .replace('\\', "/");
-            files.push((entry.path().to_path_buf(), Some(name)));
-        }
-    }
+    let files: Vec<(PathBuf, Option<String>)> = visible_files(dir)?
+        .into_iter()
+        .map(|(path, name)| (path, Some(name)))
+        .collect();
     // add_template_files parses all and resolves inheritance; a failure names the file.
     let mut hash = Xxh3::new();
     for (path, name) in &files {
@@ -140,29 +128,13 @@ fn load_templates(dir: &Path) -> Result<(Tera, u128)> {
 }
 
 fn load_statics(dir: &Path) -> Result<Vec<(String, Vec<u8>)>> {
-    let mut out = Vec::new();
     if !dir.is_dir() {
-        return Ok(out);
+        return Ok(Vec::new());
     }
-    for entry in walkdir::WalkDir::new(dir)
-        .follow_links(true)
-        .sort_by_file_name()
-    {
-        let entry = entry.map_err(|e| Error::io(dir, e.into()))?;
-        if entry.file_type().is_file() && !data::is_hidden(entry.path()) {
-            let rel = entry
-                .path()
-                .strip_prefix(dir)
-                .expect("under dir")
-                .to_string_lossy()
-                .replace('\\', "/");
-            out.push((
-                rel,
-                std::fs::read(entry.path()).map_err(|e| Error::io(entry.path(), e))?,
-            ));
-        }
-    }
-    Ok(out)
+    visible_files(dir)?
+        .into_iter()
+        .map(|(path, rel)| Ok((rel, std::fs::read(&path).map_err(|e| Error::io(&path, e))?)))
+        .collect()
 }
 
 /// A dataset's file name is its address (`/prices/<name>/`, `/api/<name>.json`): it
@@ -183,4 +155,26 @@ fn check_dataset_names(datasets: &[Dataset]) -> Result<()> {
         })
         .collect();
     Error::collect(errors)
+}
+
+/// Every file under `dir` that is not hidden, following links, in name order: its path
+/// and its name relative to `dir` with `/` separators.
+fn visible_files(dir: &Path) -> Result<Vec<(PathBuf, String)>> {
+    let mut files = Vec::new();
+    for entry in walkdir::WalkDir::new(dir)
+        .follow_links(true)
+        .sort_by_file_name()
+    {
+        let entry = entry.map_err(|e| Error::io(dir, e.into()))?;
+        if entry.file_type().is_file() && !data::is_hidden(entry.path()) {
+            let name = entry
+                .path()
+                .strip_prefix(dir)
+                .expect("under dir")
+                .to_string_lossy()
+                .replace('\\', "/");
+            files.push((entry.path().to_path_buf(), name));
+        }
+    }
+    Ok(files)
 }
