@@ -504,3 +504,64 @@ fn a_dataset_name_cannot_point_outside_data() {
     }
     assert_eq!(fs::read(&outside).unwrap(), before);
 }
+
+/// What automation reads: `import stc --json` on the fixture pages, one case per exit
+/// code (0 nothing new, 3 rows added, 4 disagreements, 1 page unreadable).
+#[test]
+fn import_json_and_exit_codes_for_automation() {
+    let json = |out: &std::process::Output| -> serde_json::Value {
+        serde_json::from_slice(&out.stdout).unwrap_or_else(|e| panic!("{e}: {}", stdout(out)))
+    };
+    let page = stc("retail-prices.html");
+    let import = |site: &Path, page: &str| run(site, &["import", "stc", "--file", page, "--json"]);
+
+    // 0: every row of the page is already in the data.
+    let site = frozen_site();
+    let out = import(site.path(), &page);
+    assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
+    let summary = json(&out);
+    assert_eq!(summary["added"], serde_json::json!([]));
+    assert_eq!(summary["disagreeing"], serde_json::json!([]));
+    assert_eq!(summary["exit_code"], 0);
+    assert_eq!(summary["written"], false);
+
+    // 3: the newest decision is missing from the data; it is added.
+    let text = fs::read_to_string(csv(site.path())).unwrap();
+    let without_newest: String = text
+        .lines()
+        .filter(|l| !l.starts_with("2026-04-16"))
+        .map(|l| format!("{l}\n"))
+        .collect();
+    fs::write(csv(site.path()), &without_newest).unwrap();
+    let out = import(site.path(), &page);
+    assert_eq!(out.status.code(), Some(3), "{}", stderr(&out));
+    let summary = json(&out);
+    assert_eq!(
+        summary["added"],
+        serde_json::json!([{"date": "2026-04-16", "mogas": "64.25", "gasoil": "71.25", "page_row": 3}])
+    );
+    assert_eq!(summary["written"], true);
+    assert!(fs::read_to_string(csv(site.path()))
+        .unwrap()
+        .contains("2026-04-16,64.25,71.25"));
+
+    // 4: the data disagrees with the page on a date; nothing is changed.
+    let disagreeing = fs::read_to_string(csv(site.path()))
+        .unwrap()
+        .replace("2026-03-25,58.45,64.80", "2026-03-25,58.45,64.90");
+    fs::write(csv(site.path()), &disagreeing).unwrap();
+    let out = import(site.path(), &page);
+    assert_eq!(out.status.code(), Some(4), "{}", stderr(&out));
+    let summary = json(&out);
+    assert_eq!(summary["disagreeing"][0]["date"], "2026-03-25");
+    assert_eq!(summary["disagreeing"][0]["gasoil"], "64.80");
+    assert_eq!(summary["disagreeing"][0]["csv"]["gasoil"], "64.90");
+    assert_eq!(summary["disagreeing"][0]["applied"], false);
+    assert_eq!(fs::read_to_string(csv(site.path())).unwrap(), disagreeing);
+
+    // 1: a page with no price table: a message, no JSON summary, nothing written.
+    let out = import(site.path(), &stc("no-table.html"));
+    assert_fails_with(&out, "no table headed with MOGAS and GAS OIL columns found");
+    assert!(stdout(&out).is_empty(), "{}", stdout(&out));
+    assert_eq!(fs::read_to_string(csv(site.path())).unwrap(), disagreeing);
+}
