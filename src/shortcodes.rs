@@ -14,7 +14,7 @@ use crate::chart::ChartSize;
 use crate::data::Dataset;
 use crate::error::{Error, Result};
 use crate::notes::Note;
-use crate::price::Change;
+use crate::price::{Change, Direction};
 use crate::site::figures::DateStyle;
 use crate::site::{keys, pages};
 
@@ -25,7 +25,7 @@ pub(crate) const MAX_SHORTCODES_PER_NOTE: usize = 2_000;
 /// The longest call read, from `{{` to `}}`.
 const MAX_CALL_CHARS: usize = 1_000;
 
-const STATS: &str = "max, min, count, first_date, last_date or max_date";
+const STATS: &str = "max, min, count, first_date, last_date, max_date, rises, falls or kept";
 
 /// A chart a note asked for: one window of one dataset, some of its series.
 #[derive(Debug, Clone)]
@@ -354,6 +354,19 @@ fn evaluate(
                 "min" => min.values[i].format(decimals),
                 "max_date" => style.long(max.date),
                 "count" => rows.len().to_string(),
+                "rises" | "falls" | "kept" => {
+                    let want = match what {
+                        "rises" => Direction::Up,
+                        "falls" => Direction::Down,
+                        _ => Direction::Unchanged,
+                    };
+                    rows.windows(2)
+                        .filter(|w| {
+                            Change::between(w[0].values[i], w[1].values[i]).direction() == want
+                        })
+                        .count()
+                        .to_string()
+                }
                 "first_date" => style.long(d.first_date()),
                 "last_date" => style.long(d.last_date()),
                 other => return Err(format!("unknown stat {other:?} (want {STATS})")),
