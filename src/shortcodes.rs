@@ -508,3 +508,37 @@ fn figure(d: &Dataset, chart: &NoteChart) -> String {
         table = esc(&table),
     )
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use proptest::prelude::*;
+
+    #[test]
+    fn code_is_skipped_and_calls_are_read() {
+        let (out, _) = expand("`{{ x }}` and\n\n```\n{{ y }}\n```\n", &[]).unwrap();
+        assert_eq!(out, "`{{ x }}` and\n\n```\n{{ y }}\n```\n");
+        let call = parse_call("{{ price(a=\"1\", b = \"2\") }} tail").unwrap();
+        assert_eq!(
+            (call.name, call.args, call.len),
+            ("price", vec![("a", "1"), ("b", "2")], 27)
+        );
+        let (offset, message) = expand("ok\n{{ price() }}", &[]).unwrap_err();
+        assert_eq!(offset, 3);
+        assert!(
+            message.contains("needs the argument `dataset`"),
+            "{message}"
+        );
+    }
+
+    proptest! {
+        #![proptest_config(ProptestConfig::with_cases(500))]
+        #[test]
+        fn any_text_expands_or_fails_without_panicking(
+            body in "[{}()=\",a-z \\n`é]{0,80}",
+        ) {
+            let _ = expand(&body, &[]);
+            let _ = parse_call(&format!("{{{{{body}"));
+        }
+    }
+}

@@ -240,3 +240,20 @@ fn a_note_with_shortcodes_is_rerendered_when_a_row_is_added() {
     assert!(html.contains("Decisions: 122."));
     assert!(html.contains("to 20 May 2026."));
 }
+
+#[test]
+fn a_note_is_bounded_in_charts() {
+    let site = frozen_site();
+    let calls: String = (0..21)
+        .map(|i| {
+            format!(
+                "{{{{ chart(dataset=\"fuel-prices\", from=\"2010-01-{:02}\") }}}}\n\n",
+                i + 1
+            )
+        })
+        .collect();
+    write_note(site.path(), &calls);
+    let out = run(site.path(), &["check"]);
+    // The 21st call is on line 5 + 2 × 20.
+    assert_fails_with(&out, "bad.md:45: more than 20 charts in one note");
+}
