@@ -162,7 +162,12 @@ pub(crate) fn render(inputs: &Inputs, plan: &Plan, sink: &dyn Sink) -> Result<Su
             .iter()
             .filter(|o| o.path.ends_with(".html"))
             .count(),
-        charts: plan.charts.values().map(|c| c.views.len() * 2).sum(),
+        charts: plan
+            .charts
+            .values()
+            .map(|c| c.views.len() * 2)
+            .sum::<usize>()
+            + inputs.note_charts.len() * 2,
         files: plan.outputs.len(),
         reused: 0,
         elapsed: started.elapsed(),
