@@ -17,6 +17,7 @@ mod notes;
 mod price;
 mod serve;
 mod share;
+mod shortcodes;
 mod site;
 mod slug;
 

@@ -18,6 +18,7 @@ use crate::data::Dataset;
 use crate::error::Result;
 use crate::events::Event;
 use crate::notes;
+use crate::shortcodes::NoteChart;
 
 /// Renders every planned output into `sink`.
 pub(crate) fn render(inputs: &Inputs, plan: &Plan, sink: &dyn Sink) -> Result<Summary> {
@@ -76,6 +77,12 @@ pub(crate) fn render(inputs: &Inputs, plan: &Plan, sink: &dyn Sink) -> Result<Su
             Job::Chart(d, view, size, key) => sink.put_keyed(path, *key, &|| {
                 Ok(chart_svg(d, *view, *size, &inputs.events).into_bytes())
             }),
+            Job::NoteChart(i, size) => {
+                let chart = &inputs.note_charts[*i];
+                sink.put_keyed(path, chart.file(*size).1, &|| {
+                    Ok(note_chart_svg(&inputs.datasets[chart.dataset], chart, *size).into_bytes())
+                })
+            }
             Job::Note(i) => {
                 let note = &notes[*i];
                 let newer = i.checked_sub(1).map(|j| &notes[j]);
@@ -167,7 +174,12 @@ pub(crate) fn render(inputs: &Inputs, plan: &Plan, sink: &dyn Sink) -> Result<Su
             .iter()
             .filter(|o| o.path.ends_with(".html"))
             .count(),
-        charts: plan.charts.values().map(|c| c.views.len() * 2).sum(),
+        charts: plan
+            .charts
+            .values()
+            .map(|c| c.views.len() * 2)
+            .sum::<usize>()
+            + inputs.note_charts.len() * 2,
         files: plan.outputs.len(),
         reused: 0,
         elapsed: started.elapsed(),
@@ -225,6 +237,56 @@ fn chart_svg(d: &Dataset, view: ChartView, size: ChartSize, events: &[Event]) ->
             .collect(),
         start,
         end: d.last_date(),
+        size,
+    })
+}
+
+/// A chart a note asked for: the window `from..=to` of some of a dataset's series,
+/// drawn by the same renderer as the dataset pages (without the events, which belong
+/// to the dataset's own charts).
+fn note_chart_svg(d: &Dataset, chart: &NoteChart, size: ChartSize) -> String {
+    let rows = &d.table.rows;
+    let first = rows
+        .partition_point(|r| r.date <= chart.from)
+        .saturating_sub(1);
+    let last = rows.partition_point(|r| r.date <= chart.to);
+    let rows = &rows[first..last];
+    let currency = if d.currency.is_empty() {
+        String::new()
+    } else {
+        format!("{} ", d.currency)
+    };
+    let texts: Vec<Box<dyn Fn(usize) -> String + Sync>> = chart
+        .series
+        .iter()
+        .map(|&i| {
+            let decimals = d.series[i].decimals;
+            let currency = currency.clone();
+            Box::new(move |k: usize| format!("{currency}{}", rows[k].values[i].format(decimals)))
+                as Box<dyn Fn(usize) -> String + Sync>
+        })
+        .collect();
+    chart::render_step_chart(&ChartSpec {
+        title: &chart.title,
+        description: &chart.description,
+        unit: &d.unit,
+        series: chart
+            .series
+            .iter()
+            .zip(&texts)
+            .map(|(&i, text)| ChartSeries {
+                label: &d.series[i].label,
+                colour: &d.series[i].colour,
+                points: rows
+                    .iter()
+                    .map(|r| (r.date, r.values[i].to_f64()))
+                    .collect(),
+                value_text: text.as_ref(),
+            })
+            .collect(),
+        events: Vec::new(),
+        start: chart.from,
+        end: chart.to,
         size,
     })
 }

@@ -60,7 +60,9 @@ pub(crate) fn chart_key(d: &Dataset, kind: &str, events: &[crate::events::Event]
     h.digest128()
 }
 
-/// Everything a note's page is made from.
+/// Everything a note's page is made from. The body's shortcodes are already expanded
+/// (`crate::shortcodes`), so the figures and chart files a note quotes from the datasets
+/// are part of its key: a new price row re-renders exactly the notes whose text changes.
 pub(crate) fn note(note: &Note, h: &mut Xxh3) {
     (
         &note.slug,

@@ -13,6 +13,7 @@ use crate::data::{self, Dataset};
 use crate::error::{Error, Result};
 use crate::events::{self, Event};
 use crate::notes::{self, Note};
+use crate::shortcodes::{self, NoteChart};
 
 /// Everything a build reads, validated.
 pub(crate) struct Inputs {
@@ -26,6 +27,8 @@ pub(crate) struct Inputs {
     pub(crate) templates_hash: u128,
     /// Chart annotations from `data/events.toml`, by date.
     pub(crate) events: Vec<Event>,
+    /// Charts the notes' shortcodes ask for.
+    pub(crate) note_charts: Vec<NoteChart>,
 }
 
 pub(crate) fn load(options: &BuildOptions) -> Result<Inputs> {
@@ -53,7 +56,7 @@ pub(crate) fn load(options: &BuildOptions) -> Result<Inputs> {
     let templates = templates.map_err(|e| errors.push(e)).ok();
     let statics = statics.map_err(|e| errors.push(e)).ok();
     Error::collect(errors)?;
-    let (datasets, notes, (templates, templates_hash), statics) = (
+    let (datasets, mut notes, (templates, templates_hash), statics) = (
         datasets.unwrap_or_default(),
         notes.unwrap_or_default(),
         templates.expect("checked"),
@@ -68,7 +71,11 @@ pub(crate) fn load(options: &BuildOptions) -> Result<Inputs> {
             "no datasets: add at least one CSV such as data/fuel-prices.csv",
         ));
     }
+    // Shortcodes become their values here, so a note's body (and so its reuse key)
+    // changes whenever a figure it quotes does.
+    let note_charts = shortcodes::expand_notes(&mut notes, &datasets)?;
     Ok(Inputs {
+        note_charts,
         config,
         datasets,
         notes,

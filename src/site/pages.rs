@@ -129,7 +129,11 @@ pub(crate) struct ChangeContext {
     pub(crate) text: String,
 }
 
-fn change_context(change: Option<Change>, decimals: usize, currency: &str) -> ChangeContext {
+pub(crate) fn change_context(
+    change: Option<Change>,
+    decimals: usize,
+    currency: &str,
+) -> ChangeContext {
     let Some(c) = change else {
         return ChangeContext {
             direction: "first",

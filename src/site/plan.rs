@@ -24,6 +24,8 @@ pub(crate) enum Job<'a> {
     /// One chart: the period it shows, its size and its reuse key (the dataset, the
     /// events drawn on it and the program).
     Chart(&'a Dataset, ChartView, ChartSize, u128),
+    /// A chart a note's shortcode asks for, by index into `Inputs::note_charts`.
+    NoteChart(usize, ChartSize),
     /// A note's page, by index into `Inputs::notes` (newest first).
     Note(usize),
     /// A tag's page, by index into `Plan::tags`.
@@ -348,6 +350,21 @@ pub(crate) fn plan(inputs: &Inputs) -> Result<Plan<'_>> {
                     ),
                 ));
             }
+        }
+    }
+
+    // Charts the notes' shortcodes ask for, named after their inputs like the above.
+    for (i, chart) in inputs.note_charts.iter().enumerate() {
+        for size in [ChartSize::Wide, ChartSize::Narrow] {
+            p.add(
+                chart.file(size).0.clone(),
+                Job::NoteChart(i, size),
+                true,
+                source(
+                    &inputs.datasets[chart.dataset].table.path,
+                    "a chart in a note",
+                ),
+            );
         }
     }
 
