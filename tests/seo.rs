@@ -254,3 +254,22 @@ fn the_apple_touch_icon_is_a_png_and_referenced() {
         assert_eq!((width, height), (180, 180), "{rel}");
     }
 }
+
+#[test]
+fn a_note_table_with_an_empty_corner_has_row_headers() {
+    let site = frozen_site();
+    fs::write(
+        site.path().join("content/notes/counts.md"),
+        "+++\ntitle = \"Counts\"\ndate = 2026-01-02\n+++\n\n| | Mogas | Gas Oil |\n|:--|--:|--:|\n| Rises | 36 | 37 |\n| Cuts | 28 | 24 |\n\n| Year | Price |\n|--|--|\n| 2004 | 1 |\n",
+    )
+    .unwrap();
+    let out = run(site.path(), &["build"]);
+    assert!(out.status.success(), "{}", stderr(&out));
+    let html = fs::read_to_string(site.path().join("public/notes/counts/index.html")).unwrap();
+    assert!(html.contains("<tr><th scope=\"row\" class=\"align-left\">Rises</th><td class=\"align-right\">36</td>"), "{html}");
+    assert!(html.contains("<tr><th scope=\"row\" class=\"align-left\">Cuts</th>"));
+    assert!(html
+        .contains("<thead><tr><td class=\"align-left\"></td><th class=\"align-right\">Mogas</th>"));
+    // A table whose first column has a header of its own keeps plain cells.
+    assert!(html.contains("<tr><td>2004</td><td>1</td></tr>"), "{html}");
+}

@@ -263,7 +263,7 @@ pub(crate) fn site_feed(inputs: &Inputs) -> String {
         .map(|n| {
             let url = pages::note_url(&n.slug);
             let html = absolute_links(
-                &crate::notes::render_markdown(&n.body),
+                &crate::markup::row_headers(crate::notes::render_markdown(&n.body)),
                 &config.base_url,
                 &url,
             );
