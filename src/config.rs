@@ -83,6 +83,10 @@ pub(crate) struct DatasetMeta {
     pub(crate) currency: Option<String>,
     pub(crate) source: Option<String>,
     pub(crate) source_url: Option<String>,
+    /// The licence the site publishes this dataset under, by name (e.g. `CC BY 4.0`),
+    /// and where it is written out; both go on the page and in its JSON-LD.
+    pub(crate) license: Option<String>,
+    pub(crate) license_url: Option<String>,
     /// Position in menus and on the home page; lower first, then by name.
     pub(crate) order: Option<i32>,
     /// What one row is, for page text: "decision" (the default) or e.g. "month".

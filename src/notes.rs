@@ -373,8 +373,9 @@ pub(crate) fn render_markdown(markdown: &str) -> String {
                 events.extend(inner);
                 events.push(Event::Html(
                     format!(
-                        "<a class=\"anchor\" href=\"#{}\" aria-label=\"Link to this section\">#</a></{level}>\n",
-                        crate::markup::escape_markup(&id)
+                        "<a class=\"anchor\" href=\"#{}\" aria-label=\"Link to this section: {}\">#</a></{level}>\n",
+                        crate::markup::escape_markup(&id),
+                        crate::markup::escape_markup(text.trim())
                     )
                     .into(),
                 ));

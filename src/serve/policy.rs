@@ -54,8 +54,9 @@ impl CachePolicy {
 }
 
 /// Pages use no scripts, no inline styles and nothing from other origins.
+/// `connect-src 'self'` lets audit tools (Lighthouse) fetch /robots.txt from the page.
 pub(crate) const PAGE_CSP: &str =
-    "default-src 'none'; img-src 'self'; style-src 'self'; base-uri 'none'; form-action 'none'; frame-ancestors 'none'";
+    "default-src 'none'; img-src 'self'; style-src 'self'; connect-src 'self'; base-uri 'none'; form-action 'none'; frame-ancestors 'none'";
 /// Charts carry their light/dark stylesheet inside the SVG.
 pub(crate) const SVG_CSP: &str =
     "default-src 'none'; style-src 'unsafe-inline'; frame-ancestors 'none'";

@@ -264,10 +264,15 @@ pub(crate) fn site_feed(inputs: &Inputs) -> String {
         .iter()
         .take(SITE_FEED_NOTES)
         .map(|n| {
-            let html = crate::notes::render_markdown(&n.body);
+            let url = pages::note_url(&n.slug);
+            let html = absolute_links(
+                &crate::markup::row_headers(crate::notes::render_markdown(&n.body)),
+                &config.base_url,
+                &url,
+            );
             FeedEntry {
                 title: n.title.clone(),
-                url: pages::note_url(&n.slug),
+                url,
                 date: n.date,
                 updated: n.updated.unwrap_or(n.date),
                 content: html,
@@ -284,6 +289,31 @@ pub(crate) fn site_feed(inputs: &Inputs) -> String {
     }
     entries.sort_by(|a, b| b.date.cmp(&a.date).then_with(|| a.url.cmp(&b.url)));
     atom(config, &entries)
+}
+
+/// `html` with each `href`/`src` that is a fragment (`#x`) or site path (`/x`) made
+/// absolute: a feed reader shows an entry away from its page, where those would point
+/// at the reader's own origin. Only the quoted form the markdown renderer writes needs
+/// handling, so a small scan does it without an HTML parser.
+pub(crate) fn absolute_links(html: &str, base_url: &str, page_path: &str) -> String {
+    let mut out = String::with_capacity(html.len());
+    let mut rest = html;
+    while let Some(at) = ["href=\"", "src=\""]
+        .iter()
+        .filter_map(|attr| rest.find(attr).map(|i| i + attr.len()))
+        .min()
+    {
+        out.push_str(&rest[..at]);
+        rest = &rest[at..];
+        if rest.starts_with('#') {
+            out.push_str(base_url);
+            out.push_str(page_path);
+        } else if rest.starts_with('/') && !rest.starts_with("//") {
+            out.push_str(base_url);
+        }
+    }
+    out.push_str(rest);
+    out
 }
 
 /// The sitemap: every page with its last change.

@@ -96,7 +96,7 @@ pub(crate) fn render(inputs: &Inputs, plan: &Plan, sink: &dyn Sink) -> Result<Su
                     let summary = pages::summary_of(note, &notes::first_paragraph(&note.body));
                     renderer.note(
                         note,
-                        &notes::render_markdown(&note.body),
+                        &crate::markup::row_headers(notes::render_markdown(&note.body)),
                         &summary,
                         newer,
                         older,

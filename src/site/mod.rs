@@ -15,6 +15,7 @@
 pub(crate) mod feeds;
 pub(crate) mod figures;
 pub(crate) mod jobs;
+pub(crate) mod jsonld;
 pub(crate) mod keys;
 pub(crate) mod links;
 pub(crate) mod load;

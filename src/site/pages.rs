@@ -471,6 +471,17 @@ impl<'a> Renderer<'a> {
             .get(&d.slug)
             .and_then(|m| m.tank_litres);
         ctx.insert("figures", &key_figures(d, style, tank));
+        let meta = self.config.datasets.get(&d.slug);
+        ctx.insert(
+            "licence",
+            &meta.and_then(|m| m.license.as_ref()).map(|name| {
+                serde_json::json!({"name": name, "url": meta.and_then(|m| m.license_url.as_ref())})
+            }),
+        );
+        ctx.insert(
+            "jsonld",
+            &super::jsonld::dataset_jsonld(self.config, meta, d, &about),
+        );
         ctx.insert("tank_litres", &tank);
         ctx.insert("compare", &compare.and_then(|o| comparison(d, o)));
         let years = figures::years(d);

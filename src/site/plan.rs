@@ -257,8 +257,8 @@ pub(crate) fn plan(inputs: &Inputs) -> Result<Plan<'_>> {
             source(&file, "a static file"),
         );
         assets.insert(rel.clone(), format!("/static/{named}"));
-        // Browsers ask for /favicon.ico by that name.
-        if rel.starts_with("favicon.") && !rel.contains('/') {
+        // Browsers ask for /favicon.ico, and iOS for /apple-touch-icon.png, by name.
+        if (rel.starts_with("favicon.") || rel == "apple-touch-icon.png") && !rel.contains('/') {
             p.add(
                 rel.clone(),
                 Job::Static(bytes),

@@ -1,0 +1,69 @@
+//! The schema.org `Dataset` description of a dataset page, as JSON-LD, so dataset
+//! search engines can list it: name, description, licence, temporal coverage,
+//! creator, publisher and the CSV and JSON downloads.
+
+use crate::config::{DatasetMeta, SiteConfig};
+use crate::data::Dataset;
+
+use super::pages::{csv_url, dataset_url, json_url};
+
+/// The JSON-LD for `d`, ready to sit inside `<script type="application/ld+json">`:
+/// `<`, `>` and `&` are written as `\u003c`… so no title or description can close the
+/// script element or open a comment there. They only ever occur inside JSON strings,
+/// where the escaped form means the same character.
+pub(crate) fn dataset_jsonld(
+    config: &SiteConfig,
+    meta: Option<&DatasetMeta>,
+    d: &Dataset,
+    description: &str,
+) -> String {
+    let base = &config.base_url;
+    let publisher = serde_json::json!({
+        "@type": "Organization",
+        "name": config.title,
+        "url": format!("{base}/"),
+    });
+    let creator = match &d.source {
+        Some(name) => {
+            let mut o = serde_json::json!({"@type": "Organization", "name": name});
+            if let Some(url) = &d.source_url {
+                o["url"] = url.clone().into();
+            }
+            o
+        }
+        None => publisher.clone(),
+    };
+    let mut v = serde_json::json!({
+        "@context": "https://schema.org",
+        "@type": "Dataset",
+        "name": d.title,
+        "description": description,
+        "url": format!("{base}{}", dataset_url(&d.slug)),
+        "isAccessibleForFree": true,
+        "temporalCoverage": format!("{}/{}", d.first_date(), d.last_date()),
+        "variableMeasured": d.series.iter().map(|s| s.label.clone()).collect::<Vec<_>>(),
+        "creator": creator,
+        "publisher": publisher,
+        "distribution": [
+            {
+                "@type": "DataDownload",
+                "encodingFormat": "text/csv",
+                "contentUrl": format!("{base}{}", csv_url(&d.slug)),
+            },
+            {
+                "@type": "DataDownload",
+                "encodingFormat": "application/json",
+                "contentUrl": format!("{base}{}", json_url(&d.slug)),
+            },
+        ],
+    });
+    // schema.org wants a URL for the licence; its name stands in when none is given.
+    if let Some(licence) = meta.and_then(|m| m.license_url.clone().or(m.license.clone())) {
+        v["license"] = licence.into();
+    }
+    serde_json::to_string(&v)
+        .expect("JSON values serialise")
+        .replace('<', "\\u003c")
+        .replace('>', "\\u003e")
+        .replace('&', "\\u0026")
+}
