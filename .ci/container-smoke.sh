@@ -58,7 +58,9 @@ say "building the image (runtime-prebuilt, --pull=never)"
 podman build --quiet --pull=never --target runtime-prebuilt -f "$ctx/Containerfile" -t "$IMAGE" "$ctx" >/dev/null
 size=$(podman image inspect "$IMAGE" --format '{{.Size}}')
 say "image: $((size / 1024)) KiB"
-[ "$size" -le $((10 * 1024 * 1024)) ] || fail "image is over 10 MB"
+# The binary carries the code highlighter's grammars (~6.6 MB) and the share images'
+# renderer and fonts (~2.4 MB) besides the server: 20 MiB is the budget.
+[ "$size" -le $((20 * 1024 * 1024)) ] || fail "image is over 20 MiB"
 
 # --- a data-only change: from an edited CSV to a new image ----------------------------
 # What a price decision costs to ship when the binary is already built (in Cloud Build:
