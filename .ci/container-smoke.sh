@@ -58,9 +58,10 @@ say "building the image (runtime-prebuilt, --pull=never)"
 podman build --quiet --pull=never --target runtime-prebuilt -f "$ctx/Containerfile" -t "$IMAGE" "$ctx" >/dev/null
 size=$(podman image inspect "$IMAGE" --format '{{.Size}}')
 say "image: $((size / 1024)) KiB"
-# The binary carries the code highlighter's grammars (~6.6 MB) and the share images'
-# renderer and fonts (~2.4 MB) besides the server: 20 MiB is the budget.
-[ "$size" -le $((20 * 1024 * 1024)) ] || fail "image is over 20 MiB"
+# The one binary builds and serves, so it carries the code highlighter's grammars
+# (~6.6 MB) and the share images' renderer and fonts (~2.4 MB): 24 MiB is the budget
+# (measured: 19.8 MiB).
+[ "$size" -le $((24 * 1024 * 1024)) ] || fail "image is over 24 MiB"
 
 # --- a data-only change: from an edited CSV to a new image ----------------------------
 # What a price decision costs to ship when the binary is already built (in Cloud Build:
