@@ -5,6 +5,8 @@
 use std::hash::Hash;
 use std::time::Instant;
 
+use chrono::NaiveDate;
+
 use rayon::prelude::*;
 
 use super::keys::{self, Keys};
@@ -186,77 +188,75 @@ pub(crate) fn render(inputs: &Inputs, plan: &Plan, sink: &dyn Sink) -> Result<Su
     })
 }
 
-/// One of a dataset's step charts: a period, at one size. Values reach the chart as
-/// floats for drawing and as the price type's exact text for labels and tooltips.
+/// One of a dataset's step charts: a period, at one size, with the events that fall
+/// in it.
 fn chart_svg(d: &Dataset, view: ChartView, size: ChartSize, events: &[Event]) -> String {
     let (title, alt) = plan::chart_text(d, view);
-    let start = view.start(d);
-    let rows = &d.table.rows;
-    // The decision in force when the window opens, then every one inside it.
-    let first = rows.partition_point(|r| r.date <= start).saturating_sub(1);
-    let rows = &rows[first..];
-    let currency = if d.currency.is_empty() {
-        String::new()
-    } else {
-        format!("{} ", d.currency)
-    };
-    let texts: Vec<Box<dyn Fn(usize) -> String + Sync>> = (0..d.series.len())
-        .map(|i| {
-            let decimals = d.series[i].decimals;
-            let currency = currency.clone();
-            Box::new(move |k: usize| format!("{currency}{}", rows[k].values[i].format(decimals)))
-                as Box<dyn Fn(usize) -> String + Sync>
+    let series: Vec<usize> = (0..d.series.len()).collect();
+    let events = events
+        .iter()
+        .filter(|e| e.applies_to(&d.slug))
+        .map(|e| ChartEvent {
+            date: e.date,
+            label: &e.label,
+            source: &e.source,
         })
         .collect();
-    chart::render_step_chart(&ChartSpec {
-        title: &title,
-        description: &alt,
-        unit: &d.unit,
-        series: d
-            .series
-            .iter()
-            .enumerate()
-            .map(|(i, s)| ChartSeries {
-                label: &s.label,
-                colour: &s.colour,
-                points: rows
-                    .iter()
-                    .map(|r| (r.date, r.values[i].to_f64()))
-                    .collect(),
-                value_text: texts[i].as_ref(),
-            })
-            .collect(),
-        events: events
-            .iter()
-            .filter(|e| e.applies_to(&d.slug))
-            .map(|e| ChartEvent {
-                date: e.date,
-                label: &e.label,
-                source: &e.source,
-            })
-            .collect(),
-        start,
+    let window = Window {
+        series: &series,
+        start: view.start(d),
         end: d.last_date(),
-        size,
-    })
+    };
+    draw_window(d, &window, (&title, &alt), events, size)
 }
 
 /// A chart a note asked for: the window `from..=to` of some of a dataset's series,
 /// drawn by the same renderer as the dataset pages (without the events, which belong
 /// to the dataset's own charts).
 fn note_chart_svg(d: &Dataset, chart: &NoteChart, size: ChartSize) -> String {
+    let window = Window {
+        series: &chart.series,
+        start: chart.from,
+        end: chart.to,
+    };
+    draw_window(
+        d,
+        &window,
+        (&chart.title, &chart.description),
+        Vec::new(),
+        size,
+    )
+}
+
+/// Which part of a dataset a chart shows: some of its series, from `start` to `end`.
+struct Window<'a> {
+    series: &'a [usize],
+    start: NaiveDate,
+    end: NaiveDate,
+}
+
+/// Draws a window of a dataset. Values reach the chart as floats for drawing and as
+/// the price type's exact text for labels and tooltips.
+fn draw_window(
+    d: &Dataset,
+    window: &Window,
+    (title, description): (&str, &str),
+    events: Vec<ChartEvent>,
+    size: ChartSize,
+) -> String {
     let rows = &d.table.rows;
+    // The decision in force when the window opens, then every one inside it.
     let first = rows
-        .partition_point(|r| r.date <= chart.from)
+        .partition_point(|r| r.date <= window.start)
         .saturating_sub(1);
-    let last = rows.partition_point(|r| r.date <= chart.to);
+    let last = rows.partition_point(|r| r.date <= window.end);
     let rows = &rows[first..last];
     let currency = if d.currency.is_empty() {
         String::new()
     } else {
         format!("{} ", d.currency)
     };
-    let texts: Vec<Box<dyn Fn(usize) -> String + Sync>> = chart
+    let texts: Vec<Box<dyn Fn(usize) -> String + Sync>> = window
         .series
         .iter()
         .map(|&i| {
@@ -267,10 +267,10 @@ fn note_chart_svg(d: &Dataset, chart: &NoteChart, size: ChartSize) -> String {
         })
         .collect();
     chart::render_step_chart(&ChartSpec {
-        title: &chart.title,
-        description: &chart.description,
+        title,
+        description,
         unit: &d.unit,
-        series: chart
+        series: window
             .series
             .iter()
             .zip(&texts)
@@ -284,9 +284,9 @@ fn note_chart_svg(d: &Dataset, chart: &NoteChart, size: ChartSize) -> String {
                 value_text: text.as_ref(),
             })
             .collect(),
-        events: Vec::new(),
-        start: chart.from,
-        end: chart.to,
+        events,
+        start: window.start,
+        end: window.end,
         size,
     })
 }
