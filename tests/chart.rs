@@ -231,36 +231,31 @@ fn events_from_the_events_file_are_drawn_where_they_fall() {
 fn an_event_with_a_bad_date_fails_the_build_with_its_line() {
     let site = built_site();
     let before = snapshot(&site.path().join("public"));
-    let bad = EVENTS.replace("2020-03-11", "2020-02-30");
-    std::fs::write(site.path().join("data/events.toml"), bad).unwrap();
-    let out = run(site.path(), &["build"]);
-    assert_fails_with(&out, "events.toml:3:");
-    assert!(
-        stderr(&out).contains("\"2020-02-30\" is not a valid date"),
-        "{}",
-        stderr(&out)
-    );
-    assert_eq!(
-        snapshot(&site.path().join("public")),
-        before,
-        "the site is untouched"
+    // Writes `events`, builds, and expects a refusal at `line` saying `why`, with the
+    // site left as it was.
+    let refused = |events: &str, line: &str, why: &str| {
+        std::fs::write(site.path().join("data/events.toml"), events).unwrap();
+        let out = run(site.path(), &["build"]);
+        assert_fails_with(&out, line);
+        assert!(stderr(&out).contains(why), "{}", stderr(&out));
+        assert_eq!(
+            snapshot(&site.path().join("public")),
+            before,
+            "the site is untouched"
+        );
+    };
+    refused(
+        &EVENTS.replace("2020-03-11", "2020-02-30"),
+        "events.toml:3:",
+        "\"2020-02-30\" is not a valid date",
     );
     // `check` refuses it too.
     assert_fails_with(&run(site.path(), &["check"]), "events.toml:3:");
     // So does an event limited to a dataset that does not exist.
-    let typo = format!("{EVENTS}datasets = [\"fuel-price\"]\n");
-    std::fs::write(site.path().join("data/events.toml"), typo).unwrap();
-    let out = run(site.path(), &["build"]);
-    assert_fails_with(&out, "events.toml:11:");
-    assert!(
-        stderr(&out).contains("no data/fuel-price.csv"),
-        "{}",
-        stderr(&out)
-    );
-    assert_eq!(
-        snapshot(&site.path().join("public")),
-        before,
-        "the site is untouched"
+    refused(
+        &format!("{EVENTS}datasets = [\"fuel-price\"]\n"),
+        "events.toml:11:",
+        "no data/fuel-price.csv",
     );
 }
 
