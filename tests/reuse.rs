@@ -28,8 +28,12 @@ fn assert_same(warm: &BTreeMap<String, Vec<u8>>, cold: &BTreeMap<String, Vec<u8>
 fn warm_equals_cold(root: &Path, when: &str) -> BTreeMap<String, Vec<u8>> {
     build_ok(root, "warm");
     let cold = root.join("cold");
-    if cold.exists() {
-        fs::remove_dir_all(&cold).unwrap();
+    // Truly cold: no previous output and no image cache, so a key that misses an
+    // input shows up as a difference.
+    for dir in [cold.clone(), root.join(".cold.cache")] {
+        if dir.exists() {
+            fs::remove_dir_all(&dir).unwrap();
+        }
     }
     build_ok(root, "cold");
     let warm = snapshot(&root.join("warm"));
@@ -566,4 +570,65 @@ fn a_build_never_writes_through_hard_links() {
         &before,
         "the live site after a failed build",
     );
+}
+
+/// Every share card under `dir`, by site path, with its inode.
+fn pngs(dir: &Path) -> BTreeMap<String, u64> {
+    use std::os::unix::fs::MetadataExt;
+    snapshot(dir)
+        .into_keys()
+        .filter(|p| p.starts_with("share/") && p.ends_with(".png"))
+        .map(|p| {
+            let ino = fs::metadata(dir.join(&p)).unwrap().ino();
+            (p, ino)
+        })
+        .collect()
+}
+
+#[test]
+fn images_survive_an_emptied_output_through_the_cache() {
+    let site = small_site();
+    let root = site.path();
+    build_ok(root, "public");
+    let first = pngs(&root.join("public"));
+    assert!(first.len() >= 4, "share cards expected: {first:?}");
+    let cache = root.join(".public.cache");
+    let entries = |c: &Path| fs::read_dir(c).unwrap().count();
+    assert_eq!(entries(&cache), first.len(), "one cache entry per image");
+
+    // Emptied output: every image comes back from the cache (same file), not redrawn.
+    fs::remove_dir_all(root.join("public")).unwrap();
+    let out = build_ok(root, "public");
+    assert_eq!(pngs(&root.join("public")), first, "images were redrawn");
+    assert!(
+        stdout(&out).contains(&format!("({} unchanged)", first.len())),
+        "{}",
+        stdout(&out)
+    );
+
+    // The same bytes as a build with nothing cached.
+    fs::remove_dir_all(&cache).unwrap();
+    build_ok(root, "fresh");
+    let fresh = snapshot(&root.join("fresh"));
+    let cached = snapshot(&root.join("public"));
+    for path in first.keys() {
+        assert!(
+            cached[path] == fresh[path],
+            "{path} differs from a fresh drawing"
+        );
+    }
+
+    // A removed note's card leaves the cache with the next build: it holds one site.
+    fs::remove_file(root.join("content/notes/third-note.md")).unwrap();
+    build_ok(root, "public");
+    let now = pngs(&root.join("public"));
+    assert_eq!(now.len(), first.len() - 1);
+    assert_eq!(entries(&cache), now.len(), "the cache kept an unused image");
+
+    // A cache that cannot be made costs redrawing, never the build.
+    fs::remove_dir_all(&cache).unwrap();
+    fs::write(&cache, "in the way").unwrap();
+    fs::remove_dir_all(root.join("public")).unwrap();
+    build_ok(root, "public");
+    assert_eq!(pngs(&root.join("public")).len(), now.len());
 }

@@ -124,22 +124,83 @@ pub(crate) fn render_png(card: &Card) -> Result<Vec<u8>, ShareError> {
     encode(&pixmap)
 }
 
-/// The pixmap as an 8-bit RGBA PNG. Measured on these cards, the default level with
-/// the Sub filter encodes in half the time of adaptive filtering and a quarter of
-/// fdeflate's "Fast" (which also makes files 2–3× larger), with the same size:
-/// it matters with one image per note.
+/// The pixmap as a PNG: indexed (a palette of at most 256 colours) when the card has
+/// no more, which is the usual case (a few flat colours and their anti-aliased blends
+/// with the background); otherwise 8-bit RGB. Both are lossless. Indexed, the encoder
+/// compresses a quarter of the bytes: a note card encodes in about a third of the time
+/// and is smaller. The default level with the Sub filter (for RGB) was measured the
+/// fastest here at the same size; an index is not a magnitude, so indexed rows are
+/// not filtered. Cards are opaque: the background fills the whole image.
 fn encode(pixmap: &tiny_skia::Pixmap) -> Result<Vec<u8>, ShareError> {
     let mut out = Vec::with_capacity(64 * 1024);
     let mut encoder = png::Encoder::new(&mut out, WIDTH, HEIGHT);
-    encoder.set_color(png::ColorType::Rgba);
     encoder.set_depth(png::BitDepth::Eight);
     encoder.set_compression(png::Compression::Balanced);
-    encoder.set_filter(png::Filter::Sub);
+    let data: Vec<u8> = match palette(pixmap.data()) {
+        Some((colours, indices)) => {
+            encoder.set_color(png::ColorType::Indexed);
+            encoder.set_palette(colours);
+            encoder.set_filter(png::Filter::NoFilter);
+            indices
+        }
+        None => {
+            encoder.set_color(png::ColorType::Rgb);
+            encoder.set_filter(png::Filter::Sub);
+            pixmap
+                .data()
+                .chunks_exact(4)
+                .flat_map(|p| [p[0], p[1], p[2]])
+                .collect()
+        }
+    };
     let png_error = |e: png::EncodingError| ShareError::Png(e.to_string());
     let mut writer = encoder.write_header().map_err(png_error)?;
-    writer.write_image_data(pixmap.data()).map_err(png_error)?;
+    writer.write_image_data(&data).map_err(png_error)?;
     writer.finish().map_err(png_error)?;
     Ok(out)
+}
+
+/// The image's colours in order of first appearance (deterministic) and each pixel's
+/// index, or none if there are more than 256 or a pixel is not opaque.
+fn palette(rgba: &[u8]) -> Option<(Vec<u8>, Vec<u8>)> {
+    // A pixel as one word; the palette is searched through a small direct-mapped
+    // table in front of the list, since this runs on every pixel of every card.
+    let mut colours: Vec<u32> = Vec::with_capacity(256);
+    let mut table = [(u32::MAX, 0u8); 1024];
+    let mut indices = Vec::with_capacity(rgba.len() / 4);
+    let mut last = (u32::MAX, 0u8);
+    for p in rgba.chunks_exact(4) {
+        let word = u32::from_le_bytes([p[0], p[1], p[2], p[3]]);
+        if word == last.0 {
+            indices.push(last.1);
+            continue;
+        }
+        if p[3] != 255 {
+            return None;
+        }
+        let slot = (word.wrapping_mul(0x9E37_79B1) >> 22) as usize;
+        let i = if table[slot].0 == word {
+            table[slot].1
+        } else {
+            let i = match colours.iter().position(|&c| c == word) {
+                Some(i) => i as u8,
+                None => {
+                    let i = u8::try_from(colours.len()).ok()?;
+                    colours.push(word);
+                    i
+                }
+            };
+            table[slot] = (word, i);
+            i
+        };
+        indices.push(i);
+        last = (word, i);
+    }
+    let rgb = colours.iter().flat_map(|c| {
+        let [r, g, b, _] = c.to_le_bytes();
+        [r, g, b]
+    });
+    Some((rgb.collect(), indices))
 }
 
 /// The card laid out as SVG, every text already measured to fit.

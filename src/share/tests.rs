@@ -329,3 +329,48 @@ mod properties {
         }
     }
 }
+
+#[test]
+fn cards_decode_to_the_pixels_drawn() {
+    // Whichever way a card is encoded (indexed or RGB), decoding it gives back exactly
+    // the rasterised pixels.
+    for card in [
+        note_card("From Flask and PostgreSQL to a static site"),
+        fuel_card(),
+    ] {
+        let svg = card_svg(&card);
+        let options = usvg::Options {
+            font_family: text::FAMILY.to_string(),
+            fontdb: text::fontdb(),
+            ..usvg::Options::default()
+        };
+        let tree = usvg::Tree::from_str(&svg, &options).unwrap();
+        let mut pixmap = tiny_skia::Pixmap::new(WIDTH, HEIGHT).unwrap();
+        resvg::render(&tree, tiny_skia::Transform::default(), &mut pixmap.as_mut());
+        let png = render_png(&card).unwrap();
+        let mut decoder = png::Decoder::new(std::io::Cursor::new(&png));
+        decoder.set_transformations(png::Transformations::EXPAND);
+        let mut reader = decoder.read_info().unwrap();
+        let mut buf = vec![0; reader.output_buffer_size().unwrap()];
+        let info = reader.next_frame(&mut buf).unwrap();
+        assert_eq!(info.color_type, png::ColorType::Rgb);
+        let drawn: Vec<u8> = pixmap
+            .data()
+            .chunks_exact(4)
+            .flat_map(|p| [p[0], p[1], p[2]])
+            .collect();
+        assert!(buf[..info.buffer_size()] == drawn[..], "pixels differ");
+    }
+}
+
+#[test]
+fn a_note_card_is_indexed() {
+    let png = render_png(&note_card(
+        "A workshop note with a long enough title to wrap",
+    ))
+    .unwrap();
+    let reader = png::Decoder::new(std::io::Cursor::new(&png))
+        .read_info()
+        .unwrap();
+    assert_eq!(reader.info().color_type, png::ColorType::Indexed);
+}

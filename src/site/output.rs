@@ -4,6 +4,12 @@
 //! siblings and all, so an unchanged page costs a read and a compare, not a compress.
 //! If anything fails the temporary folder is removed and the previous site stays.
 //!
+//! Images are the slow part of a build (a share card costs milliseconds; a page,
+//! microseconds), so keyed images are also kept by key in a cache beside the output
+//! (`.public.cache/`), the way Hugo keeps `resources/_gen` and Zola its processed
+//! images: emptying the output does not redraw them. Each build keeps only the entries
+//! it used, so the cache never holds more than one site's images.
+//!
 //! One builder at a time: a build holds an exclusive lock on a file beside the output
 //! (`.public.lock`) from before it reads the previous site until its swap is done, and
 //! removes staging folders that killed builds left. A symlinked output keeps its link:
@@ -50,7 +56,11 @@ const STAGING_MARK: &str = ".petrol-watch-staging";
 
 /// Files smaller than this are sent as they are: a sibling would save too little.
 const MIN_COMPRESS_BYTES: usize = 512;
-const GZIP_LEVEL: u32 = 6;
+const GZIP_LEVEL: i32 = 6;
+/// Measured on this site's pages (`bench/build.sh`): the sizes where the cheaper
+/// levels stop costing bytes.
+const SMALL_FILE: usize = 16 * 1024;
+const LARGE_FILE: usize = 1024 * 1024;
 /// Above 4 this encoder switches to a hasher that costs ~50× more on a 7 KB page for
 /// ~6% smaller output; 4 is the best ratio before that cliff.
 const BROTLI_QUALITY: u32 = 4;
@@ -72,8 +82,101 @@ pub(crate) struct StagedSite {
     /// Keys of the previous build's keyed outputs.
     previous_keys: std::collections::HashMap<String, u128>,
     keys: std::sync::Mutex<Vec<(String, u128)>>,
+    /// Derived images by key; none if its folder cannot be made.
+    cache: Option<ImageCache>,
     /// Held until the site is swapped in (or the build fails).
     _lock: OutputLock,
+}
+
+/// `.<name>.cache/` beside the output: keyed images, one file per key, named
+/// `<key>.<extension>`. Only the builder holding the output lock reads or writes it.
+struct ImageCache {
+    dir: PathBuf,
+    used: std::sync::Mutex<std::collections::HashSet<String>>,
+}
+
+impl ImageCache {
+    fn open(parent: &Path, name: &str) -> Option<ImageCache> {
+        let dir = parent.join(format!(".{name}.cache"));
+        fs::create_dir_all(&dir).ok()?;
+        Some(ImageCache {
+            dir,
+            used: Default::default(),
+        })
+    }
+
+    /// The cache's file name for `rel` with `key`, if `rel` is an image: images are
+    /// what is worth keeping; a page is cheaper to render than to look up.
+    fn entry(rel: &str, key: u128) -> Option<String> {
+        let ext = rel.rsplit_once('.')?.1;
+        matches!(ext, "png" | "webp" | "jpg" | "jpeg" | "gif" | "avif")
+            .then(|| format!("{key:032x}.{ext}"))
+    }
+
+    /// Hard-links the cached file into `dest`.
+    fn take(&self, entry: &str, dest: &Path) -> bool {
+        let found = fs::hard_link(self.dir.join(entry), dest).is_ok();
+        if found {
+            self.used
+                .lock()
+                .expect("not poisoned")
+                .insert(entry.to_string());
+        }
+        found
+    }
+
+    /// Keeps the freshly written `dest` under `entry`: a hard link, or a copy renamed
+    /// into place across file systems, so a reader never sees half a file. Failing to
+    /// keep it only costs a redraw next time.
+    fn keep(&self, entry: &str, dest: &Path) {
+        let path = self.dir.join(entry);
+        let kept = fs::hard_link(dest, &path).is_ok() || {
+            let tmp = self.dir.join(format!(".{entry}.tmp"));
+            let copied = fs::copy(dest, &tmp).is_ok() && fs::rename(&tmp, &path).is_ok();
+            if !copied {
+                let _ = fs::remove_file(&tmp);
+            }
+            copied
+        };
+        if kept {
+            self.used
+                .lock()
+                .expect("not poisoned")
+                .insert(entry.to_string());
+        }
+    }
+
+    /// Marks `entry` used, keeping `dest` under it if the cache lacks it (an image
+    /// reused from the previous output).
+    fn hold(&self, entry: &str, dest: &Path) {
+        if self.dir.join(entry).is_file() {
+            self.used
+                .lock()
+                .expect("not poisoned")
+                .insert(entry.to_string());
+        } else {
+            self.keep(entry, dest);
+        }
+    }
+
+    /// Removes the entries this build did not use (only names this cache writes).
+    fn sweep(&self) {
+        let used = self.used.lock().expect("not poisoned");
+        let Ok(entries) = fs::read_dir(&self.dir) else {
+            return;
+        };
+        for e in entries.flatten() {
+            let name = e.file_name().to_string_lossy().into_owned();
+            let ours = name.split_once('.').is_some_and(|(key, ext)| {
+                key.len() == 32
+                    && key.bytes().all(|b| b.is_ascii_hexdigit())
+                    && Self::entry(&format!("x.{ext}"), 0).is_some()
+            });
+            if ours && !used.contains(&name) {
+                let _ = fs::remove_file(e.path());
+            }
+        }
+    }
 }
 
 /// An exclusive lock on `.<name>.lock` beside the output folder (std's `File::lock`,
@@ -252,6 +355,7 @@ impl StagedSite {
             stats: WriteStats::default(),
             previous_keys,
             keys: Default::default(),
+            cache: ImageCache::open(&parent, &name),
             _lock: lock,
         })
     }
@@ -290,6 +394,9 @@ impl StagedSite {
         } else {
             fs::rename(&self.staging, &self.target).map_err(|e| Error::io(&self.target, e))?;
             self.committed = true;
+        }
+        if let Some(cache) = &self.cache {
+            cache.sweep();
         }
         Ok(())
     }
@@ -381,9 +488,22 @@ impl Sink for StagedSite {
                 let dest = self.destination(rel)?;
                 if self.link_previous(rel, len, &dest) {
                     self.stats.reused.fetch_add(1, Ordering::Relaxed);
+                    if let (Some(cache), Some(entry)) = (&self.cache, ImageCache::entry(rel, key)) {
+                        cache.hold(&entry, &dest);
+                    }
                     return Ok(());
                 }
             }
+        }
+        if let (Some(cache), Some(entry)) = (&self.cache, ImageCache::entry(rel, key)) {
+            let dest = self.destination(rel)?;
+            if cache.take(&entry, &dest) {
+                self.stats.reused.fetch_add(1, Ordering::Relaxed);
+                return Ok(());
+            }
+            self.write_new(&dest, &render()?)?;
+            cache.keep(&entry, &dest);
+            return Ok(());
         }
         self.put(rel, &render()?)
     }
@@ -437,22 +557,50 @@ fn read_manifest(path: &Path) -> std::collections::HashMap<String, u128> {
         .collect()
 }
 
+/// gzip by libdeflate: at each level about twice zlib's speed, and smaller at level 6.
+/// Below [`SMALL_FILE`] level 1 is within 3% of level 6 (a page's text repeats
+/// little) at half the cost, so a small page takes level 1 and a large one level 6.
+/// Browsers take the `.br` sibling when they can: this one is the fallback.
 pub(crate) fn gzip(bytes: &[u8]) -> Vec<u8> {
-    let mut enc = flate2::write::GzEncoder::new(
-        Vec::with_capacity(bytes.len() / 3),
-        flate2::Compression::new(GZIP_LEVEL),
-    );
-    enc.write_all(bytes).expect("writing to a Vec cannot fail");
-    enc.finish().expect("writing to a Vec cannot fail")
+    use libdeflater::{CompressionLvl, Compressor};
+    thread_local! {
+        // A compressor holds ~0.5 MB of tables: one per thread and level, reused.
+        static COMPRESSORS: std::cell::RefCell<[Option<Compressor>; 2]> =
+            const { std::cell::RefCell::new([None, None]) };
+    }
+    let (slot, level) = if bytes.len() < SMALL_FILE {
+        (0, 1)
+    } else {
+        (1, GZIP_LEVEL)
+    };
+    COMPRESSORS.with_borrow_mut(|compressors| {
+        let compressor = compressors[slot].get_or_insert_with(|| {
+            Compressor::new(CompressionLvl::new(level).expect("1 and 6 are valid levels"))
+        });
+        let mut out = vec![0; compressor.gzip_compress_bound(bytes.len())];
+        let n = compressor
+            .gzip_compress(bytes, &mut out)
+            .expect("the output holds the bound");
+        out.truncate(n);
+        out
+    })
 }
 
+/// Brotli at [`BROTLI_QUALITY`]; at [`LARGE_FILE`] and beyond (a download of a
+/// whole dataset) quality 2, which on such files is as small and three times faster,
+/// so one big file does not become the build's longest serial step.
 pub(crate) fn brotli(bytes: &[u8]) -> Vec<u8> {
     let mut out = Vec::with_capacity(bytes.len() / 3);
     // A window no larger than the input: a 4 MiB window allocated and cleared for
     // every 10 KB page costs more than the compression itself.
     let fits = (usize::BITS - bytes.len().max(1).leading_zeros()).clamp(10, BROTLI_WINDOW);
+    let quality = if bytes.len() >= LARGE_FILE {
+        2
+    } else {
+        BROTLI_QUALITY
+    };
     let params = brotli::enc::BrotliEncoderParams {
-        quality: BROTLI_QUALITY as i32,
+        quality: quality as i32,
         lgwin: fits as i32,
         size_hint: bytes.len(),
         ..Default::default()
