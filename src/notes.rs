@@ -618,6 +618,43 @@ mod tests {
     }
 
     #[test]
+    fn aliases_are_clean_paths_with_their_line() {
+        let n = note("+++\ntitle = \"x\"\ndate = 2026-01-01\naliases = [\"/old\", \"/a/b.html\", \"/c/\"]\n+++\n").unwrap();
+        let paths: Vec<&str> = n.aliases.iter().map(|a| a.path.as_str()).collect();
+        assert_eq!(paths, ["/old/", "/a/b.html", "/c/"]);
+        assert!(n.aliases.iter().all(|a| a.line == 4));
+        let many: Vec<String> = (0..=MAX_ALIASES).map(|i| format!("\"/a{i}/\"")).collect();
+        let e = note(&format!(
+            "+++\ntitle = \"x\"\ndate = 2026-01-01\naliases = [{}]\n+++\n",
+            many.join(",")
+        ))
+        .unwrap_err()
+        .to_string();
+        assert!(e.contains("x.md:4:") && e.contains("at most 64"), "{e}");
+        let long = format!("/{}/", "a".repeat(300));
+        let e = note(&format!(
+            "+++\ntitle = \"x\"\ndate = 2026-01-01\naliases = [\"{long}\"]\n+++\n"
+        ))
+        .unwrap_err()
+        .to_string();
+        assert!(e.contains("over 200 bytes"), "{e}");
+    }
+
+    #[test]
+    fn contents_nest_h3_under_h2_only() {
+        let (_, headings) =
+            render_with_headings("### Lead\n\n### Lead 2\n\n## A\n\n### A1\n\n#### deep\n\n## B\n");
+        let toc = table_of_contents(Some(true), &headings);
+        let shape: Vec<(&str, usize)> = toc
+            .iter()
+            .map(|e| (e.text.as_str(), e.children.len()))
+            .collect();
+        assert_eq!(shape, [("Lead", 0), ("Lead 2", 0), ("A", 1), ("B", 0)]);
+        assert!(table_of_contents(None, &headings).is_empty(), "two h2s");
+        assert!(table_of_contents(Some(false), &headings).is_empty());
+    }
+
+    #[test]
     fn tables_use_classes_not_inline_styles() {
         let html = render_markdown("| a | b |\n|:--|--:|\n| 1 | 2 |\n");
         assert!(!html.contains("style="), "{html}");
