@@ -440,7 +440,34 @@ fn each_tag_has_an_atom_feed_linked_from_its_page() {
     );
     // Links inside entries are absolute.
     assert!(!feed.contains("href=&quot;#") && !feed.contains("href=&quot;/"));
+    // Entries are the summary and a link, not the whole text.
+    assert!(feed.contains("A note long enough to want a table of contents."));
+    assert!(!feed.contains("Podman too."));
     // Docker has its own feed with one entry.
     let docker = page(root, "tags/docker/feed.xml");
     assert_eq!(docker.matches("<entry>").count(), 1);
+}
+
+/// A note is in the feed of each of its tags: with whole texts there, 1,000 tags on a
+/// 100 KB note would write 100 MB of feeds.
+#[test]
+fn a_long_note_with_many_tags_is_not_copied_into_every_tag_feed() {
+    let site = reading_site();
+    let tags: Vec<String> = (0..1000).map(|i| format!("\"t{i}\"")).collect();
+    let body = "Words that fill the note. ".repeat(4000);
+    fs::write(
+        site.path().join("content/notes/long.md"),
+        format!(
+            "+++\ntitle = \"Long\"\ndate = 2026-01-02\ntags = [{}]\n+++\nShort first paragraph.\n\n{body}\n",
+            tags.join(", ")
+        ),
+    )
+    .unwrap();
+    build(site.path(), &[]);
+    let feeds: usize = snapshot(&site.path().join("public/tags"))
+        .iter()
+        .filter(|(p, _)| p.ends_with("feed.xml"))
+        .map(|(_, b)| b.len())
+        .sum();
+    assert!(feeds < 4_000_000, "tag feeds hold {feeds} bytes");
 }
