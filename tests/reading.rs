@@ -327,6 +327,7 @@ fn a_malformed_alias_names_the_note_and_line() {
         ("/old path/", "has the character ' '"),
         ("/", "is the home page"),
         ("/static/x/", "under /static/"),
+        ("/robots.txt/", "where the site has the file /robots.txt"),
     ] {
         let site = reading_site();
         let note = site.path().join("content/notes/two-sections.md");

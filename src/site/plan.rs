@@ -469,6 +469,18 @@ const ALIAS_RESERVED: [&str; 4] = ["/static/", "/charts/", "/share/", "/api/"];
 /// note), and the list the server reads to answer them with 301.
 fn plan_aliases<'a>(p: &mut Planner<'a>, inputs: &'a Inputs) {
     let mut any = false;
+    // Folders the site's files are in: an alias may not be a file where one of them
+    // is, nor a folder where a file is (`/robots.txt/`).
+    let mut folders: std::collections::HashSet<String> = std::collections::HashSet::new();
+    for o in &p.outputs {
+        let mut path = o.path.as_str();
+        while let Some((parent, _)) = path.rsplit_once('/') {
+            if !folders.insert(parent.to_string()) {
+                break;
+            }
+            path = parent;
+        }
+    }
     for (i, note) in inputs.notes.iter().enumerate() {
         for alias in &note.aliases {
             if let Some(prefix) = ALIAS_RESERVED.iter().find(|r| alias.path.starts_with(**r)) {
@@ -487,6 +499,25 @@ fn plan_aliases<'a>(p: &mut Planner<'a>, inputs: &'a Inputs) {
             } else {
                 alias.path[1..].to_string()
             };
+            let file_in_the_way =
+                std::iter::successors(path.rsplit_once('/'), |(parent, _)| parent.rsplit_once('/'))
+                    .map(|(parent, _)| parent)
+                    .find(|parent| p.taken.contains_key(*parent));
+            if folders.contains(&path) || file_in_the_way.is_some() {
+                p.errors.push(Error::at(
+                    &note.path,
+                    alias.line,
+                    format!(
+                        "alias {:?} would put a page where the site has {}",
+                        alias.path,
+                        match file_in_the_way {
+                            Some(file) => format!("the file /{file}"),
+                            None => format!("the folder /{path}/"),
+                        }
+                    ),
+                ));
+                continue;
+            }
             p.add(
                 path,
                 Job::Alias(i),
