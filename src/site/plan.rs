@@ -465,8 +465,8 @@ fn plan_lists<'a>(p: &mut Planner<'a>, inputs: &'a Inputs, tags: &[Tag]) {
 /// by a future build's file.
 const ALIAS_RESERVED: [&str; 4] = ["/static/", "/charts/", "/share/", "/api/"];
 
-/// A redirect page at each note's old address (planned last, so a clash names the
-/// note), and the list the server reads to answer them with 301.
+/// A redirect page at each note's old address (planned after every page and feed, so
+/// a clash names the note), and the list the server reads to answer them with 301.
 fn plan_aliases<'a>(p: &mut Planner<'a>, inputs: &'a Inputs) {
     let mut any = false;
     // Folders the site's files are in: an alias may not be a file where one of them
