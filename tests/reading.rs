@@ -472,3 +472,23 @@ fn a_long_note_with_many_tags_is_not_copied_into_every_tag_feed() {
         .sum();
     assert!(feeds < 4_000_000, "tag feeds hold {feeds} bytes");
 }
+
+#[test]
+fn aliases_in_all_are_bounded() {
+    let site = reading_site();
+    let notes = site.path().join("content/notes");
+    for n in 0..79 {
+        let aliases: Vec<String> = (0..64).map(|a| format!("\"/old/{n}/{a}/\"")).collect();
+        fs::write(
+            notes.join(format!("many-{n}.md")),
+            format!(
+                "+++\ntitle = \"Many {n}\"\ndate = 2025-01-01\naliases = [{}]\n+++\nx\n",
+                aliases.join(", ")
+            ),
+        )
+        .unwrap();
+    }
+    let out = run(site.path(), &["build"]);
+    assert_fails_with(&out, "5059 aliases in all: at most 5000");
+    assert!(!site.path().join("public").exists());
+}

@@ -461,6 +461,10 @@ fn plan_lists<'a>(p: &mut Planner<'a>, inputs: &'a Inputs, tags: &[Tag]) {
     }
 }
 
+/// Aliases a site may have in all (a note may have `notes::MAX_ALIASES`): well under
+/// what `serve` accepts in its redirect list.
+pub(crate) const MAX_ALIASES_IN_ALL: usize = 5_000;
+
 /// Folders whose names are fingerprinted or generated: an alias there could be taken
 /// by a future build's file.
 const ALIAS_RESERVED: [&str; 4] = ["/static/", "/charts/", "/share/", "/api/"];
@@ -468,6 +472,14 @@ const ALIAS_RESERVED: [&str; 4] = ["/static/", "/charts/", "/share/", "/api/"];
 /// A redirect page at each note's old address (planned after every page and feed, so
 /// a clash names the note), and the list the server reads to answer them with 301.
 fn plan_aliases<'a>(p: &mut Planner<'a>, inputs: &'a Inputs) {
+    let total: usize = inputs.notes.iter().map(|n| n.aliases.len()).sum();
+    if total > MAX_ALIASES_IN_ALL {
+        p.errors.push(Error::in_file(
+            Path::new("content/notes"),
+            format!("the notes have {total} aliases in all: at most {MAX_ALIASES_IN_ALL} are allowed (each is a page and a line the server keeps in memory)"),
+        ));
+        return;
+    }
     let mut any = false;
     // Folders the site's files are in: an alias may not be a file where one of them
     // is, nor a folder where a file is (`/robots.txt/`).
