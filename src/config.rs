@@ -12,6 +12,9 @@ use crate::error::{line_of, read_utf8, Error, Result};
 pub(crate) const FILE_NAME: &str = "site.toml";
 /// The largest tank `tank_litres` may name (a road tanker holds about 40,000 litres).
 pub(crate) const MAX_TANK_LITRES: u32 = 100_000;
+/// The most notes one index page may list: keeps every page small (a summary is
+/// about 600 bytes) whatever `notes_per_page` says.
+pub(crate) const MAX_NOTES_PER_PAGE: usize = 500;
 
 #[derive(Debug, Clone, Deserialize)]
 #[serde(deny_unknown_fields, default)]
@@ -29,6 +32,8 @@ pub(crate) struct SiteConfig {
     pub(crate) home_notes: usize,
     /// How many of the newest price decisions go in the Atom feed.
     pub(crate) feed_decisions: usize,
+    /// Notes per page of the notes index and of each tag's page.
+    pub(crate) notes_per_page: usize,
     pub(crate) cache: CacheConfig,
     pub(crate) datasets: BTreeMap<String, DatasetMeta>,
 }
@@ -44,6 +49,7 @@ impl Default for SiteConfig {
             primary_dataset: "fuel-prices".into(),
             home_notes: 5,
             feed_decisions: 20,
+            notes_per_page: 20,
             cache: CacheConfig::default(),
             datasets: BTreeMap::new(),
         }
@@ -133,6 +139,20 @@ impl SiteConfig {
                 format!(
                     "base_url {:?} must start with http:// or https://",
                     config.base_url
+                ),
+            ));
+        }
+        if !(1..=MAX_NOTES_PER_PAGE).contains(&config.notes_per_page) {
+            let line = text
+                .lines()
+                .position(|l| l.trim_start().starts_with("notes_per_page"))
+                .map_or(1, |i| i + 1);
+            return Err(Error::at(
+                path,
+                line,
+                format!(
+                    "notes_per_page = {}: want a whole number from 1 to {MAX_NOTES_PER_PAGE}",
+                    config.notes_per_page
                 ),
             ));
         }

@@ -26,6 +26,19 @@ pub(crate) struct Note {
     /// The markdown after the front matter.
     pub(crate) body: String,
     pub(crate) words: usize,
+    /// `toc = true/false` from the front matter; unset means "when it has three or
+    /// more sections".
+    pub(crate) toc: Option<bool>,
+    /// Old addresses of a renamed note, normalised (`/old/path/`), each answered with
+    /// a redirect to the note.
+    pub(crate) aliases: Vec<Alias>,
+}
+
+/// An old address of a note: a clean site path, and the front-matter line naming it.
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+pub(crate) struct Alias {
+    pub(crate) path: String,
+    pub(crate) line: usize,
 }
 
 impl Note {
@@ -47,6 +60,9 @@ struct FrontMatter {
     #[serde(default)]
     draft: bool,
     slug: Option<String>,
+    toc: Option<bool>,
+    #[serde(default)]
+    aliases: Vec<String>,
 }
 
 #[derive(Deserialize)]
@@ -177,7 +193,10 @@ pub(crate) fn parse_note(text: &str, path: &Path) -> Result<Note> {
             tags.push(t.to_string());
         }
     }
+    let aliases = checked_aliases(&fm.aliases, path, key_line("aliases"))?;
     Ok(Note {
+        toc: fm.toc,
+        aliases,
         slug,
         title,
         date,
@@ -189,6 +208,70 @@ pub(crate) fn parse_note(text: &str, path: &Path) -> Result<Note> {
         words: body.split_whitespace().count(),
         body: body.to_string(),
     })
+}
+
+// ---- Aliases: old addresses of a renamed note. ----
+
+/// The most aliases one note may have: each is a page and a redirect line.
+pub(crate) const MAX_ALIASES: usize = 64;
+/// The longest alias accepted, in bytes.
+const MAX_ALIAS_LEN: usize = 200;
+
+/// Each alias as a clean absolute site path: `/`-separated segments of letters,
+/// digits, `-`, `_`, `.` and `~` (none empty, none starting with `.`), so it needs no
+/// escaping in a URL, a file name or the redirect list. A path without a trailing
+/// `/` names a folder unless it ends in `.html`: `/old` becomes `/old/`.
+fn checked_aliases(raw: &[String], path: &Path, line: usize) -> Result<Vec<Alias>> {
+    if raw.len() > MAX_ALIASES {
+        return Err(Error::at(
+            path,
+            line,
+            format!("{} aliases: at most {MAX_ALIASES} are allowed", raw.len()),
+        ));
+    }
+    raw.iter()
+        .map(|a| {
+            let bad = |why: &str| {
+                Error::at(
+                    path,
+                    line,
+                    format!(
+                        "alias {a:?} {why} (want a clean absolute path such as \"/old/path/\")"
+                    ),
+                )
+            };
+            if a.len() > MAX_ALIAS_LEN {
+                return Err(bad(&format!("is over {MAX_ALIAS_LEN} bytes")));
+            }
+            let Some(rest) = a.strip_prefix('/') else {
+                return Err(bad("does not start with `/`"));
+            };
+            let trimmed = rest.strip_suffix('/').unwrap_or(rest);
+            if trimmed.is_empty() {
+                return Err(bad("is the home page"));
+            }
+            for segment in trimmed.split('/') {
+                if segment.is_empty() {
+                    return Err(bad("has an empty segment (`//`)"));
+                }
+                if segment.starts_with('.') {
+                    return Err(bad("has a segment starting with `.`"));
+                }
+                if let Some(c) = segment
+                    .chars()
+                    .find(|c| !(c.is_ascii_alphanumeric() || "-_.~".contains(*c)))
+                {
+                    return Err(bad(&format!("has the character {c:?}")));
+                }
+            }
+            let clean = if rest.ends_with('/') || trimmed.ends_with(".html") {
+                a.clone()
+            } else {
+                format!("{a}/")
+            };
+            Ok(Alias { path: clean, line })
+        })
+        .collect()
 }
 
 /// Offset in `s` of a line that is exactly `+++`.
@@ -288,6 +371,22 @@ type OpenHeading<'a> = (
 /// CommonMark + tables, footnotes, strikethrough, task lists; every heading gets an
 /// `id` (its own `{#id}` or a slug of its text) and a visible `#` link to itself.
 pub(crate) fn render_markdown(markdown: &str) -> String {
+    render_with_headings(markdown).0
+}
+
+/// A section heading of a note, for its table of contents.
+#[derive(Debug, Clone, PartialEq, Eq, Hash, serde::Serialize)]
+pub(crate) struct Heading {
+    /// 2 or 3.
+    pub(crate) level: u8,
+    pub(crate) id: String,
+    pub(crate) text: String,
+}
+
+/// Like [`render_markdown`], also returning the h2 and h3 headings in order, with the
+/// ids the page gives them.
+pub(crate) fn render_with_headings(markdown: &str) -> (String, Vec<Heading>) {
+    let mut headings: Vec<Heading> = Vec::new();
     let mut events: Vec<Event> = Vec::new();
     let mut used_ids: HashSet<String> = HashSet::new();
     // Per base id, the last suffix tried: each candidate is tried once, so 5,000
@@ -360,6 +459,13 @@ pub(crate) fn render_markdown(markdown: &str) -> String {
                     }
                 }
                 used_ids.insert(id.clone());
+                if matches!(level, HeadingLevel::H2 | HeadingLevel::H3) {
+                    headings.push(Heading {
+                        level: if level == HeadingLevel::H2 { 2 } else { 3 },
+                        id: id.clone(),
+                        text: text.trim().to_string(),
+                    });
+                }
                 let mut open = format!("<{level} id=\"{}\"", crate::markup::escape_markup(&id));
                 if !classes.is_empty() {
                     let _ = write!(
@@ -388,7 +494,50 @@ pub(crate) fn render_markdown(markdown: &str) -> String {
     }
     let mut html = String::with_capacity(markdown.len() * 3 / 2);
     pulldown_cmark::html::push_html(&mut html, events.into_iter());
-    without_inline_styles(html)
+    (without_inline_styles(html), headings)
+}
+
+/// The table of contents a note shows: its h2 headings, each with the h3s under it,
+/// when `toc = true`, or when unset and it has at least [`TOC_MIN_SECTIONS`] h2s.
+/// An h3 before the first h2 is listed on its own.
+pub(crate) fn table_of_contents(toc: Option<bool>, headings: &[Heading]) -> Vec<TocEntry> {
+    let sections = headings.iter().filter(|h| h.level == 2).count();
+    let show = match toc {
+        Some(on) => on,
+        None => sections >= TOC_MIN_SECTIONS,
+    };
+    if !show {
+        return Vec::new();
+    }
+    let mut out: Vec<TocEntry> = Vec::new();
+    // Whether the last top-level entry is an h2, which h3s then nest under.
+    let mut in_section = false;
+    for h in headings {
+        let entry = TocEntry {
+            id: h.id.clone(),
+            text: h.text.clone(),
+            children: Vec::new(),
+        };
+        match (h.level, out.last_mut()) {
+            (3, Some(parent)) if in_section => parent.children.push(entry),
+            (level, _) => {
+                in_section = level == 2;
+                out.push(entry);
+            }
+        }
+    }
+    out
+}
+
+/// Sections from which a note gets a table of contents without asking.
+pub(crate) const TOC_MIN_SECTIONS: usize = 3;
+
+/// One line of a table of contents, with its subsections.
+#[derive(Debug, Clone, PartialEq, Eq, Hash, serde::Serialize)]
+pub(crate) struct TocEntry {
+    pub(crate) id: String,
+    pub(crate) text: String,
+    pub(crate) children: Vec<TocEntry>,
 }
 
 /// GitHub-style alerts (`> [!NOTE]` …) as a titled note rather than a quote.
@@ -466,6 +615,43 @@ mod tests {
         assert!(html.contains("id=\"hello-world-1\""));
         assert!(html.contains("&lt;b&gt;"));
         assert_eq!(first_paragraph(md), "Intro text.");
+    }
+
+    #[test]
+    fn aliases_are_clean_paths_with_their_line() {
+        let n = note("+++\ntitle = \"x\"\ndate = 2026-01-01\naliases = [\"/old\", \"/a/b.html\", \"/c/\"]\n+++\n").unwrap();
+        let paths: Vec<&str> = n.aliases.iter().map(|a| a.path.as_str()).collect();
+        assert_eq!(paths, ["/old/", "/a/b.html", "/c/"]);
+        assert!(n.aliases.iter().all(|a| a.line == 4));
+        let many: Vec<String> = (0..=MAX_ALIASES).map(|i| format!("\"/a{i}/\"")).collect();
+        let e = note(&format!(
+            "+++\ntitle = \"x\"\ndate = 2026-01-01\naliases = [{}]\n+++\n",
+            many.join(",")
+        ))
+        .unwrap_err()
+        .to_string();
+        assert!(e.contains("x.md:4:") && e.contains("at most 64"), "{e}");
+        let long = format!("/{}/", "a".repeat(300));
+        let e = note(&format!(
+            "+++\ntitle = \"x\"\ndate = 2026-01-01\naliases = [\"{long}\"]\n+++\n"
+        ))
+        .unwrap_err()
+        .to_string();
+        assert!(e.contains("over 200 bytes"), "{e}");
+    }
+
+    #[test]
+    fn contents_nest_h3_under_h2_only() {
+        let (_, headings) =
+            render_with_headings("### Lead\n\n### Lead 2\n\n## A\n\n### A1\n\n#### deep\n\n## B\n");
+        let toc = table_of_contents(Some(true), &headings);
+        let shape: Vec<(&str, usize)> = toc
+            .iter()
+            .map(|e| (e.text.as_str(), e.children.len()))
+            .collect();
+        assert_eq!(shape, [("Lead", 0), ("Lead 2", 0), ("A", 1), ("B", 0)]);
+        assert!(table_of_contents(None, &headings).is_empty(), "two h2s");
+        assert!(table_of_contents(Some(false), &headings).is_empty());
     }
 
     #[test]

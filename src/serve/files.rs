@@ -23,6 +23,11 @@ use crate::media;
 /// fingerprinted files (whose name changes when their content does). Only those, and
 /// their `.gz`/`.br` siblings, are cached as immutable.
 pub(crate) const IMMUTABLE_LIST: &str = ".petrol-watch-immutable";
+/// Written by the build when notes have old addresses: one redirect per line, the old
+/// site path, a space, the new one. Answered with 301 before any file.
+pub(crate) const REDIRECT_LIST: &str = ".petrol-watch-redirects";
+/// Redirects read at most: each is a note's alias, so a site has a few.
+pub(crate) const MAX_REDIRECTS: usize = 100_000;
 
 #[derive(Debug, thiserror::Error)]
 pub(crate) enum LoadError {
@@ -37,6 +42,12 @@ pub(crate) enum LoadError {
     },
     #[error("{}:{line}: expected a site-relative path in UTF-8 (one per line)", path.display())]
     BadImmutableList { path: PathBuf, line: usize },
+    #[error("{}:{line}: {why} (want `/old/path/ /new/path/`, one redirect per line)", path.display())]
+    BadRedirectList {
+        path: PathBuf,
+        line: usize,
+        why: String,
+    },
 }
 
 /// Where a representation's bytes are.
@@ -107,6 +118,8 @@ impl Default for MemoryBudget {
 #[derive(Debug)]
 pub(crate) struct StaticSite {
     files: HashMap<String, Entry>,
+    /// Old path → new path, from the build's redirect list.
+    redirects: HashMap<String, HeaderValue>,
     memory_bytes: u64,
     disk_files: usize,
     disk_bytes: u64,
@@ -134,6 +147,7 @@ impl StaticSite {
             source: e,
         })?;
         let immutable = read_immutable_list(&root)?;
+        let redirects = read_redirect_list(&root)?;
         let mut found: HashMap<String, Found> = HashMap::new();
         let walker = walkdir::WalkDir::new(&root)
             .follow_links(false)
@@ -283,6 +297,7 @@ impl StaticSite {
         }
         Ok(StaticSite {
             files,
+            redirects,
             memory_bytes,
             disk_files,
             disk_bytes,
@@ -291,6 +306,12 @@ impl StaticSite {
 
     pub(crate) fn get(&self, path: &str) -> Option<&Entry> {
         self.files.get(path)
+    }
+
+    /// Where an old address moved to. A folder's alias (`/old/`) also answers
+    /// without its trailing slash.
+    pub(crate) fn redirect(&self, path: &str) -> Option<&HeaderValue> {
+        self.redirects.get(path)
     }
 
     pub(crate) fn len(&self) -> usize {
@@ -355,6 +376,55 @@ fn read_immutable_list(root: &Path) -> Result<HashSet<String>, LoadError> {
         set.insert(format!("/{}", line.trim_start_matches('/')));
     }
     Ok(set)
+}
+
+/// The build's redirect list (see [`REDIRECT_LIST`]); empty when there is none. The
+/// build writes only clean paths; anything else here means a damaged or hand-edited
+/// file, refused with its line rather than served.
+fn read_redirect_list(root: &Path) -> Result<HashMap<String, HeaderValue>, LoadError> {
+    let path = root.join(REDIRECT_LIST);
+    let bytes = match std::fs::read(&path) {
+        Ok(b) => b,
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(HashMap::new()),
+        Err(e) => return Err(LoadError::Io { path, source: e }),
+    };
+    let clean = |p: &str| {
+        p.starts_with('/')
+            && !p.contains("//")
+            && p.bytes()
+                .all(|b| b.is_ascii_graphic() && b != b'\\' && b != b'%')
+            && !p.split('/').any(|s| s.starts_with('.'))
+    };
+    let mut map = HashMap::new();
+    for (i, line) in bytes.split(|b| *b == b'\n').enumerate() {
+        let bad = |why: &str| LoadError::BadRedirectList {
+            path: path.clone(),
+            line: i + 1,
+            why: why.to_string(),
+        };
+        let line = std::str::from_utf8(line)
+            .map_err(|_| bad("not UTF-8"))?
+            .trim();
+        if line.is_empty() {
+            continue;
+        }
+        if map.len() >= MAX_REDIRECTS {
+            return Err(bad(&format!("more than {MAX_REDIRECTS} redirects")));
+        }
+        let mut parts = line.split(' ');
+        let (Some(from), Some(to), None) = (parts.next(), parts.next(), parts.next()) else {
+            return Err(bad("expected two paths separated by one space"));
+        };
+        if !clean(from) || !clean(to) {
+            return Err(bad("a path is not a clean site path"));
+        }
+        let location = HeaderValue::from_str(to).map_err(|_| bad("bad location"))?;
+        if let Some(bare) = from.strip_suffix('/').filter(|b| !b.is_empty()) {
+            map.insert(bare.to_string(), location.clone());
+        }
+        map.insert(from.to_string(), location);
+    }
+    Ok(map)
 }
 
 impl Variant {

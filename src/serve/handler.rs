@@ -140,6 +140,9 @@ pub(crate) fn respond(
             .insert(header::ALLOW, HeaderValue::from_static("GET, HEAD"));
         return res;
     }
+    if let Some(to) = site.redirect(req.uri().path()) {
+        return moved(to, req.uri().query(), policy);
+    }
     match resolve(site, req.uri().path()) {
         Resolved::File(path) => {
             let entry = site.get(&path).expect("resolved paths exist");
@@ -168,6 +171,22 @@ pub(crate) fn respond(
             policy.cache_control(CacheClass::NoStore),
         ),
     }
+}
+
+/// A note's old address: 301 to where it is now, cacheable like a page so the CDN
+/// answers it too. The query string goes along.
+fn moved(to: &HeaderValue, query: Option<&str>, policy: &CachePolicy) -> Response<Body> {
+    let mut res = plain(
+        StatusCode::MOVED_PERMANENTLY,
+        "",
+        policy.cache_control(CacheClass::Page),
+    );
+    let location = match query.map(|q| format!("{}?{q}", to.to_str().unwrap_or("/"))) {
+        Some(with_query) => HeaderValue::from_str(&with_query).unwrap_or_else(|_| to.clone()),
+        None => to.clone(),
+    };
+    res.headers_mut().insert(header::LOCATION, location);
+    res
 }
 
 pub(crate) fn not_found(

@@ -263,22 +263,7 @@ pub(crate) fn site_feed(inputs: &Inputs) -> String {
         .notes
         .iter()
         .take(SITE_FEED_NOTES)
-        .map(|n| {
-            let url = pages::note_url(&n.slug);
-            let html = absolute_links(
-                &crate::markup::row_headers(crate::notes::render_markdown(&n.body)),
-                &config.base_url,
-                &url,
-            );
-            FeedEntry {
-                title: n.title.clone(),
-                url,
-                date: n.date,
-                updated: n.updated.unwrap_or(n.date),
-                content: html,
-                categories: n.tags.clone(),
-            }
-        })
+        .map(|n| note_entry(config, n))
         .collect();
     if let Some(d) = inputs
         .datasets
@@ -289,6 +274,72 @@ pub(crate) fn site_feed(inputs: &Inputs) -> String {
     }
     entries.sort_by(|a, b| b.date.cmp(&a.date).then_with(|| a.url.cmp(&b.url)));
     atom(config, &entries)
+}
+
+/// A note as a feed entry, its whole text with absolute links.
+fn note_entry(config: &SiteConfig, n: &crate::notes::Note) -> FeedEntry {
+    let url = pages::note_url(&n.slug);
+    let html = absolute_links(
+        &crate::markup::row_headers(crate::notes::render_markdown(&n.body)),
+        &config.base_url,
+        &url,
+    );
+    FeedEntry {
+        title: n.title.clone(),
+        url,
+        date: n.date,
+        updated: n.updated.unwrap_or(n.date),
+        content: html,
+        categories: n.tags.clone(),
+    }
+}
+
+/// Categories an entry of a tag's feed names, at most.
+const TAG_FEED_CATEGORIES: usize = 12;
+
+/// One tag's feed: its newest [`SITE_FEED_NOTES`] notes, each as its summary and a
+/// link. Not the whole text: a note is in the feed of each of its tags, so whole texts
+/// would cost tags × text (4,000 tags on a 1 MB note: 4 GB) and a markdown render per
+/// tag; the site feed carries the whole text once.
+pub(crate) fn tag_feed(inputs: &Inputs, tag: &Tag) -> String {
+    let config = &inputs.config;
+    let title = format!("{}: notes tagged “{}”", config.title, tag.name);
+    let subtitle = format!("Workshop notes tagged {}, newest first.", tag.name);
+    let entries: Vec<FeedEntry> = tag
+        .notes
+        .iter()
+        .take(SITE_FEED_NOTES)
+        .map(|&i| {
+            let n = &inputs.notes[i];
+            let url = pages::note_url(&n.slug);
+            let summary = pages::summary_of(n, &crate::notes::first_paragraph(&n.body));
+            let mut categories = n.tags.clone();
+            // All of a note's tags in each of its tags' feeds would be n² for n tags.
+            categories.truncate(TAG_FEED_CATEGORIES);
+            FeedEntry {
+                title: n.title.clone(),
+                content: format!(
+                    "<p>{}</p>\n<p><a href=\"{}{url}\">Read the note</a></p>",
+                    xml_escape(&summary),
+                    xml_escape(&config.base_url)
+                ),
+                url,
+                date: n.date,
+                updated: n.updated.unwrap_or(n.date),
+                categories,
+            }
+        })
+        .collect();
+    atom_with(
+        config,
+        &FeedHead {
+            title: &title,
+            subtitle: &subtitle,
+            self_path: &pages::tag_feed_url(&tag.name),
+            page_path: &pages::tag_url(&tag.name),
+        },
+        &entries,
+    )
 }
 
 /// `html` with each `href`/`src` that is a fragment (`#x`) or site path (`/x`) made
@@ -318,7 +369,11 @@ pub(crate) fn absolute_links(html: &str, base_url: &str, page_path: &str) -> Str
 
 /// The sitemap: every page with its last change.
 pub(crate) fn site_sitemap(inputs: &Inputs, tags: &[Tag]) -> String {
-    let newest_note = inputs.notes.first().map(|n| n.updated.unwrap_or(n.date));
+    let newest_note = inputs
+        .notes
+        .iter()
+        .map(|n| n.updated.unwrap_or(n.date))
+        .max();
     let newest_data = inputs.datasets.iter().map(|d| d.last_date()).max();
     let mut urls: Vec<(String, Option<chrono::NaiveDate>)> = vec![
         ("/".into(), newest_note.max(newest_data)),
@@ -345,11 +400,31 @@ pub(crate) fn site_sitemap(inputs: &Inputs, tags: &[Tag]) -> String {
             .iter()
             .map(|n| (pages::note_url(&n.slug), Some(n.updated.unwrap_or(n.date)))),
     );
-    urls.extend(tags.iter().map(|t| {
-        (
-            pages::tag_url(&t.name),
-            t.notes.first().map(|&i| inputs.notes[i].date),
-        )
-    }));
+    // Every page of the notes index and of each tag, each with its newest change.
+    let per_page = inputs.config.notes_per_page;
+    let newest = |ids: &mut dyn Iterator<Item = usize>| {
+        ids.map(|i| {
+            let n = &inputs.notes[i];
+            n.updated.unwrap_or(n.date)
+        })
+        .max()
+    };
+    let all: Vec<usize> = (0..inputs.notes.len()).collect();
+    for k in 2..=pages::page_count(all.len(), per_page) {
+        let on_page = pages::page_slice(&all, per_page, k);
+        urls.push((
+            pages::notes_page_url(k),
+            newest(&mut on_page.iter().copied()),
+        ));
+    }
+    for t in tags {
+        for k in 1..=pages::page_count(t.notes.len(), per_page) {
+            let on_page = pages::page_slice(&t.notes, per_page, k);
+            urls.push((
+                pages::tag_page_url(&t.name, k),
+                newest(&mut on_page.iter().copied()),
+            ));
+        }
+    }
     sitemap(&inputs.config.base_url, &urls)
 }

@@ -14,7 +14,7 @@ use super::load::Inputs;
 use super::output::Sink;
 use super::pages::{self, NoteSummary, Renderer};
 use super::plan::{self, ChartView, Job, Plan};
-use super::{feeds, share, Summary};
+use super::{aliases, feeds, share, Summary};
 use crate::chart::{self, ChartEvent, ChartSeries, ChartSize, ChartSpec};
 use crate::data::Dataset;
 use crate::error::Result;
@@ -42,6 +42,8 @@ pub(crate) fn render(inputs: &Inputs, plan: &Plan, sink: &dyn Sink) -> Result<Su
         .map(|t| (t.name.clone(), pages::tag_url(&t.name), t.notes.len()))
         .collect();
     let latest = &summaries[..summaries.len().min(config.home_notes)];
+    let per_page = config.notes_per_page;
+    let chain = &neighbours(notes);
     let renderer = &Renderer::new(
         &inputs.templates,
         config,
@@ -87,8 +89,8 @@ pub(crate) fn render(inputs: &Inputs, plan: &Plan, sink: &dyn Sink) -> Result<Su
             }
             Job::Note(i) => {
                 let note = &notes[*i];
-                let newer = i.checked_sub(1).map(|j| &notes[j]);
-                let older = notes.get(i + 1);
+                let (newer, older) = chain[*i];
+                let (newer, older) = (newer.map(|j| &notes[j]), older.map(|j| &notes[j]));
                 let key = keys.page(|h| {
                     keys::note(note, h);
                     newer.map(|n| (&n.slug, &n.title)).hash(h);
@@ -96,29 +98,60 @@ pub(crate) fn render(inputs: &Inputs, plan: &Plan, sink: &dyn Sink) -> Result<Su
                 });
                 page(Some(key), &|| {
                     let summary = pages::summary_of(note, &notes::first_paragraph(&note.body));
+                    let (html, headings) = notes::render_with_headings(&note.body);
                     renderer.note(
                         note,
-                        &crate::markup::row_headers(notes::render_markdown(&note.body)),
+                        &crate::markup::row_headers(html),
                         &summary,
                         newer,
                         older,
+                        &notes::table_of_contents(note.toc, &headings),
                     )
                 })
             }
-            Job::Tag(t) => {
+            Job::Tag(t, k) => {
                 let tag = &plan.tags[*t];
-                let list: Vec<NoteSummary> =
-                    tag.notes.iter().map(|&i| summaries[i].clone()).collect();
-                let key = keys.page(|h| (&tag.name, &list).hash(h));
-                page(Some(key), &|| renderer.tag(&tag.name, &list))
+                let ids = pages::page_slice(&tag.notes, per_page, *k);
+                let list: Vec<NoteSummary> = ids.iter().map(|&i| summaries[i].clone()).collect();
+                let pager = pages::pager(*k, pages::page_count(tag.notes.len(), per_page), |k| {
+                    pages::tag_page_url(&tag.name, k)
+                });
+                let key = keys.page(|h| (&tag.name, &list, tag.notes.len(), &pager).hash(h));
+                page(Some(key), &|| {
+                    renderer.tag(&tag.name, &list, tag.notes.len(), &pager)
+                })
             }
+            Job::TagFeed(t) => {
+                let tag = &plan.tags[*t];
+                let key = keys.page(|h| {
+                    tag.name.hash(h);
+                    for &i in tag.notes.iter().take(feeds::SITE_FEED_NOTES) {
+                        keys::note(&notes[i], h);
+                    }
+                });
+                page(Some(key), &|| Ok(feeds::tag_feed(inputs, tag)))
+            }
+            Job::Alias(i) => {
+                let note = &notes[*i];
+                let key = keys.page(|h| ("alias", &note.slug, &note.title).hash(h));
+                page(Some(key), &|| Ok(aliases::redirect_page(config, note)))
+            }
+            Job::Redirects => page(None, &|| Ok(aliases::redirect_list(notes))),
             Job::Home => page(None, &|| {
                 renderer.home(&inputs.datasets, &plan.charts, latest)
             }),
-            Job::NotesIndex => page(
-                Some(keys.page(|h| (&summaries, &tag_rows).hash(h))),
-                &|| renderer.notes_index(&summaries, &tag_rows),
-            ),
+            Job::NotesIndex(k) => {
+                let list = pages::page_slice(&summaries, per_page, *k);
+                let tags: &[(String, String, usize)] = if *k == 1 { &tag_rows } else { &[] };
+                let pager = pages::pager(
+                    *k,
+                    pages::page_count(notes.len(), per_page),
+                    pages::notes_page_url,
+                );
+                page(Some(keys.page(|h| (list, tags, &pager).hash(h))), &|| {
+                    renderer.notes_index(list, tags, &pager)
+                })
+            }
             Job::TagsIndex => page(None, &|| renderer.tags_index(&tag_rows)),
             Job::NotFound => page(None, &|| renderer.not_found()),
             // Keyed, so a warm build does not render the newest notes' markdown (and
@@ -186,6 +219,20 @@ pub(crate) fn render(inputs: &Inputs, plan: &Plan, sink: &dyn Sink) -> Result<Su
         reused: 0,
         elapsed: started.elapsed(),
     })
+}
+
+/// Each note's newer and older neighbour among the published notes (newest first):
+/// drafts are left out of the chain, and a draft's own page links to none.
+fn neighbours(notes: &[notes::Note]) -> Vec<(Option<usize>, Option<usize>)> {
+    let published: Vec<usize> = (0..notes.len()).filter(|&i| !notes[i].draft).collect();
+    let mut chain = vec![(None, None); notes.len()];
+    for (k, &i) in published.iter().enumerate() {
+        chain[i] = (
+            k.checked_sub(1).map(|k| published[k]),
+            published.get(k + 1).copied(),
+        );
+    }
+    chain
 }
 
 /// One of a dataset's step charts: a period, at one size, with the events that fall

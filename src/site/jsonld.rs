@@ -67,3 +67,28 @@ pub(crate) fn dataset_jsonld(
         .replace('>', "\\u003e")
         .replace('&', "\\u0026")
 }
+
+/// A note as a schema.org `BlogPosting`: its dates (`dateModified` is `updated`, else
+/// the date it was written), address, author and tags, escaped like the above.
+pub(crate) fn note_jsonld(config: &SiteConfig, note: &crate::notes::Note, summary: &str) -> String {
+    let base = &config.base_url;
+    let url = format!("{base}{}", super::pages::note_url(&note.slug));
+    let v = serde_json::json!({
+        "@context": "https://schema.org",
+        "@type": "BlogPosting",
+        "headline": note.title,
+        "description": summary,
+        "url": url,
+        "mainEntityOfPage": url,
+        "datePublished": note.date.to_string(),
+        "dateModified": note.updated.unwrap_or(note.date).to_string(),
+        "keywords": note.tags,
+        "author": {"@type": "Organization", "name": config.author},
+        "publisher": {"@type": "Organization", "name": config.title, "url": format!("{base}/")},
+    });
+    serde_json::to_string(&v)
+        .expect("JSON values serialise")
+        .replace('<', "\\u003c")
+        .replace('>', "\\u003e")
+        .replace('&', "\\u0026")
+}

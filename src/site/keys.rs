@@ -75,6 +75,7 @@ pub(crate) fn note(note: &Note, h: &mut Xxh3) {
         &note.body,
     )
         .hash(h);
+    (note.toc, &note.aliases).hash(h);
 }
 
 /// Everything a dataset's outputs are made from: metadata, series and every value.

@@ -12,6 +12,7 @@
 //! - `output`: the sink for `build` (one builder at a time, a staged folder swapped in
 //!   atomically, unchanged files reused); `links`: the sink for `check`.
 
+pub(crate) mod aliases;
 pub(crate) mod feeds;
 pub(crate) mod figures;
 pub(crate) mod jobs;

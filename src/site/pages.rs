@@ -45,6 +45,55 @@ pub(crate) fn csv_url(slug: &str) -> String {
 pub(crate) fn json_url(slug: &str) -> String {
     format!("/api/{slug}.json")
 }
+// ---- Pagination of the notes index and tag pages. ----
+
+/// Page `k` (from 1) of the notes index: `/notes/`, then `/notes/page/2/`….
+pub(crate) fn notes_page_url(k: usize) -> String {
+    match k {
+        0 | 1 => "/notes/".to_string(),
+        k => format!("/notes/page/{k}/"),
+    }
+}
+/// Page `k` of a tag: `/tags/<slug>/`, then `/tags/<slug>/page/2/`….
+pub(crate) fn tag_page_url(tag: &str, k: usize) -> String {
+    match k {
+        0 | 1 => tag_url(tag),
+        k => format!("{}page/{k}/", tag_url(tag)),
+    }
+}
+/// A tag's own Atom feed.
+pub(crate) fn tag_feed_url(tag: &str) -> String {
+    format!("{}feed.xml", tag_url(tag))
+}
+/// Pages needed for `items` at `per_page` a page; an empty list still has its page.
+pub(crate) fn page_count(items: usize, per_page: usize) -> usize {
+    items.div_ceil(per_page.max(1)).max(1)
+}
+/// The items on page `k` (from 1).
+pub(crate) fn page_slice<T>(items: &[T], per_page: usize, k: usize) -> &[T] {
+    let start = (k - 1).saturating_mul(per_page).min(items.len());
+    &items[start..(start + per_page).min(items.len())]
+}
+
+/// Where a page of a list sits among its pages: newer (`rel="prev"`) and older
+/// (`rel="next"`) neighbours.
+#[derive(Serialize, Hash)]
+pub(crate) struct Pager {
+    current: usize,
+    total: usize,
+    newer: Option<String>,
+    older: Option<String>,
+}
+
+pub(crate) fn pager(k: usize, total: usize, url: impl Fn(usize) -> String) -> Pager {
+    Pager {
+        current: k,
+        total,
+        newer: (k > 1).then(|| url(k - 1)),
+        older: (k < total).then(|| url(k + 1)),
+    }
+}
+
 /// The output file for a clean URL: `/notes/x/` → `notes/x/index.html`.
 pub(crate) fn output_path(url: &str) -> String {
     format!("{}index.html", url.trim_start_matches('/'))
@@ -376,9 +425,15 @@ impl<'a> Renderer<'a> {
         summary: &str,
         newer: Option<&Note>,
         older: Option<&Note>,
+        toc: &[crate::notes::TocEntry],
     ) -> Result<String> {
         let url = note_url(&note.slug);
         let mut ctx = Context::new();
+        ctx.insert("toc", toc);
+        ctx.insert(
+            "jsonld",
+            &super::jsonld::note_jsonld(self.config, note, summary),
+        );
         ctx.insert(
             "note",
             &serde_json::json!({
@@ -555,36 +610,59 @@ impl<'a> Renderer<'a> {
         year_body_html(&mut html, d, style, year, range);
         Ok(splice(page, &html))
     }
+    /// One page of the notes index: `notes` are that page's; the tag list is on the
+    /// first page only.
     pub(crate) fn notes_index(
         &self,
         notes: &[NoteSummary],
         tags: &[(String, String, usize)],
+        pager: &Pager,
     ) -> Result<String> {
         let mut ctx = Context::new();
         ctx.insert("notes", notes);
         ctx.insert("tags", &tag_list(tags));
+        ctx.insert("pager", pager);
+        let url = notes_page_url(pager.current);
+        let (title, description) = match pager.current {
+            1 => (
+                "Notes".to_string(),
+                "Workshop notes, newest first.".to_string(),
+            ),
+            k => (
+                format!("Notes, page {k} of {}", pager.total),
+                format!("Workshop notes, newest first: page {k} of {}.", pager.total),
+            ),
+        };
         self.render(
             "notes.html",
-            self.page(
-                "Notes",
-                "Workshop notes, newest first.",
-                "/notes/",
-                "website",
-            ),
+            self.page(&title, &description, &url, "website"),
             ctx,
         )
     }
 
-    pub(crate) fn tag(&self, name: &str, notes: &[NoteSummary]) -> Result<String> {
-        let url = tag_url(name);
-        let title = format!("Notes tagged “{name}”");
-        let description = match notes.len() {
+    /// One page of a tag: `notes` are that page's, `count` all the tag's notes.
+    pub(crate) fn tag(
+        &self,
+        name: &str,
+        notes: &[NoteSummary],
+        count: usize,
+        pager: &Pager,
+    ) -> Result<String> {
+        let url = tag_page_url(name, pager.current);
+        let mut title = format!("Notes tagged “{name}”");
+        let mut description = match count {
             1 => format!("1 note tagged {name}."),
             n => format!("{n} notes tagged {name}."),
         };
+        if pager.current > 1 {
+            let _ = write!(title, ", page {} of {}", pager.current, pager.total);
+            let _ = write!(description, " Page {} of {}.", pager.current, pager.total);
+        }
         let mut ctx = Context::new();
         ctx.insert("tag", name);
         ctx.insert("notes", notes);
+        ctx.insert("pager", pager);
+        ctx.insert("feed_url", &tag_feed_url(name));
         self.render(
             "tag.html",
             self.page(&title, &description, &url, "website"),

@@ -28,10 +28,17 @@ pub(crate) enum Job<'a> {
     NoteChart(usize, ChartSize),
     /// A note's page, by index into `Inputs::notes` (newest first).
     Note(usize),
-    /// A tag's page, by index into `Plan::tags`.
-    Tag(usize),
+    /// A tag's page: index into `Plan::tags`, and the page number (from 1).
+    Tag(usize, usize),
+    /// A tag's Atom feed, by index into `Plan::tags`.
+    TagFeed(usize),
+    /// A redirect page at one of a note's old addresses, by the note's index.
+    Alias(usize),
+    /// The list of redirects the server answers with 301.
+    Redirects,
     Home,
-    NotesIndex,
+    /// A page of the notes index, numbered from 1.
+    NotesIndex(usize),
     TagsIndex,
     NotFound,
     Feed,
@@ -189,7 +196,7 @@ pub(crate) fn plan(inputs: &Inputs) -> Result<Plan<'_>> {
         ),
         (
             "notes/index.html",
-            Job::NotesIndex,
+            Job::NotesIndex(1),
             template("notes.html"),
             "the notes index",
         ),
@@ -393,15 +400,8 @@ pub(crate) fn plan(inputs: &Inputs) -> Result<Plan<'_>> {
         }
     }
     let tags: Vec<Tag> = by_slug.into_values().collect();
-    for (t, tag) in tags.iter().enumerate() {
-        let first = &inputs.notes[tag.notes[0]];
-        p.add(
-            pages::output_path(&pages::tag_url(&tag.name)),
-            Job::Tag(t),
-            false,
-            source(&first.path, format!("the tag {:?}", tag.name)),
-        );
-    }
+    plan_lists(&mut p, inputs, &tags);
+    plan_aliases(&mut p, inputs);
 
     // 5. Share images for link previews, named after their cards.
     let share = share::plan(inputs);
@@ -425,6 +425,131 @@ pub(crate) fn plan(inputs: &Inputs) -> Result<Plan<'_>> {
         share,
         share_images,
     })
+}
+
+/// The notes index's later pages, and each tag's pages and feed: `/notes/page/2/`…,
+/// `/tags/<slug>/`, `/tags/<slug>/page/2/`…, `/tags/<slug>/feed.xml`.
+fn plan_lists<'a>(p: &mut Planner<'a>, inputs: &'a Inputs, tags: &[Tag]) {
+    let per_page = inputs.config.notes_per_page;
+    for k in 2..=pages::page_count(inputs.notes.len(), per_page) {
+        p.add(
+            pages::output_path(&pages::notes_page_url(k)),
+            Job::NotesIndex(k),
+            false,
+            source(
+                PathBuf::from("templates").join("notes.html"),
+                format!("page {k} of the notes index"),
+            ),
+        );
+    }
+    for (t, tag) in tags.iter().enumerate() {
+        let first = &inputs.notes[tag.notes[0]];
+        for k in 1..=pages::page_count(tag.notes.len(), per_page) {
+            p.add(
+                pages::output_path(&pages::tag_page_url(&tag.name, k)),
+                Job::Tag(t, k),
+                false,
+                source(&first.path, format!("the tag {:?}", tag.name)),
+            );
+        }
+        p.add(
+            pages::tag_feed_url(&tag.name)[1..].to_string(),
+            Job::TagFeed(t),
+            false,
+            source(&first.path, format!("the feed of the tag {:?}", tag.name)),
+        );
+    }
+}
+
+/// Aliases a site may have in all (a note may have `notes::MAX_ALIASES`): well under
+/// what `serve` accepts in its redirect list.
+pub(crate) const MAX_ALIASES_IN_ALL: usize = 5_000;
+
+/// Folders whose names are fingerprinted or generated: an alias there could be taken
+/// by a future build's file.
+const ALIAS_RESERVED: [&str; 4] = ["/static/", "/charts/", "/share/", "/api/"];
+
+/// A redirect page at each note's old address (planned after every page and feed, so
+/// a clash names the note), and the list the server reads to answer them with 301.
+fn plan_aliases<'a>(p: &mut Planner<'a>, inputs: &'a Inputs) {
+    let total: usize = inputs.notes.iter().map(|n| n.aliases.len()).sum();
+    if total > MAX_ALIASES_IN_ALL {
+        p.errors.push(Error::in_file(
+            Path::new("content/notes"),
+            format!("the notes have {total} aliases in all: at most {MAX_ALIASES_IN_ALL} are allowed (each is a page and a line the server keeps in memory)"),
+        ));
+        return;
+    }
+    let mut any = false;
+    // Folders the site's files are in: an alias may not be a file where one of them
+    // is, nor a folder where a file is (`/robots.txt/`).
+    let mut folders: std::collections::HashSet<String> = std::collections::HashSet::new();
+    for o in &p.outputs {
+        let mut path = o.path.as_str();
+        while let Some((parent, _)) = path.rsplit_once('/') {
+            if !folders.insert(parent.to_string()) {
+                break;
+            }
+            path = parent;
+        }
+    }
+    for (i, note) in inputs.notes.iter().enumerate() {
+        for alias in &note.aliases {
+            if let Some(prefix) = ALIAS_RESERVED.iter().find(|r| alias.path.starts_with(**r)) {
+                p.errors.push(Error::at(
+                    &note.path,
+                    alias.line,
+                    format!(
+                        "alias {:?} is under {prefix}, which the site's own files use",
+                        alias.path
+                    ),
+                ));
+                continue;
+            }
+            let path = if alias.path.ends_with('/') {
+                pages::output_path(&alias.path)
+            } else {
+                alias.path[1..].to_string()
+            };
+            let file_in_the_way =
+                std::iter::successors(path.rsplit_once('/'), |(parent, _)| parent.rsplit_once('/'))
+                    .map(|(parent, _)| parent)
+                    .find(|parent| p.taken.contains_key(*parent));
+            if folders.contains(&path) || file_in_the_way.is_some() {
+                p.errors.push(Error::at(
+                    &note.path,
+                    alias.line,
+                    format!(
+                        "alias {:?} would put a page where the site has {}",
+                        alias.path,
+                        match file_in_the_way {
+                            Some(file) => format!("the file /{file}"),
+                            None => format!("the folder /{path}/"),
+                        }
+                    ),
+                ));
+                continue;
+            }
+            p.add(
+                path,
+                Job::Alias(i),
+                false,
+                source(
+                    &note.path,
+                    format!("the alias {:?} of the note {:?}", alias.path, note.slug),
+                ),
+            );
+            any = true;
+        }
+    }
+    if any {
+        p.add(
+            super::aliases::REDIRECT_LIST.into(),
+            Job::Redirects,
+            false,
+            source("content/notes", "the list of redirects"),
+        );
+    }
 }
 
 /// `style.css` + contents → `style.3f9a1c2e.css`: a name that changes with the content,

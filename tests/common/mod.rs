@@ -392,3 +392,14 @@ pub fn bare_site() -> tempfile::TempDir {
     .unwrap();
     dir
 }
+
+/// A temporary copy of `tests/fixtures/notes-reading` (notes with contents, aliases,
+/// a draft and tags) with the repository's templates/ and static/.
+pub fn reading_site() -> tempfile::TempDir {
+    let dir = tempfile::tempdir().unwrap();
+    copy_dir(&repo().join("tests/fixtures/notes-reading"), dir.path());
+    for sub in ["templates", "static"] {
+        copy_dir(&repo().join(sub), &dir.path().join(sub));
+    }
+    dir
+}

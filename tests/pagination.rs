@@ -1,0 +1,251 @@
+//! Pagination of the notes index and of tag pages, through the real binary: 25
+//! generated notes at 10 a page make 3 pages with `rel=prev/next` both ways, every
+//! note reachable exactly once, each page its own canonical, all in the sitemap.
+
+mod common;
+
+use common::*;
+use std::collections::BTreeMap;
+use std::fs;
+use std::path::Path;
+
+/// The small fixture site with its notes replaced by `n` generated ones (note-01 the
+/// oldest), each tagged "All", every even one also "Even", at `per_page` a page.
+fn generated_site(n: usize, per_page: usize) -> tempfile::TempDir {
+    let site = small_site();
+    let root = site.path();
+    let notes = root.join("content/notes");
+    fs::remove_dir_all(&notes).unwrap();
+    fs::create_dir_all(&notes).unwrap();
+    for i in 1..=n {
+        let tags = if i % 2 == 0 {
+            "[\"All\", \"Even\"]"
+        } else {
+            "[\"All\"]"
+        };
+        fs::write(
+            notes.join(format!("note-{i:02}.md")),
+            format!(
+                "+++\ntitle = \"Note {i:02}\"\ndate = 2025-01-{i:02}\ntags = {tags}\n+++\nBody {i}.\n"
+            ),
+        )
+        .unwrap();
+    }
+    let config = root.join("site.toml");
+    let text = fs::read_to_string(&config).unwrap();
+    fs::write(
+        &config,
+        text.replacen(
+            "feed_decisions = 5\n",
+            &format!("feed_decisions = 5\nnotes_per_page = {per_page}\n"),
+            1,
+        ),
+    )
+    .unwrap();
+    site
+}
+
+/// What one list page says: its notes, its head and body prev/next and canonical.
+#[derive(Debug)]
+struct ListPage {
+    notes: Vec<String>,
+    head_prev: Option<String>,
+    head_next: Option<String>,
+    body_prev: Option<String>,
+    body_next: Option<String>,
+    canonical: String,
+}
+
+fn read_list(root: &Path, url: &str) -> ListPage {
+    let file = root.join("public").join(format!("{}index.html", &url[1..]));
+    let html = fs::read_to_string(&file).unwrap_or_else(|e| panic!("{url}: {e}"));
+    let d = scraper::Html::parse_document(&html);
+    let attr = |css: &str, name: &str| {
+        d.select(&scraper::Selector::parse(css).unwrap())
+            .next()
+            .and_then(|e| e.value().attr(name).map(str::to_string))
+    };
+    let notes = d
+        .select(&scraper::Selector::parse("ol.note-list h2 a").unwrap())
+        .map(|a| a.value().attr("href").unwrap().to_string())
+        .collect();
+    ListPage {
+        notes,
+        head_prev: attr("head link[rel=\"prev\"]", "href"),
+        head_next: attr("head link[rel=\"next\"]", "href"),
+        body_prev: attr("nav.pager a[rel=\"prev\"]", "href"),
+        body_next: attr("nav.pager a[rel=\"next\"]", "href"),
+        canonical: attr("link[rel=\"canonical\"]", "href").unwrap(),
+    }
+}
+
+/// Walks a list from its first page by `next` links, checking each step's links both
+/// ways; returns every page's URL and the notes found, in order.
+fn walk(root: &Path, first: &str) -> (Vec<String>, Vec<String>) {
+    let mut urls = vec![first.to_string()];
+    let mut notes = Vec::new();
+    let mut previous: Option<String> = None;
+    loop {
+        let url = urls.last().unwrap().clone();
+        let p = read_list(root, &url);
+        assert_eq!(
+            p.canonical,
+            format!("https://fixture.example{url}"),
+            "{url}"
+        );
+        assert_eq!(p.head_prev, previous, "{url}: head prev");
+        assert_eq!(p.body_prev, previous, "{url}: visible newer link");
+        assert_eq!(p.head_next, p.body_next, "{url}: head and body next");
+        notes.extend(p.notes);
+        match p.body_next {
+            Some(next) => {
+                assert!(urls.len() < 100, "a loop of next links");
+                previous = Some(url);
+                urls.push(next);
+            }
+            None => break,
+        }
+    }
+    (urls, notes)
+}
+
+#[test]
+fn twenty_five_notes_at_ten_a_page_make_three_linked_pages() {
+    let site = generated_site(25, 10);
+    let root = site.path();
+    let out = run(root, &["build"]);
+    assert!(out.status.success(), "{}", stderr(&out));
+    let (urls, notes) = walk(root, "/notes/");
+    assert_eq!(urls, ["/notes/", "/notes/page/2/", "/notes/page/3/"]);
+    // Newest first, every note exactly once.
+    let want: Vec<String> = (1..=25)
+        .rev()
+        .map(|i| format!("/notes/note-{i:02}/"))
+        .collect();
+    assert_eq!(notes, want);
+    let sizes: Vec<usize> = urls
+        .iter()
+        .map(|u| read_list(root, u).notes.len())
+        .collect();
+    assert_eq!(sizes, [10, 10, 5]);
+    // No page 1 under /page/, no page past the last.
+    assert!(!root.join("public/notes/page/1").exists());
+    assert!(!root.join("public/notes/page/4").exists());
+    // Visible text says where the reader is.
+    let page2 = fs::read_to_string(root.join("public/notes/page/2/index.html")).unwrap();
+    assert!(page2.contains("Page 2 of 3"), "{page2}");
+    assert!(page2.contains("Newer notes") && page2.contains("Older notes"));
+    // `check` finds every pager link.
+    let out = run(root, &["check"]);
+    assert!(out.status.success(), "{}", stderr(&out));
+}
+
+#[test]
+fn tag_pages_are_paginated_the_same_way() {
+    let site = generated_site(25, 10);
+    let root = site.path();
+    let out = run(root, &["build"]);
+    assert!(out.status.success(), "{}", stderr(&out));
+    let (urls, notes) = walk(root, "/tags/all/");
+    assert_eq!(
+        urls,
+        ["/tags/all/", "/tags/all/page/2/", "/tags/all/page/3/"]
+    );
+    assert_eq!(notes.len(), 25);
+    let mut seen = BTreeMap::new();
+    for n in &notes {
+        *seen.entry(n.clone()).or_insert(0) += 1;
+    }
+    assert!(seen.values().all(|&c| c == 1) && seen.len() == 25);
+
+    let (urls, notes) = walk(root, "/tags/even/");
+    assert_eq!(urls, ["/tags/even/", "/tags/even/page/2/"]);
+    let want: Vec<String> = (1..=25)
+        .rev()
+        .filter(|i| i % 2 == 0)
+        .map(|i| format!("/notes/note-{i:02}/"))
+        .collect();
+    assert_eq!(notes, want);
+    assert!(!root.join("public/tags/even/page/3").exists());
+}
+
+#[test]
+fn the_sitemap_lists_every_page() {
+    let site = generated_site(25, 10);
+    let root = site.path();
+    let out = run(root, &["build"]);
+    assert!(out.status.success(), "{}", stderr(&out));
+    let sitemap = fs::read_to_string(root.join("public/sitemap.xml")).unwrap();
+    for url in [
+        "/notes/",
+        "/notes/page/2/",
+        "/notes/page/3/",
+        "/tags/all/",
+        "/tags/all/page/2/",
+        "/tags/all/page/3/",
+        "/tags/even/",
+        "/tags/even/page/2/",
+    ] {
+        let loc = format!("<loc>https://fixture.example{url}</loc>");
+        assert_eq!(sitemap.matches(&loc).count(), 1, "{url} in {sitemap}");
+    }
+    // Page 3 of the index holds notes 01–05: its last change is note 05's date.
+    assert!(sitemap
+        .contains("<loc>https://fixture.example/notes/page/3/</loc><lastmod>2025-01-05</lastmod>"));
+    assert!(!sitemap.contains("/notes/page/4/") && !sitemap.contains("/notes/page/1/"));
+}
+
+#[test]
+fn a_few_notes_make_one_page_without_a_pager() {
+    let site = generated_site(3, 10);
+    let root = site.path();
+    let out = run(root, &["build"]);
+    assert!(out.status.success(), "{}", stderr(&out));
+    let p = read_list(root, "/notes/");
+    assert_eq!(p.notes.len(), 3);
+    assert_eq!((p.head_prev, p.head_next, p.body_next), (None, None, None));
+    assert!(!root.join("public/notes/page").exists());
+}
+
+#[test]
+fn adding_a_note_moves_one_across_the_page_boundary_on_a_warm_build() {
+    let site = generated_site(20, 10);
+    let root = site.path();
+    build_ok(root, "warm");
+    fs::write(
+        root.join("content/notes/note-21.md"),
+        "+++\ntitle = \"Note 21\"\ndate = 2025-01-21\ntags = [\"All\"]\n+++\nBody 21.\n",
+    )
+    .unwrap();
+    build_ok(root, "warm");
+    build_ok(root, "cold");
+    let warm = snapshot(&root.join("warm"));
+    let cold = snapshot(&root.join("cold"));
+    assert_eq!(
+        warm.keys().collect::<Vec<_>>(),
+        cold.keys().collect::<Vec<_>>()
+    );
+    for (path, bytes) in &warm {
+        assert!(bytes == &cold[path], "{path} differs from a cold build");
+    }
+    assert!(warm.contains_key("notes/page/3/index.html"));
+    assert!(warm.contains_key("tags/all/page/3/index.html"));
+}
+
+#[test]
+fn notes_per_page_is_bounded() {
+    for bad in ["0", "501"] {
+        let site = generated_site(3, 10);
+        let config = site.path().join("site.toml");
+        let text = fs::read_to_string(&config).unwrap();
+        fs::write(
+            &config,
+            text.replacen("notes_per_page = 10", &format!("notes_per_page = {bad}"), 1),
+        )
+        .unwrap();
+        let out = run(site.path(), &["build"]);
+        assert_fails_with(&out, "site.toml:");
+        assert_fails_with(&out, "notes_per_page");
+        assert_fails_with(&out, "from 1 to 500");
+    }
+}
