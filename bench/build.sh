@@ -1,18 +1,25 @@
 #!/usr/bin/env bash
 # Build speed and memory against Hugo, measured in the same run, output on /dev/shm.
 #
-#   bash bench/build.sh            # 2,000 and 10,000 notes (+ a 100,000-row CSV)
+#   bash bench/build.sh            # 2,000 and 20,000 notes
 #   NOTES="2000" RUNS=5 bash bench/build.sh
 #
-# Hugo (Debian's package) renders the same markdown with a minimal layout, syntax
-# highlighting off, taxonomies on. petrol-watch does everything its build does: note,
-# tag, list and dataset pages, charts, feed, sitemap, JSON/CSV, fingerprinting and
-# .gz/.br for every compressible file. "cold" = empty output folder; "warm" = rebuild
-# over the previous output (petrol-watch reuses unchanged files; Hugo renders all).
-# Prints medians, pages per second, peak RSS and the ratios.
+# The corpus (bench/gen_corpus.py): notes of ~600 words with three code blocks each.
+# Hugo (Debian's package) renders the same markdown with a minimal layout and
+# taxonomies, once with highlighting off and once on (classes, as petrol-watch).
+# petrol-watch does everything its build does: note, tag, paginated list and dataset
+# pages, a share image per page, highlighting, charts, feeds, sitemap, JSON/CSV,
+# fingerprinting and .gz/.br for every compressible file.
+#   "first" = nothing from before: no output folder, no image cache;
+#   "cold"  = empty output folder; the image cache beside it (.public.cache, share
+#             cards by key) is kept, as Hugo keeps resources/_gen;
+#   "warm"  = rebuild over the previous output (unchanged files reused; Hugo renders
+#             all).
+# "plain" is the same corpus with the code blocks' language left out: the difference
+# is what highlighting costs. Prints medians, pages per second, peak RSS, the ratios.
 set -euo pipefail
 cd "$(dirname "$0")/.."
-NOTES=${NOTES:-"2000 10000"}
+NOTES=${NOTES:-"2000 20000"}
 RUNS=${RUNS:-3}
 need=()
 command -v hugo >/dev/null || need+=(hugo)
@@ -40,17 +47,20 @@ measure() {
 }
 
 hugo_site() {
-  local dir=$1
+  local dir=$1 highlight=${2:-off}
   mkdir -p "$dir/layouts/_default"
   cat > "$dir/hugo.toml" <<'TOML'
 baseURL = "https://example.org/"
 title = "Bench"
 disableKinds = ["RSS", "sitemap", "robotsTXT"]
-[markup.highlight]
-  codeFences = false
 [taxonomies]
   tag = "tags"
 TOML
+  if [ "$highlight" = on ]; then
+    printf '[markup.highlight]\n  codeFences = true\n  noClasses = false\n' >> "$dir/hugo.toml"
+  else
+    printf '[markup.highlight]\n  codeFences = false\n' >> "$dir/hugo.toml"
+  fi
   cat > "$dir/layouts/_default/baseof.html" <<'HTML'
 <!doctype html><html lang="en"><head><meta charset="utf-8"><title>{{ .Title }}</title></head><body><main>{{ block "main" . }}{{ end }}</main></body></html>
 HTML
@@ -63,37 +73,66 @@ HTML
   cp "$dir/layouts/_default/list.html" "$dir/layouts/index.html"
 }
 
-printf '%-34s %10s %10s %10s %12s\n' "case" "pages" "median ms" "pages/s" "peak RSS MiB"
+row() { printf '%-40s %10s %10s %10s %12s\n' "$@"; }
+row "case" "pages" "median ms" "pages/s" "peak RSS MiB"
 for n in $NOTES; do
   corpus="$WORK/corpus-$n"
   python3 bench/gen_corpus.py "$corpus" "$n"
-  cp -r site.toml templates static "$corpus/petrol/"
-  cp data/*.csv "$corpus/petrol/data/"
+  python3 bench/gen_corpus.py "$corpus-plain" "$n" plain
+  rm -rf "$corpus-plain/hugo"
+  for site in "$corpus/petrol" "$corpus-plain/petrol"; do
+    cp -r site.toml templates static "$site/"
+    cp data/*.csv data/*.toml "$site/data/" 2>/dev/null || cp data/*.csv "$site/data/"
+  done
+  cp -r "$corpus/hugo" "$corpus/hugo-hl"
   hugo_site "$corpus/hugo"
+  hugo_site "$corpus/hugo-hl" on
 
   PREP="rm -rf $corpus/hugo/public"
   measure hugo --quiet --source "$corpus/hugo" --destination "$corpus/hugo/public"
   hugo_pages=$(find "$corpus/hugo/public" -name '*.html' | wc -l)
   hugo_ms=$MEDIAN; hugo_rss=$PEAK
-  printf '%-34s %10s %10s %10s %12s\n' "hugo $n notes (cold)" "$hugo_pages" "$hugo_ms" "$(( hugo_pages * 1000 / hugo_ms ))" "$(( hugo_rss / 1024 ))"
+  row "hugo $n notes (cold)" "$hugo_pages" "$hugo_ms" "$(( hugo_pages * 1000 / hugo_ms ))" "$(( hugo_rss / 1024 ))"
+  PREP="rm -rf $corpus/hugo-hl/public"
+  measure hugo --quiet --source "$corpus/hugo-hl" --destination "$corpus/hugo-hl/public"
+  hugo_hl_ms=$MEDIAN
+  row "hugo $n notes, highlighting (cold)" "$hugo_pages" "$hugo_hl_ms" "$(( hugo_pages * 1000 / hugo_hl_ms ))" "$(( PEAK / 1024 ))"
 
-  PREP="rm -rf $corpus/petrol/public"
-  measure "$PW" --root "$corpus/petrol" build
+  site="$corpus/petrol"
+  PREP="rm -rf $site/public $site/.public.cache"
+  measure "$PW" --root "$site" build
   pw_pages=$(grep -o '[0-9]* pages' "$WORK/out" | cut -d' ' -f1)
+  first_ms=$MEDIAN; first_rss=$PEAK
+  row "petrol-watch $n notes (first)" "$pw_pages" "$first_ms" "$(( pw_pages * 1000 / first_ms ))" "$(( first_rss / 1024 ))"
+
+  PREP="rm -rf $site/public"
+  measure "$PW" --root "$site" build
   cold_ms=$MEDIAN; cold_rss=$PEAK
-  printf '%-34s %10s %10s %10s %12s\n' "petrol-watch $n notes (cold)" "$pw_pages" "$cold_ms" "$(( pw_pages * 1000 / cold_ms ))" "$(( cold_rss / 1024 ))"
+  row "petrol-watch $n notes (cold)" "$pw_pages" "$cold_ms" "$(( pw_pages * 1000 / cold_ms ))" "$(( cold_rss / 1024 ))"
 
   PREP=":"
-  measure "$PW" --root "$corpus/petrol" build
-  warm_ms=$MEDIAN
-  printf '%-34s %10s %10s %10s %12s\n' "petrol-watch $n notes (warm)" "$pw_pages" "$warm_ms" "$(( pw_pages * 1000 / warm_ms ))" "$(( PEAK / 1024 ))"
+  measure "$PW" --root "$site" build
+  warm_ms=$MEDIAN; warm_rss=$PEAK
+  row "petrol-watch $n notes (warm)" "$pw_pages" "$warm_ms" "$(( pw_pages * 1000 / warm_ms ))" "$(( warm_rss / 1024 ))"
 
-  python3 - "$hugo_pages" "$hugo_ms" "$hugo_rss" "$pw_pages" "$cold_ms" "$warm_ms" "$cold_rss" "$n" <<'PY'
+  plain="$corpus-plain/petrol"
+  "$PW" --root "$plain" build >/dev/null
+  PREP="rm -rf $plain/public"
+  measure "$PW" --root "$plain" build
+  plain_ms=$MEDIAN
+  row "petrol-watch $n notes, plain (cold)" "$pw_pages" "$plain_ms" "$(( pw_pages * 1000 / plain_ms ))" "$(( PEAK / 1024 ))"
+
+  python3 - "$n" "$hugo_pages" "$hugo_ms" "$hugo_hl_ms" "$hugo_rss" "$pw_pages" "$first_ms" "$cold_ms" "$warm_ms" "$plain_ms" "$cold_rss" <<'PY'
 import sys
-hp, hms, hrss, pp, cms, wms, prss, n = map(int, sys.argv[1:])
-h = hp / hms
-print(f"  ratio at {n} notes: pages/s vs Hugo  cold {pp / cms / h:.1f}x  warm {pp / wms / h:.1f}x   "
-      f"peak memory {prss / hrss:.3f} of Hugo's (1/{hrss / prss:.0f})")
+n, hp, hms, hhl, hrss, pp, fms, cms, wms, plms, prss = map(int, sys.argv[1:])
+h, hh = hp / hms, hp / hhl
+r = lambda ms, peer: f"{pp / ms / peer:.1f}x"
+print(f"  ratio at {n} notes, pages/s against Hugo (highlighting off | on):"
+      f"  first {r(fms, h)} | {r(fms, hh)}   cold {r(cms, h)} | {r(cms, hh)}"
+      f"   warm {r(wms, h)} | {r(wms, hh)}")
+print(f"  highlighting costs petrol-watch {100 * (cms - plms) / plms:+.0f}% of a cold build"
+      f" ({cms - plms} ms); Hugo {100 * (hhl - hms) / hms:+.0f}% ({hhl - hms} ms)")
+print(f"  peak memory, cold: {prss / hrss:.2f} of Hugo's")
 PY
 done
 
@@ -104,3 +143,6 @@ echo "real site, whole process (warm): median ${MEDIAN} ms, peak RSS $(( PEAK / 
 PREP="rm -rf $WORK/real-site"
 measure "$PW" --root . build --out "$WORK/real-site"
 echo "real site, whole process (cold): median ${MEDIAN} ms"
+PREP="rm -rf $WORK/real-site $WORK/.real-site.cache"
+measure "$PW" --root . build --out "$WORK/real-site"
+echo "real site, whole process (first): median ${MEDIAN} ms"

@@ -1,8 +1,14 @@
 #!/usr/bin/env python3
-"""Writes a benchmark corpus: N notes of ~600 words (front matter, headings, lists, a
-code block, a table) for both petrol-watch and Hugo, and a CSV of 100,000 rows.
+"""Writes a benchmark corpus: N notes of ~600 words (front matter, headings, lists,
+three code blocks, a table) for both petrol-watch and Hugo; with ROWS set, also a CSV of
+that many rows.
 
-usage: gen_corpus.py OUT_DIR NOTES
+usage: gen_corpus.py OUT_DIR NOTES [plain]
+
+Each note's code blocks are in two of the languages workshop notes use (shell, TOML,
+Dockerfile, Python, Rust, YAML, SQL, JSON), so highlighting costs what it would on real
+notes. With "plain", the same blocks are written without a language: nothing is
+highlighted, which measures what highlighting costs.
 """
 import datetime
 import os
@@ -10,6 +16,8 @@ import random
 import sys
 
 out, count = sys.argv[1], int(sys.argv[2])
+plain = len(sys.argv) > 3 and sys.argv[3] == "plain"
+rows = int(os.environ.get("ROWS", "0"))
 rng = random.Random(42)
 WORDS = ("price decision mogas gas oil litre rupee committee import freight duty levy "
          "review month quarter rise fall kept chart table series station island port "
@@ -23,6 +31,27 @@ def sentence(n):
 
 def paragraph():
     return " ".join(sentence(rng.randint(8, 16)) for _ in range(5))
+
+
+CODE = {
+    "bash": ["petrol-watch price add 2026-08-15 mogas=70.65 gas-oil=71.25",
+             "petrol-watch build && petrol-watch check",
+             'PORT=8080 petrol-watch serve --dir public &'],
+    "toml": ['[site]', 'title = "Petrol Watch"', 'base_url = "https://example.org"', "notes_per_page = 20"],
+    "dockerfile": ["FROM docker.io/library/rust:1.95-slim AS builder", "WORKDIR /src", "COPY . .",
+                   "RUN cargo build --release", "FROM scratch", "COPY --from=builder /src/target/release/app /app",
+                   'ENTRYPOINT ["/app"]'],
+    "python": ["import csv", "with open('data/fuel-prices.csv') as f:",
+               "    rows = list(csv.DictReader(f))", "print(len(rows), rows[-1]['mogas'])"],
+    "rust": ["fn main() {", '    let price = "64.25".parse::<f64>().unwrap();', '    println!("price {price}");', "}"],
+    "yaml": ["steps:", "  - name: gcr.io/cloud-builders/docker", "    args: [build, -f, Containerfile, .]"],
+    "sql": ["SELECT date, mogas FROM prices", "WHERE date >= '2020-01-01'", "ORDER BY date DESC LIMIT 10;"],
+    "json": ['{"date": "2026-08-15", "mogas": "70.65", "gas_oil": "71.25"}'],
+}
+
+
+def code_block(language):
+    return ["```" + ("" if plain else language)] + CODE[language] + ["```", ""]
 
 
 def note(i):
@@ -42,8 +71,9 @@ def note(i):
     ]
     for r in range(4):
         body.append(f"| 2024-0{r + 1}-01 | {rng.uniform(40, 75):.2f} | {rng.uniform(30, 70):.2f} |")
-    body += ["", paragraph(), "```rust", "fn main() {", '    println!("price {}", 64.25);', "}", "```", "",
-             "## Reading it", paragraph(), paragraph(), "1. one", "2. two", "3. three", "", paragraph()]
+    first, second = rng.sample(sorted(CODE), 2)
+    body += ["", paragraph(), *code_block("rust"), "## Reading it", paragraph(), *code_block(first),
+             paragraph(), "1. one", "2. two", "3. three", "", *code_block(second), paragraph()]
     front = (f'+++\ntitle = "Note {i}: the {rng.choice(WORDS)} and the {rng.choice(WORDS)}"\n'
              f"date = {date.isoformat()}\ntags = {tags!r}\n+++\n").replace("'", '"')
     return front + "\n".join(body) + "\n"
@@ -58,12 +88,13 @@ for i in range(count):
             f.write(text)
 
 os.makedirs(os.path.join(out, "petrol", "data"), exist_ok=True)
-with open(os.path.join(out, "petrol", "data", "big-series.csv"), "w") as f:
-    f.write("date,alpha,beta\n")
-    day = datetime.date(1800, 1, 1)
-    a, b = 50.0, 40.0
-    for _ in range(100_000):
-        a = max(0.0, a + rng.uniform(-1, 1))
-        b = max(0.0, b + rng.uniform(-1, 1))
-        f.write(f"{day.isoformat()},{a:.2f},{b:.2f}\n")
-        day += datetime.timedelta(days=1)
+if rows:
+    with open(os.path.join(out, "petrol", "data", "big-series.csv"), "w") as f:
+        f.write("date,alpha,beta\n")
+        day = datetime.date(1800, 1, 1)
+        a, b = 50.0, 40.0
+        for _ in range(rows):
+            a = max(0.0, a + rng.uniform(-1, 1))
+            b = max(0.0, b + rng.uniform(-1, 1))
+            f.write(f"{day.isoformat()},{a:.2f},{b:.2f}\n")
+            day += datetime.timedelta(days=1)
