@@ -127,10 +127,11 @@ pub(crate) fn render_png(card: &Card) -> Result<Vec<u8>, ShareError> {
 /// The pixmap as a PNG: indexed (a palette of at most 256 colours) when the card has
 /// no more, which is the usual case (a few flat colours and their anti-aliased blends
 /// with the background); otherwise 8-bit RGB. Both are lossless. Indexed, the encoder
-/// compresses a quarter of the bytes: a note card encodes in about a third of the time
-/// and is smaller. The default level with the Sub filter (for RGB) was measured the
-/// fastest here at the same size; an index is not a magnitude, so indexed rows are
-/// not filtered. Cards are opaque: the background fills the whole image.
+/// compresses a quarter of the bytes, and the file is about 40% smaller. Indexed rows
+/// are not filtered (an index is not a magnitude) and take deflate level 4: on 2,000
+/// note cards 32 MB in all against 31 MB at the default 6 and 55 MB at 1, in less time
+/// than 6. For RGB the default level with the Sub filter was measured the fastest at
+/// the same size. Cards are opaque: the background fills the whole image.
 fn encode(pixmap: &tiny_skia::Pixmap) -> Result<Vec<u8>, ShareError> {
     let mut out = Vec::with_capacity(64 * 1024);
     let mut encoder = png::Encoder::new(&mut out, WIDTH, HEIGHT);
@@ -141,6 +142,7 @@ fn encode(pixmap: &tiny_skia::Pixmap) -> Result<Vec<u8>, ShareError> {
             encoder.set_color(png::ColorType::Indexed);
             encoder.set_palette(colours);
             encoder.set_filter(png::Filter::NoFilter);
+            encoder.set_deflate_compression(png::DeflateCompression::Level(4));
             indices
         }
         None => {
