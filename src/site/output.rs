@@ -93,15 +93,16 @@ pub(crate) struct StagedSite {
 struct ImageCache {
     dir: PathBuf,
     used: std::sync::Mutex<std::collections::HashSet<String>>,
+    /// Made with the first image kept: a site without images gets no folder.
+    made: std::sync::OnceLock<bool>,
 }
 
 impl ImageCache {
     fn open(parent: &Path, name: &str) -> Option<ImageCache> {
-        let dir = parent.join(format!(".{name}.cache"));
-        fs::create_dir_all(&dir).ok()?;
         Some(ImageCache {
-            dir,
+            dir: parent.join(format!(".{name}.cache")),
             used: Default::default(),
+            made: Default::default(),
         })
     }
 
@@ -129,6 +130,12 @@ impl ImageCache {
     /// into place across file systems, so a reader never sees half a file. Failing to
     /// keep it only costs a redraw next time.
     fn keep(&self, entry: &str, dest: &Path) {
+        if !*self
+            .made
+            .get_or_init(|| fs::create_dir_all(&self.dir).is_ok())
+        {
+            return;
+        }
         let path = self.dir.join(entry);
         let kept = fs::hard_link(dest, &path).is_ok() || {
             let tmp = self.dir.join(format!(".{entry}.tmp"));
