@@ -99,11 +99,15 @@ impl TokenSink for LinkSink {
         let link = match name {
             "a" | "link" => attr("href"),
             "img" | "script" => attr("src"),
-            "source" => attr("srcset"),
             "meta" if attr("property").as_deref() == Some("og:image") => attr("content"),
             _ => None,
         };
         self.links.borrow_mut().extend(link);
+        if matches!(name, "img" | "source") {
+            if let Some(srcset) = attr("srcset") {
+                self.links.borrow_mut().extend(srcset_urls(&srcset));
+            }
+        }
         // What the tree builder would tell the tokenizer: these elements' text is not
         // markup, so a `<a href>` inside a script is not a link.
         match name {
@@ -116,6 +120,17 @@ impl TokenSink for LinkSink {
             _ => TokenSinkResult::Continue,
         }
     }
+}
+
+/// The URLs of a `srcset`: comma-separated candidates, each a URL and an optional
+/// width or density (`a.webp 480w, b.webp 960w`). The site's URLs hold no commas or
+/// spaces, so splitting on them is exact for what the build writes.
+fn srcset_urls(srcset: &str) -> Vec<String> {
+    srcset
+        .split(',')
+        .filter_map(|candidate| candidate.split_whitespace().next())
+        .map(str::to_string)
+        .collect()
 }
 
 /// The site path a link points to, or `None` for external links and fragments.
