@@ -116,16 +116,14 @@ pub(crate) fn process_notes(notes: &mut [Note]) -> Result<Vec<NoteImage>> {
         })
         .collect();
     let mut images = Vec::new();
+    let mut planned = std::collections::HashSet::new();
     let mut errors = Vec::new();
     for r in results {
         match r {
             Ok(found) => {
                 for image in found {
                     // The same bytes under the same name make the same files.
-                    if !images
-                        .iter()
-                        .any(|o: &NoteImage| o.variants[0].path == image.variants[0].path)
-                    {
+                    if planned.insert(image.variants[0].path.clone()) {
                         images.push(image);
                     }
                 }
@@ -193,11 +191,12 @@ fn rewrite(note: &Note) -> Result<(String, Vec<NoteImage>)> {
     let first_line = note.body_line;
     let mut out = String::with_capacity(body.len() + refs.len() * 600);
     let mut images: Vec<NoteImage> = Vec::new();
+    let mut by_file = std::collections::HashMap::new();
     let mut errors = Vec::new();
     let mut done = 0;
     for (n, r) in refs.iter().enumerate() {
         let line = first_line + body[..r.range.start].matches('\n').count();
-        match image_for(note, line, r, &mut images) {
+        match image_for(note, line, r, &mut images, &mut by_file) {
             Ok(i) => {
                 out.push_str(&body[done..r.range.start]);
                 let lines = body[r.range.clone()].matches('\n').count();
@@ -219,6 +218,7 @@ fn image_for(
     line: usize,
     r: &Reference,
     images: &mut Vec<NoteImage>,
+    by_file: &mut std::collections::HashMap<PathBuf, usize>,
 ) -> Result<usize> {
     let fail = |why: String| Error::at(&note.path, line, why);
     if r.alt.trim().is_empty() {
@@ -257,7 +257,7 @@ fn image_for(
             )))
         }
     }
-    if let Some(i) = images.iter().position(|im| im.file == file) {
+    if let Some(&i) = by_file.get(&file) {
         return Ok(i);
     }
     let bytes = read_bounded(&file).map_err(|why| fail(format!("image {:?}: {why}", r.dest)))?;
@@ -275,6 +275,7 @@ fn image_for(
         stem
     };
     let variants = plan_variants(&note.slug, &stem, hash, (width, height), kind);
+    by_file.insert(file.clone(), images.len());
     images.push(NoteImage {
         file,
         note: note.path.clone(),

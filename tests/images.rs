@@ -497,3 +497,31 @@ fn a_folder_note_takes_its_folder_name_as_slug() {
     assert!(notes.contains("href=\"/notes/pump-photos/\""), "{notes}");
     assert!(!site.path().join("public/notes/index/index.html").exists());
 }
+
+#[test]
+fn gif_and_svg_are_copied_as_they_are() {
+    let site = broken_site("![A moving dot](dot.gif)\n\n![A blue box](box.svg)\n");
+    let dir = site.path().join("content/notes/broken");
+    let gif = image::RgbaImage::from_pixel(40, 30, image::Rgba([200, 40, 40, 255]));
+    gif.save(dir.join("dot.gif")).unwrap();
+    let svg = r##"<svg xmlns="http://www.w3.org/2000/svg" width="120" height="80"><rect width="120" height="80" fill="#1e64a0"/></svg>"##;
+    std::fs::write(dir.join("box.svg"), svg).unwrap();
+    let out = run(site.path(), &["build"]);
+    assert!(out.status.success(), "{}", stderr(&out));
+    let html = std::fs::read_to_string(site.path().join("public/notes/broken/index.html")).unwrap();
+    let pics = pictures(&html);
+    assert_eq!(pics.len(), 2, "{html}");
+    for (pic, name, (w, h)) in [(pics[0], "dot", (40, 30)), (pics[1], "box", (120, 80))] {
+        assert!(!pic.contains("srcset") && !pic.contains("<source"), "{pic}");
+        assert_eq!(attr(pic, "img", "width"), w.to_string());
+        assert_eq!(attr(pic, "img", "height"), h.to_string());
+        let src = attr(pic, "img", "src");
+        assert!(src.starts_with(&format!("/notes/broken/{name}.")), "{src}");
+        let ext = src.rsplit('.').next().unwrap();
+        let built = std::fs::read(site.path().join("public").join(&src[1..])).unwrap();
+        assert_eq!(
+            built,
+            std::fs::read(dir.join(format!("{name}.{ext}"))).unwrap()
+        );
+    }
+}
