@@ -117,6 +117,20 @@ fn variants_exist_at_each_width_in_webp_and_the_original_format() {
         (image::ImageFormat::Png, 300, 200)
     );
     assert_eq!(attr(pics[1], "img", "src"), png[0].0);
+    // Each WebP is smaller than its fallback: lossy for the photo, lossless for the
+    // flat-colour PNG.
+    let size = |url: &str| {
+        std::fs::metadata(site.path().join("public").join(&url[1..]))
+            .unwrap()
+            .len()
+    };
+    for pic in &pics[..2] {
+        let webp = candidates(attr(pic, "source", "srcset"));
+        let fallback = candidates(attr(pic, "img", "srcset"));
+        for (w, f) in webp.iter().zip(&fallback) {
+            assert!(size(&w.0) < size(&f.0), "{} vs {}", w.0, f.0);
+        }
+    }
 
     // The photo shown twice is made once.
     assert_eq!(
