@@ -27,6 +27,8 @@ pub(crate) const WIDTHS: [u32; 3] = [480, 960, 1600];
 /// name rather than allowed to take the build's memory (a 50 Mpx RGBA image is 200 MB).
 pub(crate) const MAX_FILE_BYTES: u64 = 40 * 1024 * 1024;
 pub(crate) const MAX_PIXELS: u64 = 50_000_000;
+/// WebP holds at most this many pixels a side.
+const WEBP_MAX_SIDE: u32 = 16383;
 /// libwebp's quality scale; 80 keeps photos clean at a fraction of the JPEG's size.
 const WEBP_QUALITY: f32 = 80.0;
 const JPEG_QUALITY: u8 = 82;
@@ -284,7 +286,8 @@ fn image_for(
     } else {
         stem
     };
-    let variants = plan_variants(&note.slug, &stem, hash, (width, height), kind);
+    let variants = plan_variants(&note.slug, &stem, hash, (width, height), kind)
+        .map_err(|why| fail(format!("image {:?} {why}", r.dest)))?;
     by_file.insert(file.clone(), images.len());
     images.push(NoteImage {
         file,
@@ -419,23 +422,25 @@ fn encode(img: &DynamicImage, encoding: Encoding) -> std::result::Result<Vec<u8>
     match encoding {
         Encoding::WebpLossless => {
             let rgba = img.to_rgba8();
-            return Ok(webp::Encoder::from_rgba(&rgba, rgba.width(), rgba.height())
-                .encode_lossless()
-                .to_vec());
+            return webp::Encoder::from_rgba(&rgba, rgba.width(), rgba.height())
+                .encode_simple(true, 75.0)
+                .map(|m| m.to_vec())
+                .map_err(|e| format!("WebP: {e:?}"));
         }
         Encoding::Webp => {
+            // `encode_simple`, not `encode`, which panics where libwebp refuses.
             let encoded = if img.color().has_alpha() {
                 let rgba = img.to_rgba8();
                 webp::Encoder::from_rgba(&rgba, rgba.width(), rgba.height())
-                    .encode(WEBP_QUALITY)
-                    .to_vec()
+                    .encode_simple(false, WEBP_QUALITY)
             } else {
                 let rgb = img.to_rgb8();
                 webp::Encoder::from_rgb(&rgb, rgb.width(), rgb.height())
-                    .encode(WEBP_QUALITY)
-                    .to_vec()
+                    .encode_simple(false, WEBP_QUALITY)
             };
-            return Ok(encoded);
+            return encoded
+                .map(|m| m.to_vec())
+                .map_err(|e| format!("WebP: {e:?}"));
         }
         Encoding::Jpeg => {
             let rgb = img.to_rgb8();
@@ -459,7 +464,7 @@ fn plan_variants(
     hash: u128,
     (width, height): (u32, u32),
     kind: Kind,
-) -> Vec<Variant> {
+) -> std::result::Result<Vec<Variant>, String> {
     let file = |w: u32, h: u32, encoding: Encoding, ext: &str, quality: u32| {
         let key = crate::site::keys::image_key(hash, w, encoding, quality);
         let sized = if encoding == Encoding::Copy {
@@ -479,18 +484,28 @@ fn plan_variants(
         }
     };
     match kind {
-        Kind::Gif => return vec![file(width, height, Encoding::Copy, "gif", 0)],
-        Kind::Svg => return vec![file(width, height, Encoding::Copy, "svg", 0)],
+        Kind::Gif => return Ok(vec![file(width, height, Encoding::Copy, "gif", 0)]),
+        Kind::Svg => return Ok(vec![file(width, height, Encoding::Copy, "svg", 0)]),
         _ => {}
     }
     let mut widths: Vec<u32> = WIDTHS.iter().copied().filter(|&w| w < width).collect();
     if width <= WIDTHS[WIDTHS.len() - 1] {
         widths.push(width);
     }
+    let height_at = |w: u32| {
+        ((u64::from(height) * u64::from(w) + u64::from(width) / 2) / u64::from(width)).max(1) as u32
+    };
+    // A very tall image keeps only the widths WebP can hold.
+    widths.retain(|&w| height_at(w) <= WEBP_MAX_SIDE);
+    if widths.is_empty() {
+        return Err(format!(
+            "is {width}×{height} pixels: even a {} px wide copy would be over the {WEBP_MAX_SIDE} px a WebP may be high; split or crop it",
+            WIDTHS[0].min(width)
+        ));
+    }
     let mut variants = Vec::new();
     for &w in &widths {
-        let h = ((u64::from(height) * u64::from(w) + u64::from(width) / 2) / u64::from(width))
-            .max(1) as u32;
+        let h = height_at(w);
         if kind == Kind::Png {
             variants.push(file(w, h, Encoding::WebpLossless, "webp", 100));
         } else {
@@ -502,7 +517,7 @@ fn plan_variants(
             _ => {}
         }
     }
-    variants
+    Ok(variants)
 }
 
 /// The HTML an image becomes. `lines` newlines stand between attributes, so the
@@ -592,6 +607,7 @@ mod tests {
     fn variants_are_never_upscaled() {
         let widths = |w: u32| -> Vec<u32> {
             plan_variants("n", "p", 1, (w, w / 2), Kind::Webp)
+                .unwrap()
                 .iter()
                 .map(|v| v.width)
                 .collect()
@@ -599,5 +615,9 @@ mod tests {
         assert_eq!(widths(300), [300]);
         assert_eq!(widths(1200), [480, 960, 1200]);
         assert_eq!(widths(4000), [480, 960, 1600]);
+        // Too tall for WebP at 1600 (1600×32000): the narrower copies only.
+        let tall = plan_variants("n", "p", 1, (1600, 32_000), Kind::Jpeg).unwrap();
+        assert_eq!(tall.iter().map(|v| v.width).max(), Some(480));
+        assert!(plan_variants("n", "p", 1, (100, 5_000_000), Kind::Jpeg).is_err());
     }
 }
