@@ -223,4 +223,21 @@ mod tests {
         );
         assert_eq!(err.lines().count(), 3, "{err}");
     }
+
+    #[test]
+    fn every_srcset_candidate_is_a_link() {
+        let sink = CollectingSink::default();
+        sink.put("a.webp", b"").unwrap();
+        sink.put("b.webp", b"").unwrap();
+        sink.put(
+            "index.html",
+            br#"<picture><source srcset="/a.webp 480w, /b.webp 960w"><img src="/a.webp" srcset="/a.webp 1x,/gone.jpg 2x"></picture>"#,
+        )
+        .unwrap();
+        let err = sink.check_links_with_base("").unwrap_err().to_string();
+        assert_eq!(
+            err,
+            "index.html: broken link \"/gone.jpg\": the site has no /gone.jpg"
+        );
+    }
 }
