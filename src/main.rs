@@ -10,6 +10,7 @@ mod data;
 mod error;
 mod events;
 mod highlight;
+mod images;
 mod maintain;
 mod markup;
 mod media;

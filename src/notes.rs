@@ -25,6 +25,10 @@ pub(crate) struct Note {
     pub(crate) path: PathBuf,
     /// The markdown after the front matter.
     pub(crate) body: String,
+    /// The file's line where `body` starts (front matter counted), for messages about
+    /// the body after it has been rewritten (images, shortcodes) and no longer matches
+    /// the file.
+    pub(crate) body_line: usize,
     pub(crate) words: usize,
     /// `toc = true/false` from the front matter; unset means "when it has three or
     /// more sections".
@@ -163,11 +167,7 @@ pub(crate) fn parse_note(text: &str, path: &Path) -> Result<Note> {
     };
     let slug = match fm.slug {
         Some(s) => s,
-        None => path
-            .file_stem()
-            .unwrap_or_default()
-            .to_string_lossy()
-            .to_string(),
+        None => default_slug(path),
     };
     // The `slug` key's line, or line 1 when the slug is the file name.
     let slug_line = key_line("slug");
@@ -206,6 +206,7 @@ pub(crate) fn parse_note(text: &str, path: &Path) -> Result<Note> {
         draft: fm.draft,
         path: path.to_path_buf(),
         words: body.split_whitespace().count(),
+        body_line: line_of(text, text.len() - body.len()),
         body: body.to_string(),
     })
 }
@@ -272,6 +273,17 @@ fn checked_aliases(raw: &[String], path: &Path, line: usize) -> Result<Vec<Alias
             Ok(Alias { path: clean, line })
         })
         .collect()
+}
+
+/// A file note's slug is its file name; a folder note's (`<slug>/index.md`, beside its
+/// images) is its folder's name.
+fn default_slug(path: &Path) -> String {
+    let name = if path.file_name().is_some_and(|n| n == "index.md") {
+        path.parent().and_then(Path::file_name)
+    } else {
+        path.file_stem()
+    };
+    name.unwrap_or_default().to_string_lossy().to_string()
 }
 
 /// Offset in `s` of a line that is exactly `+++`.

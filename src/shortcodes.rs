@@ -87,18 +87,9 @@ pub(crate) fn expand_notes(notes: &mut [Note], datasets: &[Dataset]) -> Result<V
 }
 
 /// The error at `offset` in the note's body, as a line of its file (front matter
-/// counted). The file is read again only here, on the error path.
+/// counted). Images before it were rewritten keeping the body's line count.
 fn located(note: &Note, offset: usize, message: String) -> Error {
-    let before_body = std::fs::read_to_string(&note.path)
-        .ok()
-        .and_then(|text| {
-            let start = text.len().checked_sub(note.body.len())?;
-            (text.get(start..) == Some(note.body.as_str()))
-                .then(|| text[..start].matches('\n').count())
-        })
-        .unwrap_or(0);
-    let line = before_body
-        + 1
+    let line = note.body_line
         + note.body[..offset.min(note.body.len())]
             .matches('\n')
             .count();

@@ -3,6 +3,7 @@
 //! instead of rendering; the others are rendered and compared.
 
 use std::hash::Hash;
+use std::sync::atomic::{AtomicUsize, Ordering};
 use std::time::Instant;
 
 use chrono::NaiveDate;
@@ -70,6 +71,8 @@ pub(crate) fn render(inputs: &Inputs, plan: &Plan, sink: &dyn Sink) -> Result<Su
         .map(|d| (d.slug.as_str(), keys::data_key(d, "pages")))
         .collect();
 
+    // Image variants actually decoded and encoded (not kept from the previous build).
+    let images_made = &AtomicUsize::new(0);
     plan.outputs.par_iter().try_for_each(|out| -> Result<()> {
         let path = out.path.as_str();
         let page = |key: Option<u128>, render: &(dyn Fn() -> Result<String> + Sync)| match key {
@@ -85,6 +88,13 @@ pub(crate) fn render(inputs: &Inputs, plan: &Plan, sink: &dyn Sink) -> Result<Su
                 let chart = &inputs.note_charts[*i];
                 sink.put_keyed(path, chart.file(*size).1, &|| {
                     Ok(note_chart_svg(&inputs.datasets[chart.dataset], chart, *size).into_bytes())
+                })
+            }
+            Job::NoteImage(i, v) => {
+                let image = &inputs.note_images[*i];
+                sink.put_keyed(path, image.variants[*v].key, &|| {
+                    images_made.fetch_add(1, Ordering::Relaxed);
+                    image.render(*v)
                 })
             }
             Job::Note(i) => {
@@ -216,6 +226,8 @@ pub(crate) fn render(inputs: &Inputs, plan: &Plan, sink: &dyn Sink) -> Result<Su
             .sum::<usize>()
             + inputs.note_charts.len() * 2,
         files: plan.outputs.len(),
+        images: inputs.note_images.iter().map(|i| i.variants.len()).sum(),
+        images_made: images_made.load(Ordering::Relaxed),
         reused: 0,
         elapsed: started.elapsed(),
     })

@@ -100,6 +100,15 @@ pub(crate) fn dataset(d: &Dataset, h: &mut Xxh3) {
     }
 }
 
+/// A note image variant's key: the source file's bytes (as their hash), the width and
+/// encoding it is made at, the encoder's quality and the program. Decoding is the slow
+/// part of a build with photos, so an unchanged image is never decoded again.
+pub(crate) fn image_key(source: u128, width: u32, encoding: impl Hash, quality: u32) -> u128 {
+    let mut h = Xxh3::new();
+    (PROGRAM_ID, "note-image", source, width, encoding, quality).hash(&mut h);
+    h.digest128()
+}
+
 /// 8 hex digits of `hash`, for file names that change with what they hold.
 pub(crate) fn short_hex(hash: u128) -> String {
     format!("{:08x}", (hash >> 96) as u32)

@@ -99,11 +99,15 @@ impl TokenSink for LinkSink {
         let link = match name {
             "a" | "link" => attr("href"),
             "img" | "script" => attr("src"),
-            "source" => attr("srcset"),
             "meta" if attr("property").as_deref() == Some("og:image") => attr("content"),
             _ => None,
         };
         self.links.borrow_mut().extend(link);
+        if matches!(name, "img" | "source") {
+            if let Some(srcset) = attr("srcset") {
+                self.links.borrow_mut().extend(srcset_urls(&srcset));
+            }
+        }
         // What the tree builder would tell the tokenizer: these elements' text is not
         // markup, so a `<a href>` inside a script is not a link.
         match name {
@@ -116,6 +120,17 @@ impl TokenSink for LinkSink {
             _ => TokenSinkResult::Continue,
         }
     }
+}
+
+/// The URLs of a `srcset`: comma-separated candidates, each a URL and an optional
+/// width or density (`a.webp 480w, b.webp 960w`). The site's URLs hold no commas or
+/// spaces, so splitting on them is exact for what the build writes.
+fn srcset_urls(srcset: &str) -> Vec<String> {
+    srcset
+        .split(',')
+        .filter_map(|candidate| candidate.split_whitespace().next())
+        .map(str::to_string)
+        .collect()
 }
 
 /// The site path a link points to, or `None` for external links and fragments.
@@ -207,5 +222,22 @@ mod tests {
             "a link preview image that is not in the site: {err}"
         );
         assert_eq!(err.lines().count(), 3, "{err}");
+    }
+
+    #[test]
+    fn every_srcset_candidate_is_a_link() {
+        let sink = CollectingSink::default();
+        sink.put("a.webp", b"").unwrap();
+        sink.put("b.webp", b"").unwrap();
+        sink.put(
+            "index.html",
+            br#"<picture><source srcset="/a.webp 480w, /b.webp 960w"><img src="/a.webp" srcset="/a.webp 1x,/gone.jpg 2x"></picture>"#,
+        )
+        .unwrap();
+        let err = sink.check_links_with_base("").unwrap_err().to_string();
+        assert_eq!(
+            err,
+            "index.html: broken link \"/gone.jpg\": the site has no /gone.jpg"
+        );
     }
 }

@@ -12,6 +12,7 @@ use crate::config::SiteConfig;
 use crate::data::{self, Dataset};
 use crate::error::{Error, Result};
 use crate::events::{self, Event};
+use crate::images::{self, NoteImage};
 use crate::notes::{self, Note};
 use crate::shortcodes::{self, NoteChart};
 
@@ -29,6 +30,8 @@ pub(crate) struct Inputs {
     pub(crate) events: Vec<Event>,
     /// Charts the notes' shortcodes ask for.
     pub(crate) note_charts: Vec<NoteChart>,
+    /// Images the folder notes show, each with its planned variants.
+    pub(crate) note_images: Vec<NoteImage>,
 }
 
 pub(crate) fn load(options: &BuildOptions) -> Result<Inputs> {
@@ -71,11 +74,15 @@ pub(crate) fn load(options: &BuildOptions) -> Result<Inputs> {
             "no datasets: add at least one CSV such as data/fuel-prices.csv",
         ));
     }
+    // Images become `<picture>` HTML before the shortcodes run, on the body as written
+    // (so their messages name the file's lines); the HTML keeps the line count.
+    let note_images = images::process_notes(&mut notes)?;
     // Shortcodes become their values here, so a note's body (and so its reuse key)
     // changes whenever a figure it quotes does.
     let note_charts = shortcodes::expand_notes(&mut notes, &datasets)?;
     Ok(Inputs {
         note_charts,
+        note_images,
         config,
         datasets,
         notes,

@@ -37,6 +37,9 @@ pub(crate) struct Summary {
     pub(crate) pages: usize,
     pub(crate) charts: usize,
     pub(crate) files: usize,
+    /// Note image files planned, and how many of them were decoded and encoded.
+    pub(crate) images: usize,
+    pub(crate) images_made: usize,
     pub(crate) reused: usize,
     pub(crate) elapsed: Duration,
 }
@@ -48,6 +51,13 @@ impl std::fmt::Display for Summary {
             "{} pages, {} charts, {} files",
             self.pages, self.charts, self.files
         )?;
+        if self.images > 0 {
+            write!(
+                f,
+                ", {} image files ({} made)",
+                self.images, self.images_made
+            )?;
+        }
         if self.reused > 0 {
             write!(f, " ({} unchanged)", self.reused)?;
         }

@@ -26,6 +26,9 @@ pub(crate) enum Job<'a> {
     Chart(&'a Dataset, ChartView, ChartSize, u128),
     /// A chart a note's shortcode asks for, by index into `Inputs::note_charts`.
     NoteChart(usize, ChartSize),
+    /// One variant of a note's image: by index into `Inputs::note_images`, then into
+    /// its variants.
+    NoteImage(usize, usize),
     /// A note's page, by index into `Inputs::notes` (newest first).
     Note(usize),
     /// A tag's page: index into `Plan::tags`, and the page number (from 1).
@@ -371,6 +374,18 @@ pub(crate) fn plan(inputs: &Inputs) -> Result<Plan<'_>> {
                     &inputs.datasets[chart.dataset].table.path,
                     "a chart in a note",
                 ),
+            );
+        }
+    }
+
+    // Images beside the folder notes: each variant named after its key.
+    for (i, image) in inputs.note_images.iter().enumerate() {
+        for (v, variant) in image.variants.iter().enumerate() {
+            p.add(
+                variant.path.clone(),
+                Job::NoteImage(i, v),
+                true,
+                source(&image.note, format!("the image {}", image.file.display())),
             );
         }
     }
