@@ -93,10 +93,10 @@ pub(crate) fn dataset(d: &Dataset, h: &mut Xxh3) {
     for s in &d.series {
         (&s.key, &s.label, &s.colour, s.decimals).hash(h);
     }
-    for row in &d.table.rows {
-        row.date.hash(h);
-        row.values.hash(h);
-    }
+    // Column by column: the same inputs hash the same, and a changed value or date
+    // changes the key.
+    d.table.dates.hash(h);
+    d.table.values.hash(h);
 }
 
 /// 8 hex digits of `hash`, for file names that change with what they hold.
