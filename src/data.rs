@@ -11,7 +11,8 @@
 use std::ops::Range;
 use std::path::{Path, PathBuf};
 
-use chrono::NaiveDate;
+use chrono::{Datelike, NaiveDate};
+use xxhash_rust::xxh3::Xxh3;
 
 use crate::config::{DatasetMeta, SiteConfig};
 use crate::error::{line_of, read_utf8, Error, Result};
@@ -44,6 +45,31 @@ impl Table {
     /// Series `s` of row `i`.
     pub(crate) fn value(&self, i: usize, s: usize) -> Price {
         self.values[s][i]
+    }
+
+    /// A hash of the dates and values, fed to the hasher in blocks: one call per
+    /// value would cost more than the hashing itself at 1,000,000 rows.
+    pub(crate) fn content_hash(&self) -> u128 {
+        let mut h = Xxh3::new();
+        let mut block = Vec::with_capacity(1 << 16);
+        let mut feed = |bytes: &[u8], h: &mut Xxh3| {
+            block.extend_from_slice(bytes);
+            if block.len() >= 1 << 16 {
+                h.update(&block);
+                block.clear();
+            }
+        };
+        feed(&(self.len() as u64).to_le_bytes(), &mut h);
+        for date in &self.dates {
+            feed(&date.num_days_from_ce().to_le_bytes(), &mut h);
+        }
+        for column in &self.values {
+            for value in column {
+                feed(&value.micros().to_le_bytes(), &mut h);
+            }
+        }
+        h.update(&block);
+        h.digest128()
     }
 
     /// Index of the row in force on `date`: the last one dated on or before it.
@@ -79,6 +105,12 @@ pub(crate) struct Dataset {
     pub(crate) date_label: String,
     pub(crate) series: Vec<Series>,
     pub(crate) table: Table,
+    /// Every date is the 1st of its month: a monthly series. Found once here, as every
+    /// page of the dataset asks.
+    pub(crate) monthly: bool,
+    /// A hash of every date and value, computed once: each reuse key of the dataset's
+    /// outputs (a dozen charts, pages and downloads) includes it.
+    pub(crate) content_hash: u128,
 }
 
 #[derive(Debug, Clone)]
@@ -398,6 +430,8 @@ impl Dataset {
                 .clone()
                 .unwrap_or_else(|| "In force from".into()),
             series,
+            monthly: table.dates.iter().all(|d| d.day() == 1),
+            content_hash: table.content_hash(),
             table,
         }
     }

@@ -25,7 +25,7 @@ const MONTHS_SHORT: [&str; 12] = [
 
 impl DateStyle {
     pub(crate) fn of(d: &Dataset) -> DateStyle {
-        if d.table.dates.iter().all(|r| r.day() == 1) {
+        if d.monthly {
             DateStyle::Month
         } else {
             DateStyle::Day
