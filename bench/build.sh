@@ -4,7 +4,7 @@
 #   bash bench/build.sh            # 2,000 and 10,000 notes (+ a 100,000-row CSV)
 #   NOTES="2000" RUNS=5 bash bench/build.sh
 #   ROWS=3650000 bash bench/build.sh   # the big-dataset case's size (default 1,000,000)
-#   NOTES="" BIG_RUNS=1 bash bench/build.sh   # mostly the big-dataset case
+#   NOTES=" " BIG_RUNS=1 bash bench/build.sh  # mostly the big-dataset case
 #
 # Hugo (Debian's package) renders the same markdown with a minimal layout, syntax
 # highlighting off, taxonomies on. petrol-watch does everything its build does: note,
