@@ -4,35 +4,84 @@
 //! dates and exact values ([`Price`]). Spreadsheet exports (UTF-8 BOM, CRLF, blank lines,
 //! no final newline, rows newest first) are accepted; anything ambiguous is refused with
 //! the file and physical line, because a wrongly drawn price history is worse than none.
-//! Each row keeps its line and byte span so edits can change exactly that row.
+//! The text is read row by row into compact columns ([`Table`]); each row's line and
+//! byte span are kept only for the editor ([`parse_table_at`]), so edits change exactly
+//! that row.
 
 use std::ops::Range;
 use std::path::{Path, PathBuf};
 
-use chrono::NaiveDate;
+use chrono::{Datelike, NaiveDate};
+use xxhash_rust::xxh3::Xxh3;
 
 use crate::config::{DatasetMeta, SiteConfig};
 use crate::error::{line_of, read_utf8, Error, Result};
 use crate::price::Price;
 
-/// The CSV exactly as validated: column names and rows in date order.
+/// The CSV exactly as validated, in columns: one date per row and, per series, one
+/// exact value per row, in date order. Nothing per row lives on the heap, so a
+/// 1,000,000-row file of two series takes 20 MB, whatever its text looked like.
 #[derive(Debug, Clone, PartialEq)]
 pub(crate) struct Table {
     pub(crate) path: PathBuf,
     /// Series column names, without `date`.
     pub(crate) columns: Vec<String>,
-    /// Rows sorted by date, oldest first.
-    pub(crate) rows: Vec<Row>,
+    /// Row dates, oldest first.
+    pub(crate) dates: Vec<NaiveDate>,
+    /// Per series (in `columns` order), the value of each row of `dates`.
+    pub(crate) values: Vec<Vec<Price>>,
     /// Digits after the decimal point, per column: the most any row writes.
     pub(crate) decimals: Vec<usize>,
     /// Where the header line ends (before its line ending): a first row goes here.
     pub(crate) header_end: usize,
 }
 
+impl Table {
+    /// How many rows.
+    pub(crate) fn len(&self) -> usize {
+        self.dates.len()
+    }
+
+    /// Series `s` of row `i`.
+    pub(crate) fn value(&self, i: usize, s: usize) -> Price {
+        self.values[s][i]
+    }
+
+    /// A hash of the dates and values, fed to the hasher in blocks: one call per
+    /// value would cost more than the hashing itself at 1,000,000 rows.
+    pub(crate) fn content_hash(&self) -> u128 {
+        let mut h = Xxh3::new();
+        let mut block = Vec::with_capacity(1 << 16);
+        let mut feed = |bytes: &[u8], h: &mut Xxh3| {
+            block.extend_from_slice(bytes);
+            if block.len() >= 1 << 16 {
+                h.update(&block);
+                block.clear();
+            }
+        };
+        feed(&(self.len() as u64).to_le_bytes(), &mut h);
+        for date in &self.dates {
+            feed(&date.num_days_from_ce().to_le_bytes(), &mut h);
+        }
+        for column in &self.values {
+            for value in column {
+                feed(&value.micros().to_le_bytes(), &mut h);
+            }
+        }
+        h.update(&block);
+        h.digest128()
+    }
+
+    /// Index of the row in force on `date`: the last one dated on or before it.
+    pub(crate) fn in_force(&self, date: NaiveDate) -> Option<usize> {
+        self.dates.partition_point(|d| *d <= date).checked_sub(1)
+    }
+}
+
+/// Where one row is in its file, for the editor: kept only when asked for
+/// ([`parse_table_at`]), as a build never needs it.
 #[derive(Debug, Clone, PartialEq)]
-pub(crate) struct Row {
-    pub(crate) date: NaiveDate,
-    pub(crate) values: Vec<Price>,
+pub(crate) struct RowAt {
     /// 1-based physical line in the source file where the row starts (every line
     /// counts: blank ones, quoted line breaks, CRLF as one).
     pub(crate) line: usize,
@@ -56,6 +105,12 @@ pub(crate) struct Dataset {
     pub(crate) date_label: String,
     pub(crate) series: Vec<Series>,
     pub(crate) table: Table,
+    /// Every date is the 1st of its month: a monthly series. Found once here, as every
+    /// page of the dataset asks.
+    pub(crate) monthly: bool,
+    /// A hash of every date and value, computed once: each reuse key of the dataset's
+    /// outputs (a dozen charts, pages and downloads) includes it.
+    pub(crate) content_hash: u128,
 }
 
 #[derive(Debug, Clone)]
@@ -103,17 +158,26 @@ impl LineCounter<'_> {
 /// Parses one CSV file's text. `path` is only used in messages. A dataset needs at
 /// least one row.
 pub(crate) fn parse_table(text: &str, path: &Path) -> Result<Table> {
-    let table = parse_rows(text, path)?;
-    if table.rows.is_empty() {
-        let line = line_of(text, table.header_end);
-        return Err(Error::at(path, line, "no rows after the header"));
-    }
-    Ok(table)
+    Ok(parse(text, path, true, false)?.0)
 }
 
-/// Like [`parse_table`], but a header with no rows yet is a valid table: the state of
-/// a new dataset before `price add` writes its first row.
-pub(crate) fn parse_rows(text: &str, path: &Path) -> Result<Table> {
+/// [`parse_table`] for the editor: also where each row is in the text, in the table's
+/// row order. With `need_rows` false, a header with no rows yet is a valid table: the
+/// state of a new dataset before `price add` writes its first row.
+pub(crate) fn parse_table_at(
+    text: &str,
+    path: &Path,
+    need_rows: bool,
+) -> Result<(Table, Vec<RowAt>)> {
+    parse(text, path, need_rows, true)
+}
+
+fn parse(
+    text: &str,
+    path: &Path,
+    need_rows: bool,
+    keep_spans: bool,
+) -> Result<(Table, Vec<RowAt>)> {
     let bom = if text.starts_with('\u{feff}') { 3 } else { 0 };
     if text[bom..].trim().is_empty() {
         return Err(Error::at(
@@ -216,7 +280,11 @@ pub(crate) fn parse_rows(text: &str, path: &Path) -> Result<Table> {
     }
     let width = names.len();
 
-    let mut rows: Vec<Row> = Vec::new();
+    let mut dates: Vec<NaiveDate> = Vec::new();
+    let mut values: Vec<Vec<Price>> = vec![Vec::new(); columns.len()];
+    // Each row's line, only until the duplicate check below has named them.
+    let mut row_lines: Vec<usize> = Vec::new();
+    let mut spans: Vec<Range<usize>> = Vec::new();
     let mut decimals = vec![0usize; columns.len()];
     while read(&mut reader, &mut record)? {
         let span = span_of(&reader, &record);
@@ -245,43 +313,69 @@ pub(crate) fn parse_rows(text: &str, path: &Path) -> Result<Table> {
                 ),
             )
         })?;
-        let mut values = Vec::with_capacity(columns.len());
         for (i, field) in record.iter().skip(1).enumerate() {
             let (value, places) = Price::parse(field.trim())
                 .map_err(|why| Error::at(path, line, format!("{}: {why}", columns[i])))?;
             decimals[i] = decimals[i].max(places);
-            values.push(value);
+            values[i].push(value);
         }
-        rows.push(Row {
-            date,
-            values,
-            line,
-            span,
-        });
+        dates.push(date);
+        row_lines.push(line);
+        if keep_spans {
+            spans.push(span);
+        }
+    }
+    if need_rows && dates.is_empty() {
+        let line = line_of(text, header_span.end);
+        return Err(Error::at(path, line, "no rows after the header"));
     }
     // Spreadsheets and the STC page list newest first; a stable sort keeps duplicates
-    // next to each other so the check below can name both lines.
-    rows.sort_by_key(|r| r.date);
-    for pair in rows.windows(2) {
-        if pair[0].date == pair[1].date {
-            let (a, b) = (
-                pair[0].line.min(pair[1].line),
-                pair[0].line.max(pair[1].line),
-            );
-            return Err(Error::at(
-                path,
-                b,
-                format!("duplicate date {} (also on line {a}); a kept price needs its own decision date", pair[1].date),
-            ));
+    // next to each other, in file order, so the check below can name both lines. Rows
+    // already in order (the usual file) skip the permutation.
+    if !dates.is_sorted() {
+        let mut order: Vec<usize> = (0..dates.len()).collect();
+        order.sort_by_key(|&i| dates[i]);
+        dates = order.iter().map(|&i| dates[i]).collect();
+        for column in &mut values {
+            *column = order.iter().map(|&i| column[i]).collect();
+        }
+        row_lines = order.iter().map(|&i| row_lines[i]).collect();
+        if keep_spans {
+            spans = order.iter().map(|&i| spans[i].clone()).collect();
         }
     }
-    Ok(Table {
+    if let Some(k) = dates.windows(2).position(|pair| pair[0] == pair[1]) {
+        let (a, b) = (
+            row_lines[k].min(row_lines[k + 1]),
+            row_lines[k].max(row_lines[k + 1]),
+        );
+        return Err(Error::at(
+            path,
+            b,
+            format!(
+                "duplicate date {} (also on line {a}); a kept price needs its own decision date",
+                dates[k]
+            ),
+        ));
+    }
+    let at = if keep_spans {
+        row_lines
+            .into_iter()
+            .zip(spans)
+            .map(|(line, span)| RowAt { line, span })
+            .collect()
+    } else {
+        Vec::new()
+    };
+    let table = Table {
         path: path.to_path_buf(),
         columns,
-        rows,
+        dates,
+        values,
         decimals,
         header_end: header_span.end,
-    })
+    };
+    Ok((table, at))
 }
 
 /// Strict `YYYY-MM-DD`: the real calendar, four-digit year. Read digit by digit, as a
@@ -336,15 +430,17 @@ impl Dataset {
                 .clone()
                 .unwrap_or_else(|| "In force from".into()),
             series,
+            monthly: table.dates.iter().all(|d| d.day() == 1),
+            content_hash: table.content_hash(),
             table,
         }
     }
 
     pub(crate) fn first_date(&self) -> NaiveDate {
-        self.table.rows[0].date
+        self.table.dates[0]
     }
     pub(crate) fn last_date(&self) -> NaiveDate {
-        self.table.rows[self.table.rows.len() - 1].date
+        self.table.dates[self.table.len() - 1]
     }
 }
 
@@ -412,17 +508,24 @@ pub(crate) fn is_hidden(path: &Path) -> bool {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use proptest::strategy::Strategy as _;
 
     fn parse(text: &str) -> Result<Table> {
         parse_table(text, Path::new("data/t.csv"))
     }
 
+    fn parse_at(text: &str) -> Result<(Table, Vec<RowAt>)> {
+        parse_table_at(text, Path::new("data/t.csv"), true)
+    }
+
     #[test]
     fn accepts_bom_crlf_and_no_final_newline_and_sorts() {
-        let t = parse("\u{feff}date,a,b\r\n2005-01-01,2.50,3\r\n2004-01-01,1.25,2").unwrap();
+        let (t, at) =
+            parse_at("\u{feff}date,a,b\r\n2005-01-01,2.50,3\r\n2004-01-01,1.25,2").unwrap();
         assert_eq!(t.columns, ["a", "b"]);
-        assert_eq!(t.rows[0].date.to_string(), "2004-01-01");
-        assert_eq!(t.rows[0].line, 3);
+        assert_eq!(t.dates[0].to_string(), "2004-01-01");
+        assert_eq!(t.values[1][0].format(0), "2");
+        assert_eq!(at[0].line, 3);
         assert_eq!(t.decimals, [2, 0]);
     }
 
@@ -455,28 +558,22 @@ mod tests {
 
     #[test]
     fn line_numbers_count_blank_lines_crlf_and_quoted_breaks() {
-        let t = parse("date,a\n\n\n\n\n2004-01-01,1\n").unwrap();
-        assert_eq!(t.rows[0].line, 6);
+        let (_, at) = parse_at("date,a\n\n\n\n\n2004-01-01,1\n").unwrap();
+        assert_eq!(at[0].line, 6);
         let err = parse("date,a\r\n\r\n2004-01-01,1\r\n\r\n\r\n2005-01-01,x\r\n")
             .unwrap_err()
             .to_string();
         assert!(err.contains("t.csv:6: a:"), "{err}");
         let text = "\u{feff}date,a\n\"2004-01-01\",\"1\"\n\n2005-01-01,2";
-        let t = parse(text).unwrap();
-        assert_eq!(&text[t.rows[0].span.clone()], "\"2004-01-01\",\"1\"");
-        assert_eq!(
-            (t.rows[1].line, &text[t.rows[1].span.clone()]),
-            (4, "2005-01-01,2")
-        );
+        let (_, at) = parse_at(text).unwrap();
+        assert_eq!(&text[at[0].span.clone()], "\"2004-01-01\",\"1\"");
+        assert_eq!((at[1].line, &text[at[1].span.clone()]), (4, "2005-01-01,2"));
     }
 
     #[test]
     fn values_are_exact_and_bounded() {
         let t = parse("date,a\n2004-01-01,123456789012.123456\n").unwrap();
-        assert_eq!(
-            t.rows[0].values[0].format(t.decimals[0]),
-            "123456789012.123456"
-        );
+        assert_eq!(t.value(0, 0).format(t.decimals[0]), "123456789012.123456");
         let err = parse("date,a\n2004-01-01,123456789012.1234567\n").unwrap_err();
         assert!(err.to_string().contains(":2: a: "), "{err}");
         let err = parse("date,date,a\n2004-01-01,2004-01-01,1\n").unwrap_err();
@@ -486,13 +583,303 @@ mod tests {
         );
     }
 
+    /// The row-per-struct loader this module replaced, kept verbatim as the reference
+    /// the column loader must match value for value and error for error.
+    mod reference {
+        use super::super::{parse_date, LineCounter, MAX_SERIES};
+        use crate::error::{line_of, Error, Result};
+        use crate::price::Price;
+        use chrono::NaiveDate;
+        use std::ops::Range;
+        use std::path::Path;
+
+        #[derive(Debug)]
+        pub(super) struct OldTable {
+            pub(super) columns: Vec<String>,
+            pub(super) rows: Vec<Row>,
+            pub(super) decimals: Vec<usize>,
+            pub(super) header_end: usize,
+        }
+
+        #[derive(Debug)]
+        pub(super) struct Row {
+            pub(super) date: NaiveDate,
+            pub(super) values: Vec<Price>,
+            pub(super) line: usize,
+            pub(super) span: Range<usize>,
+        }
+
+        pub(super) fn parse_table(text: &str, path: &Path) -> Result<OldTable> {
+            let table = parse_rows(text, path)?;
+            if table.rows.is_empty() {
+                let line = line_of(text, table.header_end);
+                return Err(Error::at(path, line, "no rows after the header"));
+            }
+            Ok(table)
+        }
+
+        /// Like [`parse_table`], but a header with no rows yet is a valid table: the state of
+        /// a new dataset before `price add` writes its first row.
+        fn parse_rows(text: &str, path: &Path) -> Result<OldTable> {
+            let bom = if text.starts_with('\u{feff}') { 3 } else { 0 };
+            if text[bom..].trim().is_empty() {
+                return Err(Error::at(
+                    path,
+                    1,
+                    "empty file (want a header line `date,<series>,…` and rows)",
+                ));
+            }
+            let bytes = text.as_bytes();
+            let mut lines = LineCounter {
+                text: bytes,
+                offset: 0,
+                line: 1,
+            };
+            let mut reader = csv::ReaderBuilder::new()
+                .has_headers(false)
+                .flexible(true)
+                .from_reader(&bytes[bom..]);
+            // The csv crate skips blank lines without counting them, so its line numbers drift;
+            // its byte offsets are exact, and the lines are counted here from those.
+            let mut record = csv::StringRecord::new();
+            let span_of = |reader: &csv::Reader<&[u8]>, record: &csv::StringRecord| {
+                let mut start = bom + record.position().map_or(0, |p| p.byte() as usize);
+                while matches!(bytes.get(start), Some(b'\r' | b'\n')) {
+                    start += 1;
+                }
+                let mut end = bom + reader.position().byte() as usize;
+                while end > start && matches!(bytes[end - 1], b'\r' | b'\n') {
+                    end -= 1;
+                }
+                start..end
+            };
+            let read = |reader: &mut csv::Reader<&[u8]>, record: &mut csv::StringRecord| {
+                reader.read_record(record).map_err(|e| {
+                    let at = bom + e.position().map_or(0, |p| p.byte() as usize);
+                    Error::at(path, line_of(text, at), format!("malformed CSV: {e}"))
+                })
+            };
+            if !read(&mut reader, &mut record)? {
+                return Err(Error::at(path, 1, "empty file"));
+            }
+            let header_span = span_of(&reader, &record);
+            let header_line = lines.line_at(header_span.start);
+            let header: Vec<String> = record.iter().map(|s| s.trim().to_string()).collect();
+            let names: Vec<&str> = header.iter().map(String::as_str).collect();
+            if names.first().copied() != Some("date") {
+                return Err(Error::at(
+                    path,
+                    header_line,
+                    format!(
+                        "missing header: want `date,<series>,…`, found `{}`",
+                        names.join(",")
+                    ),
+                ));
+            }
+            let columns: Vec<String> = names[1..].iter().map(|s| s.to_string()).collect();
+            if columns.is_empty() {
+                return Err(Error::at(
+                    path,
+                    header_line,
+                    "header names no series after `date`",
+                ));
+            }
+            if columns.len() > MAX_SERIES {
+                return Err(Error::at(
+                    path,
+                    header_line,
+                    format!(
+                        "{} series; at most {MAX_SERIES} (each is a line on the chart and a column of every table)",
+                        columns.len()
+                    ),
+                ));
+            }
+            for (i, c) in columns.iter().enumerate() {
+                if c.is_empty()
+                    || !c
+                        .chars()
+                        .all(|ch| ch.is_ascii_alphanumeric() || ch == '_' || ch == '-')
+                {
+                    return Err(Error::at(
+                        path,
+                        header_line,
+                        format!("series name {c:?} must be letters, digits, `-` or `_`"),
+                    ));
+                }
+                if c == "date" {
+                    return Err(Error::at(
+                        path,
+                        header_line,
+                        "`date` appears twice in the header; it can only be the first column",
+                    ));
+                }
+                if columns[..i].contains(c) {
+                    return Err(Error::at(
+                        path,
+                        header_line,
+                        format!("series {c:?} appears twice in the header"),
+                    ));
+                }
+            }
+            let width = names.len();
+
+            let mut rows: Vec<Row> = Vec::new();
+            let mut decimals = vec![0usize; columns.len()];
+            while read(&mut reader, &mut record)? {
+                let span = span_of(&reader, &record);
+                let line = lines.line_at(span.start);
+                if record.iter().all(|f| f.trim().is_empty()) {
+                    continue; // a blank line, as spreadsheets leave at the end
+                }
+                if record.len() != width {
+                    return Err(Error::at(
+                        path,
+                        line,
+                        format!(
+                            "{} fields, want {width} (`{}`)",
+                            record.len(),
+                            names.join(",")
+                        ),
+                    ));
+                }
+                let date = parse_date(record[0].trim()).ok_or_else(|| {
+                    Error::at(
+                        path,
+                        line,
+                        format!(
+                            "{:?} is not a valid date (want YYYY-MM-DD)",
+                            record[0].chars().take(40).collect::<String>()
+                        ),
+                    )
+                })?;
+                let mut values = Vec::with_capacity(columns.len());
+                for (i, field) in record.iter().skip(1).enumerate() {
+                    let (value, places) = Price::parse(field.trim())
+                        .map_err(|why| Error::at(path, line, format!("{}: {why}", columns[i])))?;
+                    decimals[i] = decimals[i].max(places);
+                    values.push(value);
+                }
+                rows.push(Row {
+                    date,
+                    values,
+                    line,
+                    span,
+                });
+            }
+            // Spreadsheets and the STC page list newest first; a stable sort keeps duplicates
+            // next to each other so the check below can name both lines.
+            rows.sort_by_key(|r| r.date);
+            for pair in rows.windows(2) {
+                if pair[0].date == pair[1].date {
+                    let (a, b) = (
+                        pair[0].line.min(pair[1].line),
+                        pair[0].line.max(pair[1].line),
+                    );
+                    return Err(Error::at(
+                        path,
+                        b,
+                        format!("duplicate date {} (also on line {a}); a kept price needs its own decision date", pair[1].date),
+                    ));
+                }
+            }
+            Ok(OldTable {
+                columns,
+                rows,
+                decimals,
+                header_end: header_span.end,
+            })
+        }
+    }
+
+    /// The column loader against the reference on `text`: the same columns, dates,
+    /// values, decimals, lines and spans, or the same error.
+    fn same_as_reference(text: &str) -> std::result::Result<(), String> {
+        let path = Path::new("data/t.csv");
+        let new = parse_table_at(text, path, true).map_err(|e| e.to_string());
+        let old = reference::parse_table(text, path).map_err(|e| e.to_string());
+        match (new, old) {
+            (Err(a), Err(b)) if a == b => Ok(()),
+            (Ok((t, at)), Ok(o)) => {
+                let rows: Vec<_> = o
+                    .rows
+                    .iter()
+                    .map(|r| (r.date, r.values.clone(), r.line, r.span.clone()))
+                    .collect();
+                let columns: Vec<_> = (0..t.len())
+                    .map(|i| {
+                        let values = (0..t.columns.len()).map(|s| t.value(i, s)).collect();
+                        (t.dates[i], values, at[i].line, at[i].span.clone())
+                    })
+                    .collect();
+                let same = rows == columns
+                    && (&t.columns, &t.decimals, t.header_end)
+                        == (&o.columns, &o.decimals, o.header_end)
+                    && t.values.iter().all(|c| c.len() == t.len());
+                let plain = parse_table(text, path).map_err(|e| e.to_string());
+                if same && plain.as_ref() == Ok(&t) {
+                    Ok(())
+                } else {
+                    Err(format!("{rows:?}\nvs\n{columns:?}"))
+                }
+            }
+            (a, b) => Err(format!(
+                "{:?}\nvs reference\n{:?}",
+                a.map(|_| ()),
+                b.map(|_| ())
+            )),
+        }
+    }
+
+    #[test]
+    fn column_loader_matches_the_reference_on_edge_cases() {
+        for text in [
+            "\u{feff}date,a,b\r\n2005-01-01,2.50,3\r\n2004-01-01,1.25,2",
+            "date,a\n2004-01-03,1\n\n2004-01-01,2.5\n\n\n2004-01-02,3.125\n",
+            "date,a\n2004-01-01,1\n2005-01-01,1\n2004-01-01,2\n",
+            "date,a\n2004-01-02,1\n2004-01-01,1\n2004-01-02,2\n2004-01-01,3\n",
+            "date,a\n\"2004-01-01\",\"1\"\n\n2005-01-01,2",
+            "date,a\n",
+            "date,a\n2004-01-01,x\n",
+            "",
+        ] {
+            same_as_reference(text).unwrap_or_else(|e| panic!("{text:?}: {e}"));
+        }
+    }
+
     proptest::proptest! {
         #[test]
+        fn column_loader_matches_the_reference(
+            rows in proptest::collection::vec(
+                proptest::prop_oneof![
+                    (1u32..29, "[0-9]{1,3}(\\.[0-9]{0,7})?", "[0-9]{1,2}(\\.[0-9]{1,3})?")
+                        .prop_map(|(d, a, b)| format!("2004-02-{d:02},{a},{b}")),
+                    proptest::strategy::Just(String::new()),
+                    "\"2004-03-0[1-9]\",\"[0-9.]{1,4}\",1",
+                    "[0-9,.\"\r\n -]{0,12}",
+                ],
+                0..40,
+            ),
+            crlf in proptest::bool::ANY,
+        ) {
+            let mut text = String::from("date,a,b\n");
+            text.push_str(&rows.join(if crlf { "\r\n" } else { "\n" }));
+            let result = same_as_reference(&text);
+            proptest::prop_assert!(result.is_ok(), "{:?}: {}", text, result.unwrap_err());
+        }
+
+        #[test]
         fn any_csv_text_parses_or_names_a_line(text in "(date,a\r?\n)?([0-9,.\"\r\n -]|2004-01-0[1-9]|\u{feff}){0,60}") {
-            match parse(&text) {
-                Ok(t) => {
-                    proptest::prop_assert!(!t.rows.is_empty());
-                    for r in &t.rows {
+            let plain = parse(&text);
+            let with_spans = parse_at(&text);
+            proptest::prop_assert_eq!(
+                plain.as_ref().map_err(ToString::to_string),
+                with_spans.as_ref().map(|(t, _)| t).map_err(ToString::to_string)
+            );
+            match with_spans {
+                Ok((t, at)) => {
+                    proptest::prop_assert!(t.len() > 0 && at.len() == t.len());
+                    proptest::prop_assert!(t.dates.is_sorted() && t.values.iter().all(|c| c.len() == t.len()));
+                    for r in &at {
                         proptest::prop_assert!(r.line >= 1 && r.line <= 1 + text.matches(['\n', '\r']).count());
                         proptest::prop_assert!(text.get(r.span.clone()).is_some());
                     }

@@ -66,6 +66,11 @@ impl Price {
         self.micros as f64 / SCALE as f64
     }
 
+    /// The exact value in millionths, for hashing.
+    pub(crate) fn micros(self) -> i64 {
+        self.micros
+    }
+
     pub(crate) fn is_zero(self) -> bool {
         self.micros == 0
     }

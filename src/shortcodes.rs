@@ -302,25 +302,21 @@ fn evaluate(
             let a = Args::new(call, &["dataset", "series", "date"])?;
             let (_, d) = a.dataset(datasets)?;
             let i = series_index(d, a.required("series")?)?;
-            let rows = &d.table.rows;
+            let t = &d.table;
             let row = match a.date("date", d)? {
                 // The decision in force on that day: the last one on or before it.
-                Some(day) => &rows[rows.partition_point(|r| r.date <= day) - 1],
-                None => &rows[rows.len() - 1],
+                Some(day) => t.dates.partition_point(|r| *r <= day) - 1,
+                None => t.len() - 1,
             };
-            Ok(row.values[i].format(d.series[i].decimals))
+            Ok(t.value(row, i).format(d.series[i].decimals))
         }
         "change" => {
             let a = Args::new(call, &["dataset", "series"])?;
             let (_, d) = a.dataset(datasets)?;
             let i = series_index(d, a.required("series")?)?;
-            let rows = &d.table.rows;
-            let change = (rows.len() >= 2).then(|| {
-                Change::between(
-                    rows[rows.len() - 2].values[i],
-                    rows[rows.len() - 1].values[i],
-                )
-            });
+            let column = &d.table.values[i];
+            let change = (column.len() >= 2)
+                .then(|| Change::between(column[column.len() - 2], column[column.len() - 1]));
             Ok(pages::change_context(change, d.series[i].decimals, &d.currency).text)
         }
         "stat" => {
@@ -328,33 +324,26 @@ fn evaluate(
             let (_, d) = a.dataset(datasets)?;
             let i = series_index(d, a.required("series")?)?;
             let what = a.required("what")?;
-            let rows = &d.table.rows;
+            let column = &d.table.values[i];
             let style = DateStyle::of(d);
             let decimals = d.series[i].decimals;
             // The first row holding the extreme: when the record was set.
-            let max = rows.iter().fold(
-                &rows[0],
-                |m, r| if r.values[i] > m.values[i] { r } else { m },
-            );
-            let min = rows.iter().fold(
-                &rows[0],
-                |m, r| if r.values[i] < m.values[i] { r } else { m },
-            );
+            let max = (0..column.len()).fold(0, |m, r| if column[r] > column[m] { r } else { m });
+            let min = (0..column.len()).fold(0, |m, r| if column[r] < column[m] { r } else { m });
             Ok(match what {
-                "max" => max.values[i].format(decimals),
-                "min" => min.values[i].format(decimals),
-                "max_date" => style.long(max.date),
-                "count" => rows.len().to_string(),
+                "max" => column[max].format(decimals),
+                "min" => column[min].format(decimals),
+                "max_date" => style.long(d.table.dates[max]),
+                "count" => column.len().to_string(),
                 "rises" | "falls" | "kept" => {
                     let want = match what {
                         "rises" => Direction::Up,
                         "falls" => Direction::Down,
                         _ => Direction::Unchanged,
                     };
-                    rows.windows(2)
-                        .filter(|w| {
-                            Change::between(w[0].values[i], w[1].values[i]).direction() == want
-                        })
+                    column
+                        .windows(2)
+                        .filter(|w| Change::between(w[0], w[1]).direction() == want)
                         .count()
                         .to_string()
                 }
@@ -400,12 +389,9 @@ fn note_chart(
 ) -> NoteChart {
     let style = DateStyle::of(d);
     let labels: Vec<&str> = series.iter().map(|&i| d.series[i].label.as_str()).collect();
-    let rows = &d.table.rows;
-    let shown = rows
-        .iter()
-        .filter(|r| r.date >= from && r.date <= to)
-        .count();
-    let at_end = &rows[rows.partition_point(|r| r.date <= to) - 1];
+    let dates = &d.table.dates;
+    let shown = dates.iter().filter(|r| **r >= from && **r <= to).count();
+    let at_end = dates.partition_point(|r| *r <= to) - 1;
     let currency = if d.currency.is_empty() {
         String::new()
     } else {
@@ -417,7 +403,7 @@ fn note_chart(
             format!(
                 "{} {currency}{}",
                 d.series[i].label,
-                at_end.values[i].format(d.series[i].decimals)
+                d.table.value(at_end, i).format(d.series[i].decimals)
             )
         })
         .collect();

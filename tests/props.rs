@@ -136,3 +136,112 @@ proptest! {
         prop_assert_eq!(fs::read(&csv).unwrap(), before, "--dry-run writes nothing");
     }
 }
+
+/// One generated value: digits before the point and after it (maybe none).
+fn value() -> impl Strategy<Value = (String, String)> {
+    ("[0-9]{1,5}", "[0-9]{0,6}")
+}
+
+/// The value as the JSON download writes it: the shortest exact text.
+fn trimmed((int, frac): &(String, String)) -> String {
+    let int = match int.trim_start_matches('0') {
+        "" => "0",
+        digits => digits,
+    };
+    match frac.trim_end_matches('0') {
+        "" => int.to_string(),
+        frac => format!("{int}.{frac}"),
+    }
+}
+
+/// The value as the CSV download writes it: with its column's `decimals`.
+fn fixed((int, frac): &(String, String), decimals: usize) -> String {
+    let int = match int.trim_start_matches('0') {
+        "" => "0",
+        digits => digits,
+    };
+    if decimals == 0 {
+        int.to_string()
+    } else {
+        format!("{int}.{frac:0<decimals$}")
+    }
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig::with_cases(16))]
+
+    /// Rows in any order, with blank lines, CRLF, a BOM and quoted fields, come out
+    /// of the column loader and the streamed downloads exactly: every date and every
+    /// digit, oldest first, in both the JSON and the CSV.
+    #[test]
+    fn downloads_publish_exactly_the_rows_read(
+        rows in proptest::collection::btree_map(0i64..20_000, (value(), value(), any::<bool>(), any::<bool>()), 1..40)
+            .prop_map(|m| m.into_iter().collect::<Vec<_>>())
+            .prop_shuffle(),
+        crlf in any::<bool>(),
+        bom in any::<bool>(),
+    ) {
+        let site = frozen_site();
+        let day = |offset: i64| {
+            (chrono::NaiveDate::from_ymd_opt(1990, 1, 1).unwrap() + chrono::Duration::days(offset)).to_string()
+        };
+        let newline = if crlf { "\r\n" } else { "\n" };
+        let mut text = String::from(if bom { "\u{feff}date,low,high" } else { "date,low,high" });
+        for (offset, (a, b, blank, quoted)) in &rows {
+            text.push_str(newline);
+            let field = |(int, frac): &(String, String)| {
+                let v = if frac.is_empty() { int.clone() } else { format!("{int}.{frac}") };
+                if *quoted { format!("\"{v}\"") } else { v }
+            };
+            text.push_str(&format!("{},{},{}", day(*offset), field(a), field(b)));
+            if *blank {
+                text.push_str(newline);
+            }
+        }
+        fs::write(site.path().join("data/prop-test.csv"), &text).unwrap();
+        let (out, _) = run_within(site.path(), &["build", "--out", "public"], LIMIT);
+        prop_assert!(out.status.success(), "{}", stderr(&out));
+
+        let mut sorted = rows.clone();
+        sorted.sort_by_key(|(offset, _)| *offset);
+        let json: Vec<String> = sorted
+            .iter()
+            .map(|(o, (a, b, _, _))| format!("\n{{\"date\":\"{}\",\"low\":{},\"high\":{}}}", day(*o), trimmed(a), trimmed(b)))
+            .collect();
+        let want_json = format!("[{}\n]\n", json.join(","));
+        let got_json = fs::read_to_string(site.path().join("public/api/prop-test.json")).unwrap();
+        prop_assert_eq!(got_json, want_json);
+
+        let da = sorted.iter().map(|(_, (a, _, _, _))| a.1.len()).max().unwrap_or(0);
+        let db = sorted.iter().map(|(_, (_, b, _, _))| b.1.len()).max().unwrap_or(0);
+        let mut want_csv = String::from("date,low,high\n");
+        for (o, (a, b, _, _)) in &sorted {
+            want_csv.push_str(&format!("{},{},{}\n", day(*o), fixed(a, da), fixed(b, db)));
+        }
+        let got_csv = fs::read_to_string(site.path().join("public/data/prop-test.csv")).unwrap();
+        prop_assert_eq!(got_csv, want_csv);
+    }
+
+    /// The build (column loader, no spans kept) and the editor (spans kept) refuse the
+    /// same broken file with the same file, line and message.
+    #[test]
+    fn build_and_editor_refuse_a_csv_alike(
+        lines in proptest::collection::vec(csv_line(), 0..8),
+        crlf in any::<bool>(),
+    ) {
+        let site = frozen_site();
+        let text = lines.join(if crlf { "\r\n" } else { "\n" });
+        fs::write(site.path().join("data/prop-test.csv"), &text).unwrap();
+        let (list, _) = run_within(site.path(), &["price", "list", "--dataset", "prop-test"], LIMIT);
+        if list.status.code() == Some(1) {
+            let (build, _) = run_within(site.path(), &["build", "--out", "public"], LIMIT);
+            prop_assert_eq!(build.status.code(), Some(1));
+            let refusal = stderr(&list);
+            let refusal = refusal.lines().next().unwrap_or_default();
+            prop_assert!(refusal.contains("data/prop-test.csv:"), "{}", refusal);
+            prop_assert!(stderr(&build).contains(refusal), "{}\nvs\n{}", stderr(&build), refusal);
+        } else {
+            prop_assert_eq!(list.status.code(), Some(0), "{}", stderr(&list));
+        }
+    }
+}

@@ -11,7 +11,7 @@ use std::path::{Path, PathBuf};
 
 use chrono::NaiveDate;
 
-use crate::data::{self, Row, Table};
+use crate::data::{self, RowAt, Table};
 use crate::error::{read_utf8, Error, Result};
 use crate::price::{Change, Price};
 
@@ -19,8 +19,18 @@ pub(crate) struct CsvFile {
     pub(crate) path: PathBuf,
     text: String,
     pub(crate) table: Table,
+    /// Where each row of `table` is in `text`.
+    at: Vec<RowAt>,
     /// Held until the edit is saved or dropped: other edits of this file wait.
     _lock: File,
+}
+
+/// One row as the editor sees it: its values and where it is in the file.
+#[derive(Debug, Clone)]
+pub(crate) struct Row {
+    pub(crate) values: Vec<Price>,
+    pub(crate) line: usize,
+    pub(crate) span: Range<usize>,
 }
 
 /// One row to write: its date and each column's value with the decimals it was given.
@@ -57,23 +67,24 @@ fn lock(path: &Path) -> Result<File> {
 impl CsvFile {
     /// Opens a dataset to read or edit: it must have rows, as `build` requires.
     pub(crate) fn open(path: &Path) -> Result<CsvFile> {
-        Self::open_with(path, data::parse_table)
+        Self::open_with(path, true)
     }
 
     /// Opens a dataset to add rows to: a header alone is a new dataset waiting for
     /// its first row.
     pub(crate) fn open_to_add(path: &Path) -> Result<CsvFile> {
-        Self::open_with(path, data::parse_rows)
+        Self::open_with(path, false)
     }
 
-    fn open_with(path: &Path, parse: fn(&str, &Path) -> Result<Table>) -> Result<CsvFile> {
+    fn open_with(path: &Path, need_rows: bool) -> Result<CsvFile> {
         let lock = lock(path)?;
         let text = read_utf8(path)?;
-        let table = parse(&text, path)?;
+        let (table, at) = data::parse_table_at(&text, path, need_rows)?;
         Ok(CsvFile {
             path: path.to_path_buf(),
             text,
             table,
+            at,
             _lock: lock,
         })
     }
@@ -82,23 +93,33 @@ impl CsvFile {
         &self.table.columns
     }
 
-    pub(crate) fn row(&self, date: NaiveDate) -> Option<&Row> {
-        let rows = &self.table.rows;
-        rows.binary_search_by_key(&date, |r| r.date)
+    /// Row `i` of the table.
+    fn row_at(&self, i: usize) -> Row {
+        let t = &self.table;
+        Row {
+            values: (0..t.columns.len()).map(|s| t.value(i, s)).collect(),
+            line: self.at[i].line,
+            span: self.at[i].span.clone(),
+        }
+    }
+
+    pub(crate) fn row(&self, date: NaiveDate) -> Option<Row> {
+        self.table
+            .dates
+            .binary_search(&date)
             .ok()
-            .map(|i| &rows[i])
+            .map(|i| self.row_at(i))
     }
 
     /// The decision in force just before `date`.
-    pub(crate) fn previous(&self, date: NaiveDate) -> Option<&Row> {
-        let rows = &self.table.rows;
-        let i = rows.partition_point(|r| r.date < date);
-        i.checked_sub(1).map(|i| &rows[i])
+    pub(crate) fn previous(&self, date: NaiveDate) -> Option<Row> {
+        let i = self.table.dates.partition_point(|d| *d < date);
+        i.checked_sub(1).map(|i| self.row_at(i))
     }
 
     fn newest_first(&self) -> bool {
-        let rows = &self.table.rows;
-        rows.len() > 1 && rows[0].line > rows[rows.len() - 1].line
+        let at = &self.at;
+        at.len() > 1 && at[0].line > at[at.len() - 1].line
     }
 
     fn newline(&self) -> &'static str {
@@ -133,7 +154,7 @@ impl CsvFile {
                     date: *date,
                 }
             } else {
-                let first = self.table.rows.first();
+                let first = (!self.at.is_empty()).then(|| self.row_at(0));
                 let (at, text) = match (self.previous(*date), newest_first) {
                     // After the previous decision, or before it when newest first.
                     (Some(r), false) => (r.span.end, format!("{newline}{line}")),
@@ -216,7 +237,7 @@ impl CsvFile {
             cursor = s.range.end;
         }
         text.push_str(&self.text[cursor..]);
-        self.table = data::parse_table(&text, &self.path)?;
+        (self.table, self.at) = data::parse_table_at(&text, &self.path, true)?;
         self.text = text;
         Ok(())
     }

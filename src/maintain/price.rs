@@ -86,14 +86,14 @@ pub(crate) fn add(
         }
     }
     Error::collect(problems)?;
-    let existing = file.row(date).cloned();
+    let existing = file.row(date);
     if existing.is_some() && !replace {
         return Err(Error::in_file(
             path,
             format!("{date} already has a row; pass --replace to change it"),
         ));
     }
-    let previous = file.previous(date).cloned();
+    let previous = file.previous(date);
     file.upsert(&[(date, parsed)])?;
     file.save()?;
 
@@ -106,7 +106,7 @@ pub(crate) fn add(
             "added"
         }
     );
-    let row = file.row(date).expect("just written").clone();
+    let row = file.row(date).expect("just written");
     for (i, column) in columns.iter().enumerate() {
         let decimals = file.table.decimals[i];
         let change = describe_change(
@@ -128,7 +128,6 @@ pub(crate) fn remove(path: &Path, date: NaiveDate) -> Result<String> {
     let mut file = CsvFile::open(path)?;
     let row = file
         .row(date)
-        .cloned()
         .ok_or_else(|| Error::in_file(path, format!("no row dated {date}")))?;
     file.remove(date)?;
     file.save()?;
@@ -155,11 +154,11 @@ pub(crate) fn list(path: &Path, last: usize) -> Result<String> {
         let _ = write!(out, " {c:>28}");
     }
     out.push('\n');
-    for i in (0..t.rows.len()).rev().take(last) {
-        let _ = write!(out, "{:<12}", t.rows[i].date.to_string());
+    for i in (0..t.len()).rev().take(last) {
+        let _ = write!(out, "{:<12}", t.dates[i].to_string());
         for (s, decimals) in t.decimals.iter().enumerate() {
-            let new = t.rows[i].values[s];
-            let text = match i.checked_sub(1).map(|p| t.rows[p].values[s]) {
+            let new = t.value(i, s);
+            let text = match i.checked_sub(1).map(|p| t.value(p, s)) {
                 None => new.format(*decimals),
                 Some(old) => {
                     let change = crate::price::Change::between(old, new).text(*decimals);

@@ -3,6 +3,7 @@
 //! feed and sitemap.
 
 use std::fmt::Write as _;
+use std::io::Write;
 
 use chrono::NaiveDate;
 
@@ -128,8 +129,10 @@ pub(crate) fn robots(base_url: &str) -> String {
 }
 
 /// The old app's `/api/prices` shape: a list of `{"date", <series>…}` objects, oldest
-/// first, keys in column order, values as JSON numbers.
-pub(crate) fn dataset_json(dataset: &Dataset) -> String {
+/// first, keys in column order, values as JSON numbers. Written to `out` a row at a
+/// time, so a 1,000,000-row dataset goes to the file and its compressors without ever
+/// being one 50 MB string.
+pub(crate) fn write_dataset_json(dataset: &Dataset, out: &mut dyn Write) -> std::io::Result<()> {
     let table = &dataset.table;
     // `,"mogas":` once per column, not once per row.
     let keys: Vec<String> = table
@@ -142,50 +145,54 @@ pub(crate) fn dataset_json(dataset: &Dataset) -> String {
             )
         })
         .collect();
-    let mut out = String::with_capacity(table.rows.len() * (16 + 20 * table.columns.len()));
-    out.push('[');
-    for (i, row) in table.rows.iter().enumerate() {
+    let mut line = String::with_capacity(32 + 28 * keys.len());
+    out.write_all(b"[")?;
+    for (i, date) in table.dates.iter().enumerate() {
+        line.clear();
         if i > 0 {
-            out.push(',');
+            line.push(',');
         }
-        let _ = write!(out, "\n{{\"date\":\"{}\"", row.date);
-        for (key, value) in keys.iter().zip(&row.values) {
-            out.push_str(key);
-            value.write_trimmed(&mut out);
+        let _ = std::fmt::Write::write_fmt(&mut line, format_args!("\n{{\"date\":\"{date}\""));
+        for (key, column) in keys.iter().zip(&table.values) {
+            line.push_str(key);
+            column[i].write_trimmed(&mut line);
         }
-        out.push('}');
+        line.push('}');
+        out.write_all(line.as_bytes())?;
     }
-    out.push_str("\n]\n");
-    out
+    out.write_all(b"\n]\n")
 }
 
-/// The dataset as a clean CSV: header, ISO dates, oldest first, fixed decimals.
-pub(crate) fn dataset_csv(dataset: &Dataset) -> String {
+/// The dataset as a clean CSV: header, ISO dates, oldest first, fixed decimals,
+/// written to `out` a row at a time.
+pub(crate) fn write_dataset_csv(dataset: &Dataset, out: &mut dyn Write) -> std::io::Result<()> {
     let table = &dataset.table;
-    let mut out = String::with_capacity(table.rows.len() * 32);
-    out.push_str("date");
+    let mut line = String::from("date");
     for c in &table.columns {
-        out.push(',');
-        out.push_str(c);
+        line.push(',');
+        line.push_str(c);
     }
-    out.push('\n');
-    for row in &table.rows {
-        let _ = write!(out, "{}", row.date);
-        for (value, series) in row.values.iter().zip(&dataset.series) {
-            out.push(',');
-            value.write(&mut out, series.decimals);
+    line.push('\n');
+    out.write_all(line.as_bytes())?;
+    for (i, date) in table.dates.iter().enumerate() {
+        line.clear();
+        let _ = std::fmt::Write::write_fmt(&mut line, format_args!("{date}"));
+        for (column, series) in table.values.iter().zip(&dataset.series) {
+            line.push(',');
+            column[i].write(&mut line, series.decimals);
         }
-        out.push('\n');
+        line.push('\n');
+        out.write_all(line.as_bytes())?;
     }
-    out
+    Ok(())
 }
 
 /// The newest `n` rows of `d` as feed entries, newest first, each linking to its row
 /// on its year's page.
 fn decision_entries(d: &Dataset, n: usize) -> Vec<FeedEntry> {
-    let rows = &d.table.rows;
+    let t = &d.table;
     let style = DateStyle::of(d);
-    (0..rows.len())
+    (0..t.len())
         .rev()
         .take(n)
         .map(|i| {
@@ -194,12 +201,12 @@ fn decision_entries(d: &Dataset, n: usize) -> Vec<FeedEntry> {
                 .iter()
                 .enumerate()
                 .map(|(s, series)| {
-                    let value = rows[i].values[s].format(series.decimals);
+                    let value = t.value(i, s).format(series.decimals);
                     let change = if i == 0 {
                         String::new()
                     } else {
-                        let t = Change::between(rows[i - 1].values[s], rows[i].values[s])
-                            .text(series.decimals);
+                        let t =
+                            Change::between(t.value(i - 1, s), t.value(i, s)).text(series.decimals);
                         match t.direction {
                             Direction::Unchanged => " (unchanged)".into(),
                             dir => format!(" ({} {})", dir.as_str(), t.magnitude),
@@ -220,12 +227,12 @@ fn decision_entries(d: &Dataset, n: usize) -> Vec<FeedEntry> {
                 title: format!(
                     "{} from {}: {}",
                     d.title,
-                    style.long(rows[i].date),
+                    style.long(t.dates[i]),
                     parts.join(", ")
                 ),
-                url: pages::row_url(&d.slug, rows[i].date),
-                date: rows[i].date,
-                updated: rows[i].date,
+                url: pages::row_url(&d.slug, t.dates[i]),
+                date: t.dates[i],
+                updated: t.dates[i],
                 content: format!("<p>{}</p>", parts.join("<br>")),
                 categories: vec!["prices".into()],
             }
@@ -387,11 +394,11 @@ pub(crate) fn site_sitemap(inputs: &Inputs, tags: &[Tag]) -> String {
             .map(|d| (pages::dataset_url(&d.slug), Some(d.last_date()))),
     );
     for d in &inputs.datasets {
-        let rows = &d.table.rows;
+        let dates = &d.table.dates;
         urls.extend(
             figures::years(d)
                 .into_iter()
-                .map(|(y, r)| (pages::year_url(&d.slug, y), Some(rows[r.end - 1].date))),
+                .map(|(y, r)| (pages::year_url(&d.slug, y), Some(dates[r.end - 1]))),
         );
     }
     urls.extend(

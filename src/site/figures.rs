@@ -25,7 +25,7 @@ const MONTHS_SHORT: [&str; 12] = [
 
 impl DateStyle {
     pub(crate) fn of(d: &Dataset) -> DateStyle {
-        if d.table.rows.iter().all(|r| r.date.day() == 1) {
+        if d.monthly {
             DateStyle::Month
         } else {
             DateStyle::Day
@@ -53,12 +53,12 @@ impl DateStyle {
 /// The years a dataset's rows fall in, newest first, each with its rows' index range
 /// (rows are sorted oldest first, so each year is one contiguous run).
 pub(crate) fn years(d: &Dataset) -> Vec<(i32, Range<usize>)> {
-    let rows = &d.table.rows;
+    let dates = &d.table.dates;
     let mut out = Vec::new();
     let mut start = 0;
-    for i in 1..=rows.len() {
-        if i == rows.len() || rows[i].date.year() != rows[start].date.year() {
-            out.push((rows[start].date.year(), start..i));
+    for i in 1..=dates.len() {
+        if i == dates.len() || dates[i].year() != dates[start].year() {
+            out.push((dates[start].year(), start..i));
             start = i;
         }
     }
@@ -68,18 +68,15 @@ pub(crate) fn years(d: &Dataset) -> Vec<(i32, Range<usize>)> {
 
 /// The row range of `year`, found by binary search (rows are sorted by date).
 pub(crate) fn year_rows(d: &Dataset, year: i32) -> Range<usize> {
-    let rows = &d.table.rows;
-    let start = rows.partition_point(|r| r.date.year() < year);
-    let end = rows.partition_point(|r| r.date.year() <= year);
+    let dates = &d.table.dates;
+    let start = dates.partition_point(|r| r.year() < year);
+    let end = dates.partition_point(|r| r.year() <= year);
     start..end
 }
 
 /// Index of the row in force on `date`: the last one dated on or before it.
 fn in_force(d: &Dataset, date: NaiveDate) -> Option<usize> {
-    d.table
-        .rows
-        .partition_point(|r| r.date <= date)
-        .checked_sub(1)
+    d.table.in_force(date)
 }
 
 /// One series' extreme value and the first row that set it.
@@ -129,34 +126,34 @@ pub(crate) const LOOK_BACK: [u32; 3] = [1, 5, 10];
 
 /// Key figures of series `s`, counted to the latest row.
 pub(crate) fn series_figures(d: &Dataset, s: usize, tank_litres: Option<u32>) -> SeriesFigures {
-    let rows = &d.table.rows;
-    let last = rows.len() - 1;
-    let latest = rows[last].values[s];
+    let (dates, column) = (&d.table.dates, &d.table.values[s]);
+    let last = column.len() - 1;
+    let latest = column[last];
     let (mut high, mut low) = (0, 0);
-    for (i, r) in rows.iter().enumerate() {
+    for (i, &v) in column.iter().enumerate() {
         // Strict comparisons keep the first row that reached the value.
-        if r.values[s] > rows[high].values[s] {
+        if v > column[high] {
             high = i;
         }
-        if r.values[s] < rows[low].values[s] {
+        if v < column[low] {
             low = i;
         }
     }
     let extreme = |i: usize| Extreme {
-        value: rows[i].values[s],
-        date: rows[i].date,
+        value: column[i],
+        date: dates[i],
     };
-    let moved = rows[high].values[s] != rows[low].values[s];
+    let moved = column[high] != column[low];
     let record = if !moved {
         None
-    } else if latest == rows[high].values[s] {
+    } else if latest == column[high] {
         Some(Direction::Up)
-    } else if latest == rows[low].values[s] {
+    } else if latest == column[low] {
         Some(Direction::Down)
     } else {
         None
     };
-    let latest_date = rows[last].date;
+    let latest_date = dates[last];
     let before = LOOK_BACK
         .iter()
         .filter_map(|&years| {
@@ -164,14 +161,14 @@ pub(crate) fn series_figures(d: &Dataset, s: usize, tank_litres: Option<u32>) ->
             let i = in_force(d, then)?;
             Some(Before {
                 years,
-                date: rows[i].date,
-                value: rows[i].values[s],
-                change: Change::between(rows[i].values[s], latest),
+                date: dates[i],
+                value: column[i],
+                change: Change::between(column[i], latest),
             })
         })
         .collect();
     let mut start = last;
-    while start > 0 && rows[start - 1].values[s] == latest {
+    while start > 0 && column[start - 1] == latest {
         start -= 1;
     }
     SeriesFigures {
@@ -181,8 +178,8 @@ pub(crate) fn series_figures(d: &Dataset, s: usize, tank_litres: Option<u32>) ->
         record,
         before,
         held: Held {
-            since: rows[start].date,
-            days: (latest_date - rows[start].date).num_days(),
+            since: dates[start],
+            days: (latest_date - dates[start]).num_days(),
             kept: last - start,
         },
         tank: tank_litres.and_then(|l| latest.times(l)),
@@ -203,18 +200,18 @@ pub(crate) struct YearSeries {
 /// Each series over the rows `range` (one year): rises and cuts are counted against
 /// the row before, so a year's first row counts against the previous year's last.
 pub(crate) fn year_summary(d: &Dataset, range: Range<usize>) -> Vec<YearSeries> {
-    let rows = &d.table.rows;
     d.series
         .iter()
         .enumerate()
         .map(|(s, series)| {
-            let values: Vec<Price> = rows[range.clone()].iter().map(|r| r.values[s]).collect();
+            let column = &d.table.values[s];
+            let values = &column[range.clone()];
             let (mut rises, mut cuts) = (0, 0);
             for i in range.clone() {
                 if i == 0 {
                     continue;
                 }
-                match Change::between(rows[i - 1].values[s], rows[i].values[s]).direction() {
+                match Change::between(column[i - 1], column[i]).direction() {
                     Direction::Up => rises += 1,
                     Direction::Down => cuts += 1,
                     Direction::Unchanged => {}
@@ -223,7 +220,7 @@ pub(crate) fn year_summary(d: &Dataset, range: Range<usize>) -> Vec<YearSeries> 
             YearSeries {
                 rises,
                 cuts,
-                average: Price::mean(&values, series.decimals).unwrap_or_default(),
+                average: Price::mean(values, series.decimals).unwrap_or_default(),
                 low: values.iter().copied().min().unwrap_or_default(),
                 high: values.iter().copied().max().unwrap_or_default(),
             }
@@ -238,16 +235,11 @@ pub(crate) fn moved_since(
     since: NaiveDate,
 ) -> Option<(NaiveDate, Price, NaiveDate, Price, Change)> {
     let i = in_force(other, since)?;
-    let rows = &other.table.rows;
-    let last = rows.len() - 1;
-    let (a, b) = (rows[i].values.first()?, rows[last].values.first()?);
-    Some((
-        rows[i].date,
-        *a,
-        rows[last].date,
-        *b,
-        Change::between(*a, *b),
-    ))
+    let t = &other.table;
+    let last = t.len() - 1;
+    let column = t.values.first()?;
+    let (a, b) = (column[i], column[last]);
+    Some((t.dates[i], a, t.dates[last], b, Change::between(a, b)))
 }
 
 /// The change in series `s` of `d` from the row in force at `from` to the row in force
@@ -259,9 +251,6 @@ pub(crate) fn change_between(
     to: NaiveDate,
 ) -> Option<Change> {
     let (a, b) = (in_force(d, from)?, in_force(d, to)?);
-    let rows = &d.table.rows;
-    Some(Change::between(
-        *rows[a].values.get(s)?,
-        *rows[b].values.get(s)?,
-    ))
+    let column = d.table.values.get(s)?;
+    Some(Change::between(column[a], column[b]))
 }

@@ -200,11 +200,15 @@ pub(crate) fn render(inputs: &Inputs, plan: &Plan, sink: &dyn Sink) -> Result<Su
                 Some(keys.page(|h| dataset_keys[d.slug.as_str()].hash(h))),
                 &|| Ok(feeds::dataset_feed(config, d)),
             ),
-            Job::Json(d) | Job::LegacyApi(d) => page(Some(keys::data_key(d, "json")), &|| {
-                Ok(feeds::dataset_json(d))
-            }),
-            Job::Csv(d) => page(Some(keys::data_key(d, "csv")), &|| {
-                Ok(feeds::dataset_csv(d))
+            // Written through to the file and its compressors: the downloads are the
+            // only outputs that grow with the data.
+            Job::Json(d) | Job::LegacyApi(d) => {
+                sink.put_streamed(path, keys::data_key(d, "json"), &|out| {
+                    feeds::write_dataset_json(d, out)
+                })
+            }
+            Job::Csv(d) => sink.put_streamed(path, keys::data_key(d, "csv"), &|out| {
+                feeds::write_dataset_csv(d, out)
             }),
             Job::Share(i) => {
                 let planned = &plan.share[*i];
@@ -303,13 +307,14 @@ fn draw_window(
     events: Vec<ChartEvent>,
     size: ChartSize,
 ) -> String {
-    let rows = &d.table.rows;
+    let t = &d.table;
     // The decision in force when the window opens, then every one inside it.
-    let first = rows
-        .partition_point(|r| r.date <= window.start)
+    let first = t
+        .dates
+        .partition_point(|r| *r <= window.start)
         .saturating_sub(1);
-    let last = rows.partition_point(|r| r.date <= window.end);
-    let rows = &rows[first..last];
+    let last = t.dates.partition_point(|r| *r <= window.end);
+    let dates = &t.dates[first..last];
     let currency = if d.currency.is_empty() {
         String::new()
     } else {
@@ -321,7 +326,8 @@ fn draw_window(
         .map(|&i| {
             let decimals = d.series[i].decimals;
             let currency = currency.clone();
-            Box::new(move |k: usize| format!("{currency}{}", rows[k].values[i].format(decimals)))
+            let column = &t.values[i][first..last];
+            Box::new(move |k: usize| format!("{currency}{}", column[k].format(decimals)))
                 as Box<dyn Fn(usize) -> String + Sync>
         })
         .collect();
@@ -336,9 +342,10 @@ fn draw_window(
             .map(|(&i, text)| ChartSeries {
                 label: &d.series[i].label,
                 colour: &d.series[i].colour,
-                points: rows
+                points: dates
                     .iter()
-                    .map(|r| (r.date, r.values[i].to_f64()))
+                    .zip(&t.values[i][first..last])
+                    .map(|(date, v)| (*date, v.to_f64()))
                     .collect(),
                 value_text: text.as_ref(),
             })

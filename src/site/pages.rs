@@ -252,16 +252,17 @@ fn prices_sentence(card: &DatasetCard) -> String {
 }
 
 pub(crate) fn dataset_card(d: &Dataset) -> DatasetCard {
-    let rows = &d.table.rows;
-    let last = &rows[rows.len() - 1];
-    let previous = rows.len().checked_sub(2).map(|i| &rows[i]);
+    let t = &d.table;
+    let last = t.len() - 1;
+    let previous = last.checked_sub(1);
+    let last_date = t.dates[last];
     DatasetCard {
         title: d.title.clone(),
         url: dataset_url(&d.slug),
         unit: d.unit.clone(),
         currency: d.currency.clone(),
-        date: DateStyle::of(d).long(last.date),
-        date_iso: last.date.to_string(),
+        date: DateStyle::of(d).long(last_date),
+        date_iso: last_date.to_string(),
         row_noun: d.row_noun.clone(),
         since: d.date_label.clone(),
         series: d
@@ -271,9 +272,9 @@ pub(crate) fn dataset_card(d: &Dataset) -> DatasetCard {
             .map(|(i, s)| CardSeries {
                 label: s.label.clone(),
                 colour: s.colour.clone(),
-                value: last.values[i].format(s.decimals),
+                value: t.value(last, i).format(s.decimals),
                 change: change_context(
-                    previous.map(|p| Change::between(p.values[i], last.values[i])),
+                    previous.map(|p| Change::between(t.value(p, i), t.value(last, i))),
                     s.decimals,
                     &d.currency,
                 ),
@@ -576,7 +577,7 @@ impl<'a> Renderer<'a> {
     pub(crate) fn dataset_year(&self, d: &Dataset, year: i32) -> Result<String> {
         let style = DateStyle::of(d);
         let range = figures::year_rows(d, year);
-        let rows = &d.table.rows;
+        let dates = &d.table.dates;
         let url = year_url(&d.slug, year);
         let count = range.len();
         let title = format!("{} in {year}", d.title);
@@ -591,14 +592,14 @@ impl<'a> Renderer<'a> {
         ctx.insert("year", &year);
         let link = |i: Option<usize>| {
             i.map(|i| {
-                let y = rows[i].date.year();
+                let y = dates[i].year();
                 serde_json::json!({"year": y, "url": year_url(&d.slug, y)})
             })
         };
         ctx.insert("earlier", &link(range.start.checked_sub(1)));
         ctx.insert(
             "later",
-            &link((range.end < rows.len()).then_some(range.end)),
+            &link((range.end < dates.len()).then_some(range.end)),
         );
         ctx.insert("rows_html", ROWS_MARKER);
         let page = self.render(
@@ -740,9 +741,9 @@ fn dataset_context(d: &Dataset, style: DateStyle) -> serde_json::Value {
         "csv_url": csv_url(&d.slug),
         "json_url": json_url(&d.slug),
         "feed_url": dataset_feed_url(&d.slug),
-        "decisions": d.table.rows.len(),
+        "decisions": d.table.len(),
         "row_noun": d.row_noun,
-        "row_nouns": plural(&d.row_noun, d.table.rows.len()),
+        "row_nouns": plural(&d.row_noun, d.table.len()),
         "first_date": style.long(d.first_date()),
         "last_date": style.long(d.last_date()),
         "series": d.series.iter().map(|s| serde_json::json!({"key": s.key, "label": s.label, "colour": s.colour})).collect::<Vec<_>>(),
@@ -829,8 +830,8 @@ fn comparison(d: &Dataset, other: &Dataset) -> Option<serde_json::Value> {
     };
     let om = |v: Price| money(&other.currency, v, other_series.decimals);
     let style = DateStyle::of(d);
-    let rows = &d.table.rows;
-    let previous = rows.len().checked_sub(2).map(|i| rows[i].date);
+    let t = &d.table;
+    let previous = t.len().checked_sub(2).map(|i| t.dates[i]);
     let sentence = match previous {
         // No newer figure for `other` than the one in force at the latest row: say
         // how both moved between the last two rows instead.
@@ -847,7 +848,8 @@ fn comparison(d: &Dataset, other: &Dataset) -> Option<serde_json::Value> {
                 .iter()
                 .enumerate()
                 .map(|(s, series)| {
-                    let t = Change::between(rows[rows.len() - 2].values[s], rows[rows.len() - 1].values[s])
+                    let column = &d.table.values[s];
+                    let t = Change::between(column[column.len() - 2], column[column.len() - 1])
                         .text(series.decimals);
                     match (t.direction, t.percent.is_empty()) {
                         (Direction::Unchanged, _) => format!("{} was kept", series.label),
@@ -1054,11 +1056,10 @@ pub(crate) fn decision_rows_html(
     style: DateStyle,
     range: std::ops::Range<usize>,
 ) -> String {
-    let rows = &d.table.rows;
+    let t = &d.table;
     let mut out = String::with_capacity(range.len() * (110 + 90 * d.series.len()));
     for i in range.rev() {
-        let row = &rows[i];
-        let date = row.date;
+        let date = t.dates[i];
         let _ = write!(
             out,
             "<tr id=\"d-{date}\"><th scope=\"row\"><time datetime=\"{date}\">{}</time></th>",
@@ -1067,13 +1068,14 @@ pub(crate) fn decision_rows_html(
         for (s, series) in d.series.iter().enumerate() {
             let decimals = series.decimals;
             out.push_str("<td class=\"num\">");
-            row.values[s].write(&mut out, decimals);
+            let value = t.value(i, s);
+            value.write(&mut out, decimals);
             out.push_str("</td>");
-            let Some(previous) = i.checked_sub(1).map(|p| rows[p].values[s]) else {
+            let Some(previous) = i.checked_sub(1).map(|p| t.value(p, s)) else {
                 out.push_str("<td class=\"change first\">first</td>");
                 continue;
             };
-            let t = Change::between(previous, row.values[s]).text(decimals);
+            let t = Change::between(previous, value).text(decimals);
             if t.direction == Direction::Unchanged {
                 out.push_str("<td class=\"change unchanged\"><span aria-hidden=\"true\">·</span><span class=\"visually-hidden\">unchanged</span></td>");
                 continue;

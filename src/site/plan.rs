@@ -638,12 +638,13 @@ impl ChartView {
 pub(crate) fn chart_text(d: &Dataset, view: ChartView) -> (String, String) {
     let start = view.start(d);
     let style = figures::DateStyle::of(d);
-    let last = &d.table.rows[d.table.rows.len() - 1];
+    let last = d.table.len() - 1;
     let latest: Vec<String> = d
         .series
         .iter()
-        .zip(&last.values)
-        .map(|(s, v)| {
+        .zip(&d.table.values)
+        .map(|(s, column)| {
+            let v = column[last];
             format!(
                 "{} {}{}",
                 s.label,
@@ -662,7 +663,7 @@ pub(crate) fn chart_text(d: &Dataset, view: ChartView) -> (String, String) {
     } else {
         format!(" in {}", d.unit)
     };
-    let shown = d.table.rows.iter().filter(|r| r.date >= start).count();
+    let shown = d.table.len() - d.table.dates.partition_point(|r| *r < start);
     let title = match view {
         ChartView::All => format!(
             "{}, {} to {}",
@@ -686,7 +687,7 @@ pub(crate) fn chart_text(d: &Dataset, view: ChartView) -> (String, String) {
             shown,
             style.long(start),
             style.long(d.last_date()),
-            style.long(last.date),
+            style.long(d.last_date()),
             latest.join(", ")
         ),
     )

@@ -149,9 +149,10 @@ fn dataset_card(site_title: &str, title: &str, d: &Dataset) -> (Card, String) {
                 colour: s.colour.clone(),
                 points: d
                     .table
-                    .rows
+                    .dates
                     .iter()
-                    .map(|r| (f64::from(r.date.num_days_from_ce()), r.values[i].to_f64()))
+                    .zip(&d.table.values[i])
+                    .map(|(date, v)| (f64::from(date.num_days_from_ce()), v.to_f64()))
                     .collect(),
             })
             .collect(),
