@@ -134,7 +134,12 @@ impl ImageCache {
 
     /// Hard-links the cached file into `dest`.
     fn take(&self, entry: &str, dest: &Path) -> bool {
-        let found = fs::hard_link(self.dir.join(entry), dest).is_ok();
+        let path = self.dir.join(entry);
+        // Only a plain file: a link put in the cache must not become one in the site.
+        if !fs::symlink_metadata(&path).is_ok_and(|m| m.file_type().is_file()) {
+            return false;
+        }
+        let found = fs::hard_link(&path, dest).is_ok();
         if found {
             self.used
                 .lock()
