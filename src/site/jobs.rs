@@ -194,7 +194,9 @@ pub(crate) fn render(inputs: &Inputs, plan: &Plan, sink: &dyn Sink) -> Result<Su
             Job::DatasetYear(d, year) => {
                 // The whole dataset is hashed once, not once per year page.
                 let key = keys.page(|h| (dataset_keys[d.slug.as_str()], year).hash(h));
-                page(Some(key), &|| renderer.dataset_year(d, *year))
+                sink.put_archive_keyed(path, key, &|| {
+                    Ok(renderer.dataset_year(d, *year)?.into_bytes())
+                })
             }
             Job::DatasetFeed(d) => page(
                 Some(keys.page(|h| dataset_keys[d.slug.as_str()].hash(h))),
