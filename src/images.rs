@@ -206,8 +206,12 @@ fn rewrite(note: &Note) -> Result<(String, Vec<NoteImage>)> {
     let mut by_file = std::collections::HashMap::new();
     let mut errors = Vec::new();
     let mut done = 0;
+    // Lines are counted on from the previous reference, not from the top each time
+    // (which was quadratic in a note of thousands of images).
+    let (mut counted, mut line) = (0, first_line);
     for (n, r) in refs.iter().enumerate() {
-        let line = first_line + body[..r.range.start].matches('\n').count();
+        line += body[counted..r.range.start].matches('\n').count();
+        counted = r.range.start;
         match image_for(note, line, r, &mut images, &mut by_file) {
             Ok(i) => {
                 out.push_str(&body[done..r.range.start]);
