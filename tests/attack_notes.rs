@@ -37,3 +37,40 @@ fn a_note_showing_one_image_thirty_thousand_times_builds_quickly() {
     let page = std::fs::read_to_string(site.path().join("public/notes/pix/index.html")).unwrap();
     assert_eq!(page.matches("<picture").count(), 30_000);
 }
+
+#[test]
+fn a_damaged_image_cache_entry_is_redrawn_not_published() {
+    let site =
+        image_note_site("![A chequered diagram](diagram.png)\n\n![A forecourt](photo.jpg)\n");
+    let root = site.path();
+    build_ok(root, "public");
+    let fresh = snapshot(&root.join("public"));
+    // Every cached image cut short or overwritten, as a full disk or a crash leaves it.
+    let cache = root.join(".public.cache");
+    let mut damaged = 0;
+    for (i, e) in std::fs::read_dir(&cache).unwrap().enumerate() {
+        let path = e.unwrap().path();
+        let bytes = std::fs::read(&path).unwrap();
+        std::fs::remove_file(&path).unwrap();
+        let bad = if i % 2 == 0 {
+            bytes[..bytes.len() / 2].to_vec()
+        } else {
+            vec![b'x'; bytes.len()]
+        };
+        std::fs::write(&path, bad).unwrap();
+        damaged += 1;
+    }
+    assert!(damaged >= 6, "images and share cards expected in the cache");
+    // An emptied output makes the build take its images from the cache.
+    std::fs::remove_dir_all(root.join("public")).unwrap();
+    build_ok(root, "public");
+    let again = snapshot(&root.join("public"));
+    for (path, bytes) in &fresh {
+        assert!(again[path] == *bytes, "{path} differs from a fresh build");
+    }
+    // And the cache holds good copies again.
+    build_ok(root, "fresh");
+    std::fs::remove_dir_all(root.join("public")).unwrap();
+    build_ok(root, "public");
+    assert_eq!(snapshot(&root.join("public")), fresh);
+}
