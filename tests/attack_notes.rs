@@ -73,3 +73,75 @@ fn a_damaged_image_cache_entry_is_redrawn_not_published() {
     build_ok(root, "public");
     assert_eq!(snapshot(&root.join("public")), fresh);
 }
+
+/// A PNG of `w`×`h` black RGB pixels: a few hundred KB that decode to `3·w·h` bytes.
+fn black_png(w: u32, h: u32) -> Vec<u8> {
+    use std::io::Write;
+    let chunk = |kind: &[u8; 4], data: &[u8]| {
+        let mut crc = flate2::Crc::new();
+        crc.update(kind);
+        crc.update(data);
+        let mut c = (data.len() as u32).to_be_bytes().to_vec();
+        c.extend_from_slice(kind);
+        c.extend_from_slice(data);
+        c.extend_from_slice(&crc.sum().to_be_bytes());
+        c
+    };
+    let mut ihdr = w.to_be_bytes().to_vec();
+    ihdr.extend_from_slice(&h.to_be_bytes());
+    ihdr.extend_from_slice(&[8, 2, 0, 0, 0]);
+    let mut z = flate2::write::ZlibEncoder::new(Vec::new(), flate2::Compression::best());
+    let row = vec![0u8; 3 * w as usize + 1];
+    for _ in 0..h {
+        z.write_all(&row).unwrap();
+    }
+    let mut png = b"\x89PNG\r\n\x1a\n".to_vec();
+    png.extend(chunk(b"IHDR", &ihdr));
+    png.extend(chunk(b"IDAT", &z.finish().unwrap()));
+    png.extend(chunk(b"IEND", b""));
+    png
+}
+
+#[test]
+fn decoding_big_images_takes_bounded_memory_whatever_the_thread_count() {
+    // Two 16 Mpx images, six variants each, on four threads: every variant decoded
+    // its source at once, so memory grew with the cores (700 MB here).
+    let site = image_note_site("![A black square](a.png)\n\n![Another](b.png)\n");
+    let dir = site.path().join("content/notes/pix");
+    let png = black_png(4000, 4000);
+    std::fs::write(dir.join("a.png"), &png).unwrap();
+    std::fs::write(dir.join("b.png"), &png).unwrap();
+    let mut child = std::process::Command::new(bin())
+        .arg("--root")
+        .arg(site.path())
+        .arg("build")
+        .env("RAYON_NUM_THREADS", "4")
+        .stdout(std::process::Stdio::null())
+        .stderr(std::process::Stdio::null())
+        .spawn()
+        .unwrap();
+    let started = std::time::Instant::now();
+    let mut peak_kib = 0u64;
+    let status = loop {
+        if let Some(status) = child.try_wait().unwrap() {
+            break status;
+        }
+        if let Ok(s) = std::fs::read_to_string(format!("/proc/{}/status", child.id())) {
+            if let Some(kib) = s
+                .lines()
+                .find_map(|l| l.strip_prefix("VmHWM:"))
+                .and_then(|v| v.split_whitespace().next()?.parse().ok())
+            {
+                peak_kib = peak_kib.max(kib);
+            }
+        }
+        assert!(started.elapsed() < Duration::from_secs(120), "build hung");
+        std::thread::sleep(Duration::from_millis(20));
+    };
+    assert!(status.success());
+    assert!(
+        peak_kib < 400 * 1024,
+        "the build peaked at {} MiB",
+        peak_kib / 1024
+    );
+}
