@@ -145,3 +145,32 @@ fn decoding_big_images_takes_bounded_memory_whatever_the_thread_count() {
         peak_kib / 1024
     );
 }
+
+#[test]
+fn an_svg_pointing_at_a_fifo_or_device_is_measured_without_reading_it() {
+    // Measuring an SVG loaded the files its <image> elements name, anywhere on the
+    // disk: a FIFO hung the build, /dev/zero would fill memory. A browser shows an SVG
+    // in <img> without loading anything, so the build needs none of them either.
+    let site = image_note_site("![A drawing](drawing.svg)\n");
+    let dir = site.path().join("content/notes/pix");
+    let fifo = site.path().join("pipe");
+    assert!(std::process::Command::new("mkfifo")
+        .arg(&fifo)
+        .status()
+        .unwrap()
+        .success());
+    std::fs::write(
+        dir.join("drawing.svg"),
+        format!(
+            "<svg xmlns=\"http://www.w3.org/2000/svg\" width=\"40\" height=\"30\"><image href=\"{}\" width=\"40\" height=\"30\"/></svg>",
+            fifo.display()
+        ),
+    )
+    .unwrap();
+    for command in ["check", "build"] {
+        let (out, _) = run_within(site.path(), &[command], Duration::from_secs(20));
+        assert!(out.status.success(), "{}", stderr(&out));
+    }
+    let page = std::fs::read_to_string(site.path().join("public/notes/pix/index.html")).unwrap();
+    assert!(page.contains("width=\"40\" height=\"30\""), "{page}");
+}
