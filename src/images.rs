@@ -401,7 +401,17 @@ enum Kind {
 /// Width, height (after EXIF orientation) and kind, from the header alone.
 fn measure(bytes: &[u8], ext: &str) -> std::result::Result<(u32, u32, Kind), String> {
     if ext == "svg" {
-        let tree = resvg::usvg::Tree::from_data(bytes, &resvg::usvg::Options::default())
+        // No file its `<image>` elements name is read: usvg's default reads any path
+        // that exists (a FIFO hangs, /dev/zero fills memory), and a browser showing the
+        // SVG through `<img>` loads none of them either.
+        let options = resvg::usvg::Options {
+            image_href_resolver: resvg::usvg::ImageHrefResolver {
+                resolve_string: Box::new(|_, _| None),
+                ..Default::default()
+            },
+            ..Default::default()
+        };
+        let tree = resvg::usvg::Tree::from_data(bytes, &options)
             .map_err(|e| format!("is not a valid SVG: {e}"))?;
         let size = tree.size();
         return Ok((
