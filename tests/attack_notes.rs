@@ -174,3 +174,23 @@ fn an_svg_pointing_at_a_fifo_or_device_is_measured_without_reading_it() {
     let page = std::fs::read_to_string(site.path().join("public/notes/pix/index.html")).unwrap();
     assert!(page.contains("width=\"40\" height=\"30\""), "{page}");
 }
+
+#[test]
+fn a_note_opening_with_an_image_is_summed_up_by_its_first_words() {
+    // The first paragraph was the image alone, so lists, the meta description and the
+    // feed showed an empty summary.
+    let site =
+        image_note_site("![A chequered diagram](diagram.png)\n\nThe board changed overnight.\n");
+    build_ok(site.path(), "public");
+    let public = site.path().join("public");
+    let note = std::fs::read_to_string(public.join("notes/pix/index.html")).unwrap();
+    assert!(
+        note.contains("name=\"description\" content=\"The board changed overnight.\""),
+        "{note}"
+    );
+    let list = std::fs::read_to_string(public.join("notes/index.html")).unwrap();
+    assert!(
+        list.contains("<p>The board changed overnight.</p>"),
+        "{list}"
+    );
+}
