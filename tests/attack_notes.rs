@@ -194,3 +194,22 @@ fn a_note_opening_with_an_image_is_summed_up_by_its_first_words() {
         "{list}"
     );
 }
+
+#[test]
+fn feed_entries_give_image_candidates_absolute_addresses() {
+    // `src` was made absolute for feed readers but `srcset` was not, so a reader
+    // picking a candidate asked its own origin for /notes/….
+    let site = image_note_site("Words first.\n\n![A chequered diagram](diagram.png)\n");
+    build_ok(site.path(), "public");
+    let feed = std::fs::read_to_string(site.path().join("public/feed.xml")).unwrap();
+    let base = "https://";
+    let mut seen = 0;
+    for part in feed.split("srcset=&quot;").skip(1) {
+        let value = &part[..part.find("&quot;").unwrap()];
+        for candidate in value.split(", ") {
+            assert!(candidate.starts_with(base), "{candidate}");
+            seen += 1;
+        }
+    }
+    assert!(seen >= 2, "no srcset in the feed: {feed}");
+}
