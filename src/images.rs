@@ -27,6 +27,11 @@ pub(crate) const WIDTHS: [u32; 3] = [480, 960, 1600];
 /// name rather than allowed to take the build's memory (a 50 Mpx RGBA image is 200 MB).
 pub(crate) const MAX_FILE_BYTES: u64 = 40 * 1024 * 1024;
 pub(crate) const MAX_PIXELS: u64 = 50_000_000;
+/// Pixels decoded at once across all threads: each decode holds the image (plus its
+/// resized copy) in memory, so without a budget a build's memory grew with the number
+/// of cores (four 16 Mpx variants at once took 700 MB). An image bigger than the
+/// budget is decoded alone.
+const DECODE_BUDGET: u64 = MAX_PIXELS / 2;
 /// WebP holds at most this many pixels a side.
 const WEBP_MAX_SIDE: u32 = 16383;
 /// libwebp's quality scale; 80 keeps photos clean at a fraction of the JPEG's size.
@@ -77,7 +82,38 @@ pub(crate) struct NoteImage {
     pub(crate) line: usize,
     /// xxh3 of the file's bytes when it was loaded.
     pub(crate) hash: u128,
+    /// Width × height of the source, what decoding it holds in memory.
+    pub(crate) pixels: u64,
     pub(crate) variants: Vec<Variant>,
+}
+
+/// The pixels being decoded now, across threads (see [`DECODE_BUDGET`]). A hand-made
+/// counting semaphore: rayon has none, and the render jobs are rayon tasks. Holders
+/// never wait on anything, so waiting here cannot deadlock.
+static DECODING: (std::sync::Mutex<u64>, std::sync::Condvar) =
+    (std::sync::Mutex::new(0), std::sync::Condvar::new());
+
+/// A share of the decode budget, given back when dropped.
+struct Decoding(u64);
+
+impl Decoding {
+    fn start(pixels: u64) -> Decoding {
+        let (lock, freed) = &DECODING;
+        let mut busy = lock.lock().unwrap_or_else(|e| e.into_inner());
+        while *busy > 0 && *busy + pixels > DECODE_BUDGET {
+            busy = freed.wait(busy).unwrap_or_else(|e| e.into_inner());
+        }
+        *busy += pixels;
+        Decoding(pixels)
+    }
+}
+
+impl Drop for Decoding {
+    fn drop(&mut self) {
+        let (lock, freed) = &DECODING;
+        *lock.lock().unwrap_or_else(|e| e.into_inner()) -= self.0;
+        freed.notify_all();
+    }
 }
 
 impl NoteImage {
@@ -96,6 +132,7 @@ impl NoteImage {
         if variant.encoding == Encoding::Copy {
             return Ok(bytes);
         }
+        let _decoding = Decoding::start(self.pixels);
         let decoded = decode(&bytes)
             .map_err(|e| fail(format!("{} cannot be decoded: {e}", self.file.display())))?;
         let sized = if decoded.width() == variant.width {
@@ -206,8 +243,12 @@ fn rewrite(note: &Note) -> Result<(String, Vec<NoteImage>)> {
     let mut by_file = std::collections::HashMap::new();
     let mut errors = Vec::new();
     let mut done = 0;
+    // Lines are counted on from the previous reference, not from the top each time
+    // (which was quadratic in a note of thousands of images).
+    let (mut counted, mut line) = (0, first_line);
     for (n, r) in refs.iter().enumerate() {
-        let line = first_line + body[..r.range.start].matches('\n').count();
+        line += body[counted..r.range.start].matches('\n').count();
+        counted = r.range.start;
         match image_for(note, line, r, &mut images, &mut by_file) {
             Ok(i) => {
                 out.push_str(&body[done..r.range.start]);
@@ -294,6 +335,7 @@ fn image_for(
         note: note.path.clone(),
         line,
         hash,
+        pixels: u64::from(width) * u64::from(height),
         variants,
     });
     Ok(images.len() - 1)
@@ -359,7 +401,17 @@ enum Kind {
 /// Width, height (after EXIF orientation) and kind, from the header alone.
 fn measure(bytes: &[u8], ext: &str) -> std::result::Result<(u32, u32, Kind), String> {
     if ext == "svg" {
-        let tree = resvg::usvg::Tree::from_data(bytes, &resvg::usvg::Options::default())
+        // No file its `<image>` elements name is read: usvg's default reads any path
+        // that exists (a FIFO hangs, /dev/zero fills memory), and a browser showing the
+        // SVG through `<img>` loads none of them either.
+        let options = resvg::usvg::Options {
+            image_href_resolver: resvg::usvg::ImageHrefResolver {
+                resolve_string: Box::new(|_, _| None),
+                ..Default::default()
+            },
+            ..Default::default()
+        };
+        let tree = resvg::usvg::Tree::from_data(bytes, &options)
             .map_err(|e| format!("is not a valid SVG: {e}"))?;
         let size = tree.size();
         return Ok((

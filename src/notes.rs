@@ -353,7 +353,14 @@ pub(crate) fn first_paragraph(markdown: &str) -> String {
     for event in Parser::new_ext(markdown, markdown_options()) {
         match event {
             Event::Start(Tag::Paragraph) => inside = true,
-            Event::End(TagEnd::Paragraph) if inside => break,
+            // A paragraph without words (an image alone) sums nothing up: the next one.
+            Event::End(TagEnd::Paragraph) if inside => {
+                if !text.trim().is_empty() {
+                    break;
+                }
+                text.clear();
+                inside = false;
+            }
             Event::Text(t) | Event::Code(t) if inside => text.push_str(&t),
             Event::SoftBreak | Event::HardBreak if inside => text.push(' '),
             _ => {}

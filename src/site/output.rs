@@ -119,10 +119,16 @@ pub(crate) struct StagedSite {
 }
 
 /// `.<name>.cache/` beside the output: keyed images, one file per key, named
-/// `<key>.<extension>`. Only the builder holding the output lock reads or writes it.
+/// `<key>.<content hash>.<extension>`. Only the builder holding the output lock reads
+/// or writes it. The content hash is checked before an entry is used: the site marks
+/// images immutable, so a damaged entry (a crash, a full disk, a stray edit) would
+/// otherwise be published and cached by browsers and the CDN for a year.
 struct ImageCache {
     dir: PathBuf,
+    /// File names in use, by entry (`<key>.<extension>`).
     used: std::sync::Mutex<std::collections::HashSet<String>>,
+    /// The cache's file names by entry, read once when first needed.
+    index: std::sync::OnceLock<std::collections::HashMap<String, String>>,
     /// Made with the first image kept: a site without images gets no folder.
     made: std::sync::OnceLock<bool>,
 }
@@ -132,8 +138,45 @@ impl ImageCache {
         Some(ImageCache {
             dir: parent.join(format!(".{name}.cache")),
             used: Default::default(),
+            index: Default::default(),
             made: Default::default(),
         })
+    }
+
+    /// `(entry, content hash)` of a cache file name this cache writes.
+    fn parse(name: &str) -> Option<(String, u64)> {
+        let mut parts = name.split('.');
+        let (Some(key), Some(hash), Some(ext), None) =
+            (parts.next(), parts.next(), parts.next(), parts.next())
+        else {
+            return None;
+        };
+        let hex = |s: &str, len: usize| s.len() == len && s.bytes().all(|b| b.is_ascii_hexdigit());
+        if !(hex(key, 32) && hex(hash, 16) && Self::entry(&format!("x.{ext}"), 0).is_some()) {
+            return None;
+        }
+        Some((format!("{key}.{ext}"), u64::from_str_radix(hash, 16).ok()?))
+    }
+
+    fn index(&self) -> &std::collections::HashMap<String, String> {
+        self.index.get_or_init(|| {
+            let Ok(entries) = fs::read_dir(&self.dir) else {
+                return Default::default();
+            };
+            entries
+                .flatten()
+                .filter_map(|e| {
+                    let name = e.file_name().into_string().ok()?;
+                    Some((Self::parse(&name)?.0, name))
+                })
+                .collect()
+        })
+    }
+
+    /// The file name `entry` gets for `bytes`.
+    fn file_name(entry: &str, bytes: &[u8]) -> String {
+        let (key, ext) = entry.split_once('.').expect("entries have an extension");
+        format!("{key}.{:016x}.{ext}", xxhash_rust::xxh3::xxh3_64(bytes))
     }
 
     /// The cache's file name for `rel` with `key`, if `rel` is an image: images are
@@ -144,19 +187,25 @@ impl ImageCache {
             .then(|| format!("{key:032x}.{ext}"))
     }
 
-    /// Hard-links the cached file into `dest`.
+    /// Hard-links the cached file into `dest`, if it still holds the bytes it was
+    /// kept with.
     fn take(&self, entry: &str, dest: &Path) -> bool {
-        let path = self.dir.join(entry);
+        let Some(name) = self.index().get(entry) else {
+            return false;
+        };
+        let path = self.dir.join(name);
         // Only a plain file: a link put in the cache must not become one in the site.
         if !fs::symlink_metadata(&path).is_ok_and(|m| m.file_type().is_file()) {
             return false;
         }
+        let intact = fs::read(&path).is_ok_and(|bytes| Self::file_name(entry, &bytes) == *name);
+        if !intact {
+            let _ = fs::remove_file(&path);
+            return false;
+        }
         let found = fs::hard_link(&path, dest).is_ok();
         if found {
-            self.used
-                .lock()
-                .expect("not poisoned")
-                .insert(entry.to_string());
+            self.used.lock().expect("not poisoned").insert(name.clone());
         }
         found
     }
@@ -171,9 +220,13 @@ impl ImageCache {
         {
             return;
         }
-        let path = self.dir.join(entry);
+        let Ok(bytes) = fs::read(dest) else {
+            return;
+        };
+        let name = Self::file_name(entry, &bytes);
+        let path = self.dir.join(&name);
         let kept = fs::hard_link(dest, &path).is_ok() || {
-            let tmp = self.dir.join(format!(".{entry}.tmp"));
+            let tmp = self.dir.join(format!(".{name}.tmp"));
             let copied = fs::copy(dest, &tmp).is_ok() && fs::rename(&tmp, &path).is_ok();
             if !copied {
                 let _ = fs::remove_file(&tmp);
@@ -181,21 +234,16 @@ impl ImageCache {
             copied
         };
         if kept {
-            self.used
-                .lock()
-                .expect("not poisoned")
-                .insert(entry.to_string());
+            self.used.lock().expect("not poisoned").insert(name);
         }
     }
 
     /// Marks `entry` used, keeping `dest` under it if the cache lacks it (an image
     /// reused from the previous output).
     fn hold(&self, entry: &str, dest: &Path) {
-        if self.dir.join(entry).is_file() {
-            self.used
-                .lock()
-                .expect("not poisoned")
-                .insert(entry.to_string());
+        // Checked when taken, not here: this build does not read it.
+        if let Some(name) = self.index().get(entry) {
+            self.used.lock().expect("not poisoned").insert(name.clone());
         } else {
             self.keep(entry, dest);
         }
@@ -209,11 +257,13 @@ impl ImageCache {
         };
         for e in entries.flatten() {
             let name = e.file_name().to_string_lossy().into_owned();
-            let ours = name.split_once('.').is_some_and(|(key, ext)| {
-                key.len() == 32
-                    && key.bytes().all(|b| b.is_ascii_hexdigit())
-                    && Self::entry(&format!("x.{ext}"), 0).is_some()
-            });
+            // This cache's names, and `<key>.<extension>` as earlier versions wrote.
+            let ours = Self::parse(&name).is_some()
+                || name.split_once('.').is_some_and(|(key, ext)| {
+                    key.len() == 32
+                        && key.bytes().all(|b| b.is_ascii_hexdigit())
+                        && Self::entry(&format!("x.{ext}"), 0).is_some()
+                });
             if ours && !used.contains(&name) {
                 let _ = fs::remove_file(e.path());
             }
