@@ -112,6 +112,8 @@ pub(crate) struct StagedSite {
     /// Keys of the previous build's keyed outputs.
     previous_keys: std::collections::HashMap<String, u128>,
     keys: std::sync::Mutex<Vec<(String, u128)>>,
+    /// Folders already made in the staging folder.
+    folders: std::sync::Mutex<std::collections::HashSet<PathBuf>>,
     /// Derived images by key; none if its folder cannot be made.
     cache: Option<ImageCache>,
     /// Held until the site is swapped in (or the build fails).
@@ -447,6 +449,7 @@ impl StagedSite {
             stats: WriteStats::default(),
             previous_keys,
             keys: Default::default(),
+            folders: Default::default(),
             cache: ImageCache::open(&parent, &name),
             _lock: lock,
         })
@@ -482,7 +485,7 @@ impl StagedSite {
             .map_err(|e| Error::io(&self.target, e.into()))?;
             // `staging` now holds the previous site.
             self.committed = true;
-            fs::remove_dir_all(&self.staging).map_err(|e| Error::io(&self.staging, e))?;
+            remove_tree(&self.staging).map_err(|e| Error::io(&self.staging, e))?;
         } else {
             fs::rename(&self.staging, &self.target).map_err(|e| Error::io(&self.target, e))?;
             self.committed = true;
@@ -508,7 +511,15 @@ impl StagedSite {
     fn destination(&self, rel: &str) -> Result<PathBuf> {
         let dest = self.staging.join(rel);
         if let Some(dir) = dest.parent() {
-            fs::create_dir_all(dir).map_err(|e| Error::io(dir, e))?;
+            // Each folder once: a page per folder makes this most of a warm build's
+            // system calls otherwise.
+            if !self.folders.lock().expect("not poisoned").contains(dir) {
+                fs::create_dir_all(dir).map_err(|e| Error::io(dir, e))?;
+                self.folders
+                    .lock()
+                    .expect("not poisoned")
+                    .insert(dir.to_path_buf());
+            }
         }
         Ok(dest)
     }
@@ -539,13 +550,8 @@ impl StagedSite {
             } else {
                 &[]
             };
-        // Reuse only a complete set, so a sibling never belongs to other content.
-        if siblings
-            .iter()
-            .any(|s| !previous.join(format!("{rel}{s}")).is_file())
-        {
-            return false;
-        }
+        // Reuse only a complete set, so a sibling never belongs to other content: a
+        // missing one undoes the links already made.
         if fs::hard_link(&old, dest).is_err() {
             return false;
         }
@@ -822,6 +828,22 @@ impl<W: Write> Write for Recording<W> {
     fn flush(&mut self) -> std::io::Result<()> {
         self.file.flush()
     }
+}
+
+/// `remove_dir_all`, with the entries of each folder removed side by side: the old
+/// site has a folder per page, and removing it is most of a warm build's time.
+fn remove_tree(dir: &Path) -> std::io::Result<()> {
+    use rayon::iter::{ParallelBridge, ParallelIterator};
+    fs::read_dir(dir)?.par_bridge().try_for_each(|entry| {
+        let entry = entry?;
+        // The entry itself, never what a link points to.
+        if entry.file_type()?.is_dir() {
+            remove_tree(&entry.path())
+        } else {
+            fs::remove_file(entry.path())
+        }
+    })?;
+    fs::remove_dir(dir)
 }
 
 impl Drop for StagedSite {
