@@ -14,7 +14,7 @@ use std::ops::Range;
 use std::path::{Component, Path, PathBuf};
 
 use image::{DynamicImage, ImageDecoder, ImageFormat, ImageReader};
-use pulldown_cmark::{Event, Options, Parser, Tag, TagEnd};
+use pulldown_cmark::{Event, Parser, Tag, TagEnd};
 
 use crate::error::{Error, Result};
 use crate::markup::escape_markup as esc;
@@ -192,12 +192,7 @@ struct Reference {
 }
 
 fn references(body: &str) -> Vec<Reference> {
-    let options = Options::ENABLE_TABLES
-        | Options::ENABLE_FOOTNOTES
-        | Options::ENABLE_STRIKETHROUGH
-        | Options::ENABLE_TASKLISTS
-        | Options::ENABLE_HEADING_ATTRIBUTES
-        | Options::ENABLE_GFM;
+    let options = crate::notes::markdown_options();
     let mut found: Vec<Reference> = Vec::new();
     // An image's alt may hold another image; only the outermost is a reference.
     let mut depth = 0usize;

@@ -369,7 +369,9 @@ pub(crate) fn first_paragraph(markdown: &str) -> String {
     text
 }
 
-fn markdown_options() -> Options {
+/// The Markdown dialect of notes: one definition for rendering and for the scans that
+/// find code (shortcodes) and images in a body, so they agree on what is what.
+pub(crate) fn markdown_options() -> Options {
     Options::ENABLE_TABLES
         | Options::ENABLE_FOOTNOTES
         | Options::ENABLE_STRIKETHROUGH

@@ -7,7 +7,7 @@ use std::hash::Hash;
 use std::ops::Range;
 
 use chrono::NaiveDate;
-use pulldown_cmark::{Event, Options, Parser, Tag};
+use pulldown_cmark::{Event, Parser, Tag};
 use xxhash_rust::xxh3::Xxh3;
 
 use crate::chart::ChartSize;
@@ -98,12 +98,7 @@ fn located(note: &Note, offset: usize, message: String) -> Error {
 
 /// Byte ranges of code spans and code blocks, where `{{` is text.
 fn code_ranges(markdown: &str) -> Vec<Range<usize>> {
-    let options = Options::ENABLE_TABLES
-        | Options::ENABLE_FOOTNOTES
-        | Options::ENABLE_STRIKETHROUGH
-        | Options::ENABLE_TASKLISTS
-        | Options::ENABLE_HEADING_ATTRIBUTES
-        | Options::ENABLE_GFM;
+    let options = crate::notes::markdown_options();
     Parser::new_ext(markdown, options)
         .into_offset_iter()
         .filter_map(|(event, range)| match event {
