@@ -29,7 +29,9 @@ pub(crate) struct Note {
     /// the body after it has been rewritten (images, shortcodes) and no longer matches
     /// the file.
     pub(crate) body_line: usize,
-    pub(crate) words: usize,
+    /// Counted when first asked for: a warm build that renders nothing need not
+    /// count every note's words.
+    words: std::sync::OnceLock<usize>,
     /// `toc = true/false` from the front matter; unset means "when it has three or
     /// more sections".
     pub(crate) toc: Option<bool>,
@@ -46,9 +48,16 @@ pub(crate) struct Alias {
 }
 
 impl Note {
+    /// The body's words, as whitespace separates them.
+    pub(crate) fn words(&self) -> usize {
+        *self
+            .words
+            .get_or_init(|| self.body.split_whitespace().count())
+    }
+
     /// Minutes at 200 words a minute, never 0.
     pub(crate) fn reading_minutes(&self) -> usize {
-        self.words.div_ceil(200).max(1)
+        self.words().div_ceil(200).max(1)
     }
 }
 
@@ -205,7 +214,7 @@ pub(crate) fn parse_note(text: &str, path: &Path) -> Result<Note> {
         tags,
         draft: fm.draft,
         path: path.to_path_buf(),
-        words: body.split_whitespace().count(),
+        words: std::sync::OnceLock::new(),
         body_line: line_of(text, text.len() - body.len()),
         body: body.to_string(),
     })
@@ -599,7 +608,7 @@ mod tests {
     fn parses_front_matter() {
         let n = note("+++\ntitle = \"Hi\"\ndate = 2026-04-16\ntags = [\"a\", \"b\"]\n+++\nSome words here.\n").unwrap();
         assert_eq!(
-            (n.title.as_str(), n.date.to_string(), n.words),
+            (n.title.as_str(), n.date.to_string(), n.words()),
             ("Hi", "2026-04-16".into(), 3)
         );
         assert_eq!(n.tags, ["a", "b"]);

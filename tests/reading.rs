@@ -135,17 +135,7 @@ fn adding_a_note_re_renders_its_neighbours() {
         "+++\ntitle = \"In between\"\ndate = 2026-01-17\n+++\nNew.\n",
     )
     .unwrap();
-    build_ok(root, "warm");
-    build_ok(root, "cold");
-    let warm = snapshot(&root.join("warm"));
-    let cold = snapshot(&root.join("cold"));
-    assert_eq!(
-        warm.keys().collect::<Vec<_>>(),
-        cold.keys().collect::<Vec<_>>()
-    );
-    for (path, bytes) in &warm {
-        assert!(bytes == &cold[path], "{path} differs from a cold build");
-    }
+    let warm = warm_equals_cold(root, "after adding a note");
     let after = &warm["notes/two-sections/index.html"];
     assert!(&before != after, "the neighbour was not rendered again");
     let text = String::from_utf8_lossy(after);

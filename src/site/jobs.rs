@@ -4,6 +4,7 @@
 
 use std::hash::Hash;
 use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::OnceLock;
 use std::time::Instant;
 
 use chrono::NaiveDate;
@@ -29,20 +30,33 @@ pub(crate) fn render(inputs: &Inputs, plan: &Plan, sink: &dyn Sink) -> Result<Su
     let config = &inputs.config;
     let notes = &inputs.notes;
 
-    // What lists show about each note, computed once.
-    let summaries: Vec<NoteSummary> = notes
+    // What lists show about each note, made the first time a list needs it: a warm
+    // build that renders no list reads no note's first paragraph.
+    let summaries: Vec<OnceLock<NoteSummary>> = notes.iter().map(|_| OnceLock::new()).collect();
+    let summary = |i: usize| -> NoteSummary {
+        summaries[i]
+            .get_or_init(|| {
+                let note = &notes[i];
+                let summary = pages::summary_of(note, &notes::first_paragraph(&note.body));
+                pages::note_summary(note, summary)
+            })
+            .clone()
+    };
+    // Lists are keyed by what their notes are made of, each note hashed once.
+    let note_keys: Vec<u128> = notes
         .par_iter()
         .map(|note| {
-            let summary = pages::summary_of(note, &notes::first_paragraph(&note.body));
-            pages::note_summary(note, summary)
+            let mut h = xxhash_rust::xxh3::Xxh3::new();
+            keys::note(note, &mut h);
+            h.digest128()
         })
         .collect();
+    let every_note: Vec<usize> = (0..notes.len()).collect();
     let tag_rows: Vec<(String, String, usize)> = plan
         .tags
         .iter()
         .map(|t| (t.name.clone(), pages::tag_url(&t.name), t.notes.len()))
         .collect();
-    let latest = &summaries[..summaries.len().min(config.home_notes)];
     let per_page = config.notes_per_page;
     let chain = &neighbours(notes);
     let renderer = &Renderer::new(
@@ -122,12 +136,15 @@ pub(crate) fn render(inputs: &Inputs, plan: &Plan, sink: &dyn Sink) -> Result<Su
             Job::Tag(t, k) => {
                 let tag = &plan.tags[*t];
                 let ids = pages::page_slice(&tag.notes, per_page, *k);
-                let list: Vec<NoteSummary> = ids.iter().map(|&i| summaries[i].clone()).collect();
                 let pager = pages::pager(*k, pages::page_count(tag.notes.len(), per_page), |k| {
                     pages::tag_page_url(&tag.name, k)
                 });
-                let key = keys.page(|h| (&tag.name, &list, tag.notes.len(), &pager).hash(h));
+                let key = keys.page(|h| {
+                    (&tag.name, tag.notes.len(), &pager).hash(h);
+                    ids.iter().for_each(|&i| note_keys[i].hash(h));
+                });
                 page(Some(key), &|| {
+                    let list: Vec<NoteSummary> = ids.iter().map(|&i| summary(i)).collect();
                     renderer.tag(&tag.name, &list, tag.notes.len(), &pager)
                 })
             }
@@ -148,18 +165,26 @@ pub(crate) fn render(inputs: &Inputs, plan: &Plan, sink: &dyn Sink) -> Result<Su
             }
             Job::Redirects => page(None, &|| Ok(aliases::redirect_list(notes))),
             Job::Home => page(None, &|| {
-                renderer.home(&inputs.datasets, &plan.charts, latest)
+                let latest: Vec<NoteSummary> = (0..notes.len().min(config.home_notes))
+                    .map(summary)
+                    .collect();
+                renderer.home(&inputs.datasets, &plan.charts, &latest)
             }),
             Job::NotesIndex(k) => {
-                let list = pages::page_slice(&summaries, per_page, *k);
+                let ids = pages::page_slice(&every_note, per_page, *k);
                 let tags: &[(String, String, usize)] = if *k == 1 { &tag_rows } else { &[] };
                 let pager = pages::pager(
                     *k,
                     pages::page_count(notes.len(), per_page),
                     pages::notes_page_url,
                 );
-                page(Some(keys.page(|h| (list, tags, &pager).hash(h))), &|| {
-                    renderer.notes_index(list, tags, &pager)
+                let key = keys.page(|h| {
+                    (tags, &pager).hash(h);
+                    ids.iter().for_each(|&i| note_keys[i].hash(h));
+                });
+                page(Some(key), &|| {
+                    let list: Vec<NoteSummary> = ids.iter().map(|&i| summary(i)).collect();
+                    renderer.notes_index(&list, tags, &pager)
                 })
             }
             Job::TagsIndex => page(None, &|| renderer.tags_index(&tag_rows)),

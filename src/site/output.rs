@@ -4,6 +4,12 @@
 //! siblings and all, so an unchanged page costs a read and a compare, not a compress.
 //! If anything fails the temporary folder is removed and the previous site stays.
 //!
+//! Those links are made only at the commit, once something is known to have changed:
+//! a build whose every output is the previous build's (the manifest lists every
+//! output with its key, so equal manifests mean the same files) leaves the live site
+//! as it is instead of relinking and swapping thousands of files, the way `make` does
+//! nothing when nothing changed.
+//!
 //! Images are the slow part of a build (a share card costs milliseconds; a page,
 //! microseconds), so keyed images are also kept by key in a cache beside the output
 //! (`.public.cache/`), the way Hugo keeps `resources/_gen` and Zola its processed
@@ -107,11 +113,19 @@ pub(crate) struct StagedSite {
     target: PathBuf,
     /// The live site from the last build, for reuse of unchanged files.
     previous: Option<PathBuf>,
+    /// `previous`, open: its files are looked up from here, a few path components
+    /// each instead of the whole path (thousands of lookups in a warm build).
+    previous_dir: Option<rustix::fd::OwnedFd>,
     committed: bool,
     pub(crate) stats: WriteStats,
     /// Keys of the previous build's keyed outputs.
     previous_keys: std::collections::HashMap<String, u128>,
     keys: std::sync::Mutex<Vec<(String, u128)>>,
+    /// Outputs to take from the previous build (each with its compressed siblings or
+    /// not), linked into the staging folder at the commit if anything changed.
+    kept: std::sync::Mutex<Vec<(String, bool)>>,
+    /// Files placed in the staging folder: any means the site changed.
+    placed: AtomicUsize,
     /// Folders already made in the staging folder.
     folders: std::sync::Mutex<std::collections::HashSet<PathBuf>>,
     /// Derived images by key; none if its folder cannot be made.
@@ -441,14 +455,26 @@ impl StagedSite {
             .as_ref()
             .map(|p| read_manifest(&p.join(MANIFEST)))
             .unwrap_or_default();
+        let previous_dir = previous.as_ref().and_then(|p| {
+            use rustix::fs::{Mode, OFlags};
+            rustix::fs::open(
+                p,
+                OFlags::DIRECTORY | OFlags::RDONLY | OFlags::CLOEXEC,
+                Mode::empty(),
+            )
+            .ok()
+        });
         Ok(StagedSite {
             staging,
+            previous_dir,
             previous,
             target,
             committed: false,
             stats: WriteStats::default(),
             previous_keys,
             keys: Default::default(),
+            kept: Default::default(),
+            placed: AtomicUsize::new(0),
             folders: Default::default(),
             cache: ImageCache::open(&parent, &name),
             _lock: lock,
@@ -461,7 +487,9 @@ impl StagedSite {
     }
 
     /// Writes the manifest and the list of fingerprinted files, then swaps the staged
-    /// folder in for the target in one rename and removes the old one.
+    /// folder in for the target in one rename and removes the old one. When every
+    /// output is the previous build's, nothing is written: the live site is this
+    /// build's already.
     pub(crate) fn commit(mut self, fingerprinted: &[String]) -> Result<()> {
         let mut keys = std::mem::take(&mut *self.keys.lock().expect("not poisoned"));
         keys.sort();
@@ -469,8 +497,17 @@ impl StagedSite {
         for (path, key) in &keys {
             manifest.push_str(&format!("{key:032x} {path}\n"));
         }
-        self.write_new(&self.staging.join(MANIFEST), manifest.as_bytes())?;
         let list: String = fingerprinted.iter().map(|p| format!("{p}\n")).collect();
+        if self.unchanged(&manifest, &list) {
+            self.committed = true;
+            fs::remove_dir_all(&self.staging).map_err(|e| Error::io(&self.staging, e))?;
+            if let Some(cache) = &self.cache {
+                cache.sweep();
+            }
+            return Ok(());
+        }
+        self.link_kept()?;
+        self.write_new(&self.staging.join(MANIFEST), manifest.as_bytes())?;
         self.write_new(&self.staging.join(IMMUTABLE_LIST), list.as_bytes())?;
         let mark = self.staging.join(STAGING_MARK);
         fs::remove_file(&mark).map_err(|e| Error::io(&mark, e))?;
@@ -496,6 +533,43 @@ impl StagedSite {
         Ok(())
     }
 
+    /// Whether this build's site is the live one already: nothing new was placed,
+    /// and the previous build recorded the same outputs with the same keys and the
+    /// same immutable files.
+    fn unchanged(&self, manifest: &str, list: &str) -> bool {
+        let Some(previous) = &self.previous else {
+            return false;
+        };
+        self.placed.load(Ordering::Relaxed) == 0
+            && fs::read(previous.join(MANIFEST)).is_ok_and(|m| m == manifest.as_bytes())
+            && fs::read(previous.join(IMMUTABLE_LIST)).is_ok_and(|l| l == list.as_bytes())
+    }
+
+    /// Links the kept outputs from the previous build into the staging folder. They
+    /// were all there when the build looked; one gone since (removed by hand during
+    /// the build) fails the build rather than publish a site without it.
+    fn link_kept(&self) -> Result<()> {
+        use rayon::prelude::*;
+        let kept = std::mem::take(&mut *self.kept.lock().expect("not poisoned"));
+        let Some(previous) = &self.previous else {
+            return Ok(());
+        };
+        kept.par_iter().try_for_each(|(rel, siblings)| {
+            let dest = self.destination(rel)?;
+            let suffixes: &[&str] = if *siblings {
+                &["", ".gz", ".br"]
+            } else {
+                &[""]
+            };
+            for s in suffixes {
+                let from = previous.join(format!("{rel}{s}"));
+                fs::hard_link(&from, format!("{}{s}", dest.display()))
+                    .map_err(|e| Error::io(&from, e))?;
+            }
+            Ok(())
+        })
+    }
+
     /// Creates `path` and writes `bytes`; refuses a path that already exists, so a
     /// write never goes through a hard link shared with the live site.
     fn write_new(&self, path: &Path, bytes: &[u8]) -> Result<()> {
@@ -509,6 +583,7 @@ impl StagedSite {
 
     /// Where `rel` goes in the staged folder, with its folder created.
     fn destination(&self, rel: &str) -> Result<PathBuf> {
+        self.placed.fetch_add(1, Ordering::Relaxed);
         let dest = self.staging.join(rel);
         if let Some(dir) = dest.parent() {
             // Each folder once: a page per folder makes this most of a warm build's
@@ -524,48 +599,48 @@ impl StagedSite {
         Ok(dest)
     }
 
-    /// Reuses the previous build's file when its bytes are the same.
-    fn try_reuse(&self, rel: &str, bytes: &[u8], dest: &Path) -> bool {
-        let Some(previous) = &self.previous else {
-            return false;
-        };
-        let old = previous.join(rel);
-        match fs::metadata(&old) {
-            Ok(m) if m.is_file() && m.len() == bytes.len() as u64 => {}
-            _ => return false,
-        }
-        fs::read(&old).ok().as_deref() == Some(bytes)
-            && self.link_previous(rel, bytes.len() as u64, dest)
+    /// The length of the previous build's file `rel`, if it is a file (links followed,
+    /// as reading it would).
+    fn previous_len(&self, rel: &str) -> Option<u64> {
+        let stat = rustix::fs::statat(
+            self.previous_dir.as_ref()?,
+            rel,
+            rustix::fs::AtFlags::empty(),
+        )
+        .ok()?;
+        rustix::fs::FileType::from_raw_mode(stat.st_mode)
+            .is_file()
+            .then_some(stat.st_size as u64)
     }
 
-    /// Hard-links `rel` and its compressed siblings from the previous build.
-    fn link_previous(&self, rel: &str, len: u64, dest: &Path) -> bool {
+    /// Keeps the previous build's file when its bytes are the same.
+    fn try_reuse(&self, rel: &str, bytes: &[u8]) -> bool {
         let Some(previous) = &self.previous else {
             return false;
         };
-        let old = previous.join(rel);
-        let siblings: &[&str] =
-            if crate::media::is_compressible(rel) && len >= MIN_COMPRESS_BYTES as u64 {
-                &[".gz", ".br"]
-            } else {
-                &[]
-            };
-        // Reuse only a complete set, so a sibling never belongs to other content: a
-        // missing one undoes the links already made.
-        if fs::hard_link(&old, dest).is_err() {
+        if self.previous_len(rel) != Some(bytes.len() as u64) {
             return false;
         }
-        for (i, s) in siblings.iter().enumerate() {
-            let sibling = format!("{}{s}", dest.display());
-            if fs::hard_link(previous.join(format!("{rel}{s}")), &sibling).is_err() {
-                // Undo the links made, so rendering can create every file afresh.
-                let _ = fs::remove_file(dest);
-                for done in &siblings[..i] {
-                    let _ = fs::remove_file(format!("{}{done}", dest.display()));
-                }
-                return false;
-            }
+        fs::read(previous.join(rel)).ok().as_deref() == Some(bytes)
+            && self.keep_previous(rel, bytes.len() as u64)
+    }
+
+    /// Keeps `rel` and its compressed siblings from the previous build, if they are
+    /// all there: a missing one means rendering every file afresh, so a sibling never
+    /// belongs to other content.
+    fn keep_previous(&self, rel: &str, len: u64) -> bool {
+        let siblings = crate::media::is_compressible(rel) && len >= MIN_COMPRESS_BYTES as u64;
+        if siblings
+            && ![".gz", ".br"]
+                .iter()
+                .all(|s| self.previous_len(&format!("{rel}{s}")).is_some())
+        {
+            return false;
         }
+        self.kept
+            .lock()
+            .expect("not poisoned")
+            .push((rel.to_string(), siblings));
         true
     }
 }
@@ -585,7 +660,7 @@ impl Sink for StagedSite {
             cache.keep(&entry, &dest);
             return Ok(());
         }
-        self.put(rel, &render()?)
+        self.write_compressed(rel, &render()?, Effort::Normal)
     }
 
     fn put_streamed(&self, rel: &str, key: u128, write: &StreamFn<'_>) -> Result<()> {
@@ -608,6 +683,10 @@ impl Sink for StagedSite {
     }
 
     fn put(&self, rel: &str, bytes: &[u8]) -> Result<()> {
+        self.keys
+            .lock()
+            .expect("not poisoned")
+            .push((rel.to_string(), content_key(bytes)));
         self.write_compressed(rel, bytes, Effort::Normal)
     }
 }
@@ -626,11 +705,11 @@ pub(crate) enum Effort {
 impl StagedSite {
     fn write_compressed(&self, rel: &str, bytes: &[u8], effort: Effort) -> Result<()> {
         debug_assert!(!rel.starts_with('/') && !rel.contains(".."), "{rel}");
-        let dest = self.destination(rel)?;
-        if self.try_reuse(rel, bytes, &dest) {
+        if self.try_reuse(rel, bytes) {
             self.stats.reused.fetch_add(1, Ordering::Relaxed);
             return Ok(());
         }
+        let dest = self.destination(rel)?;
         self.write_new(&dest, bytes)?;
         if crate::media::is_compressible(rel) && bytes.len() >= MIN_COMPRESS_BYTES {
             // Side by side: a large page (a 100,000-row table) is otherwise the longest
@@ -655,24 +734,23 @@ impl StagedSite {
             .lock()
             .expect("not poisoned")
             .push((rel.to_string(), key));
-        if self.previous_keys.get(rel) == Some(&key) {
-            if let Some(len) = self
-                .previous
-                .as_ref()
-                .and_then(|p| fs::metadata(p.join(rel)).ok())
-                .map(|m| m.len())
-            {
-                let dest = self.destination(rel)?;
-                if self.link_previous(rel, len, &dest) {
-                    self.stats.reused.fetch_add(1, Ordering::Relaxed);
-                    if let (Some(cache), Some(entry)) = (&self.cache, ImageCache::entry(rel, key)) {
-                        cache.hold(&entry, &dest);
-                    }
-                    return Ok(true);
-                }
-            }
+        if self.previous_keys.get(rel) != Some(&key) {
+            return Ok(false);
         }
-        Ok(false)
+        let Some(old) = self.previous.as_ref().map(|p| p.join(rel)) else {
+            return Ok(false);
+        };
+        let Some(len) = self.previous_len(rel) else {
+            return Ok(false);
+        };
+        if !self.keep_previous(rel, len) {
+            return Ok(false);
+        }
+        self.stats.reused.fetch_add(1, Ordering::Relaxed);
+        if let (Some(cache), Some(entry)) = (&self.cache, ImageCache::entry(rel, key)) {
+            cache.hold(&entry, &old);
+        }
+        Ok(true)
     }
 
     /// Writes a streamed file and its compressed siblings a piece at a time: each
@@ -771,7 +849,9 @@ impl Streamed<'_> {
     fn finish(mut self) -> Result<()> {
         if self.files.is_none() {
             // Under one piece: written (and compressed, or not) as any other file.
-            return self.site.put(self.rel, &self.buffer);
+            return self
+                .site
+                .write_compressed(self.rel, &self.buffer, Effort::Normal);
         }
         let dest = self.dest;
         let failed = |e: std::io::Error| Error::io(dest, e);
@@ -852,6 +932,12 @@ impl Drop for StagedSite {
             let _ = fs::remove_dir_all(&self.staging);
         }
     }
+}
+
+/// A non-keyed output's entry in the manifest: a hash of its bytes, so that equal
+/// manifests mean equal sites.
+fn content_key(bytes: &[u8]) -> u128 {
+    xxhash_rust::xxh3::xxh3_128(bytes)
 }
 
 /// The previous build's keys, if the same program wrote them; otherwise none, so

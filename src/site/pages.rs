@@ -444,7 +444,7 @@ impl<'a> Renderer<'a> {
                 "updated": note.updated.map(human_date),
                 "updated_iso": note.updated.map(|d| d.to_string()),
                 "reading_minutes": note.reading_minutes(),
-                "words": note.words,
+                "words": note.words(),
                 "tags": tag_links(&note.tags),
                 "content": html,
                 "draft": note.draft,

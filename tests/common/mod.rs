@@ -403,3 +403,33 @@ pub fn reading_site() -> tempfile::TempDir {
     }
     dir
 }
+
+/// Panics naming the first file that differs, rather than printing two whole sites.
+pub fn assert_same(warm: &BTreeMap<String, Vec<u8>>, cold: &BTreeMap<String, Vec<u8>>, when: &str) {
+    let names = |m: &BTreeMap<String, Vec<u8>>| m.keys().cloned().collect::<Vec<_>>();
+    assert_eq!(names(warm), names(cold), "{when}: different files");
+    for (path, bytes) in warm {
+        assert!(
+            bytes == &cold[path],
+            "{when}: {path} differs from a cold build"
+        );
+    }
+}
+
+/// Builds `root` warm into `warm/` and cold into a fresh `cold/`; returns the warm
+/// snapshot after asserting both are equal.
+pub fn warm_equals_cold(root: &Path, when: &str) -> BTreeMap<String, Vec<u8>> {
+    build_ok(root, "warm");
+    let cold = root.join("cold");
+    // Truly cold: no previous output and no image cache, so a key that misses an
+    // input shows up as a difference.
+    for dir in [cold.clone(), root.join(".cold.cache")] {
+        if dir.exists() {
+            std::fs::remove_dir_all(&dir).unwrap();
+        }
+    }
+    build_ok(root, "cold");
+    let warm = snapshot(&root.join("warm"));
+    assert_same(&warm, &snapshot(&cold), when);
+    warm
+}
