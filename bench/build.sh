@@ -15,8 +15,10 @@
 #   "first" = nothing from before: no output folder, no image cache;
 #   "cold"  = empty output folder; the image cache beside it (.public.cache, share
 #             cards by key) is kept, as Hugo keeps resources/_gen;
-#   "warm"  = rebuild over the previous output (unchanged files reused; Hugo renders
-#             all).
+#   "warm"  = rebuild over the previous output with nothing changed (the live site is
+#             left as it is; Hugo renders all);
+#   "warm, 1 edit" = the same after one note was edited (that note, the lists and
+#             feeds showing it rendered; every other file linked; one swap).
 # "plain" is the same corpus with the code blocks' language left out: the difference
 # is what highlighting costs. Prints medians, pages per second, peak RSS, the ratios.
 set -euo pipefail
@@ -117,6 +119,13 @@ for n in $NOTES; do
   warm_ms=$MEDIAN; warm_rss=$PEAK
   row "petrol-watch $n notes (warm)" "$pw_pages" "$warm_ms" "$(( pw_pages * 1000 / warm_ms ))" "$(( warm_rss / 1024 ))"
 
+  # One note edited before each run: its page, the lists and feeds that show it are
+  # rendered; every other file is linked from the previous site and swapped in.
+  PREP="printf '\nOne more line.\n' >> $site/content/notes/note-00000.md"
+  measure "$PW" --root "$site" build
+  edit_ms=$MEDIAN
+  row "petrol-watch $n notes (warm, 1 edit)" "$pw_pages" "$edit_ms" "$(( pw_pages * 1000 / edit_ms ))" "$(( PEAK / 1024 ))"
+
   plain="$corpus-plain/petrol"
   "$PW" --root "$plain" build >/dev/null
   PREP="rm -rf $plain/public"
@@ -124,14 +133,14 @@ for n in $NOTES; do
   plain_ms=$MEDIAN
   row "petrol-watch $n notes, plain (cold)" "$pw_pages" "$plain_ms" "$(( pw_pages * 1000 / plain_ms ))" "$(( PEAK / 1024 ))"
 
-  python3 - "$n" "$hugo_pages" "$hugo_ms" "$hugo_hl_ms" "$hugo_rss" "$pw_pages" "$first_ms" "$cold_ms" "$warm_ms" "$plain_ms" "$cold_rss" <<'PY'
+  python3 - "$n" "$hugo_pages" "$hugo_ms" "$hugo_hl_ms" "$hugo_rss" "$pw_pages" "$first_ms" "$cold_ms" "$warm_ms" "$plain_ms" "$cold_rss" "$edit_ms" <<'PY'
 import sys
-n, hp, hms, hhl, hrss, pp, fms, cms, wms, plms, prss = map(int, sys.argv[1:])
+n, hp, hms, hhl, hrss, pp, fms, cms, wms, plms, prss, ems = map(int, sys.argv[1:])
 h, hh = hp / hms, hp / hhl
 r = lambda ms, peer: f"{pp / ms / peer:.1f}x"
 print(f"  ratio at {n} notes, pages/s against Hugo (highlighting off | on):"
       f"  first {r(fms, h)} | {r(fms, hh)}   cold {r(cms, h)} | {r(cms, hh)}"
-      f"   warm {r(wms, h)} | {r(wms, hh)}")
+      f"   warm {r(wms, h)} | {r(wms, hh)}   warm, 1 edit {r(ems, h)} | {r(ems, hh)}")
 print(f"  highlighting costs petrol-watch {100 * (cms - plms) / plms:+.0f}% of a cold build"
       f" ({cms - plms} ms); Hugo {100 * (hhl - hms) / hms:+.0f}% ({hhl - hms} ms)")
 print(f"  peak memory, cold: {prss / hrss:.2f} of Hugo's")

@@ -122,10 +122,30 @@ pub(crate) fn require_file(path: &Path) -> Result<()> {
     }
 }
 
-/// Reads a file as UTF-8, naming the line of the first invalid byte.
+/// Reads a file as UTF-8, naming the line of the first invalid byte. The file is
+/// opened without blocking and checked once open, as [`require_file`] would check
+/// the path: one lookup instead of two, and what is read is what was checked.
 pub(crate) fn read_utf8(path: &Path) -> Result<String> {
-    require_file(path)?;
-    let bytes = std::fs::read(path).map_err(|e| Error::io(path, e))?;
+    use std::io::Read;
+    use std::os::unix::fs::OpenOptionsExt;
+    let mut file = std::fs::OpenOptions::new()
+        .read(true)
+        .custom_flags(rustix::fs::OFlags::NONBLOCK.bits() as i32)
+        .open(path)
+        .map_err(|e| Error::io(path, e))?;
+    let meta = file.metadata().map_err(|e| Error::io(path, e))?;
+    if meta.is_dir() {
+        return Err(Error::in_file(path, "a folder, not a file"));
+    }
+    if !meta.is_file() {
+        return Err(Error::in_file(
+            path,
+            "not a regular file (a pipe, socket or device); want a text file",
+        ));
+    }
+    let mut bytes = Vec::with_capacity(meta.len() as usize + 1);
+    file.read_to_end(&mut bytes)
+        .map_err(|e| Error::io(path, e))?;
     String::from_utf8(bytes).map_err(|e| {
         let valid = &e.as_bytes()[..e.utf8_error().valid_up_to()];
         let line = 1 + valid.iter().filter(|&&b| b == b'\n').count();

@@ -59,4 +59,15 @@ fn a_note_with_twenty_thousand_tags_builds_in_linear_work() {
         .filter(|e| e.file_name().to_string_lossy().starts_with("tag-"))
         .count();
     assert_eq!(tag_pages, TAGS, "one page per tag");
+    // Rebuilt with nothing changed, every file is kept: no tag feed's key depends on
+    // hashing the whole note again per tag.
+    let (again, _) = run_within(
+        site.path(),
+        &["build", "--out", "public"],
+        Duration::from_secs(600),
+    );
+    assert!(again.status.success(), "{}", stderr(&again));
+    let report = stdout(&again);
+    let files = value_after(&report, "charts, ").split(' ').next().unwrap();
+    assert!(report.contains(&format!("({files} unchanged)")), "{report}");
 }

@@ -152,8 +152,10 @@ pub(crate) fn render(inputs: &Inputs, plan: &Plan, sink: &dyn Sink) -> Result<Su
                 let tag = &plan.tags[*t];
                 let key = keys.page(|h| {
                     tag.name.hash(h);
+                    // Each note's hash, not the note again: a note with 20,000 tags
+                    // would otherwise be hashed whole (tags and all) 20,000 times.
                     for &i in tag.notes.iter().take(feeds::SITE_FEED_NOTES) {
-                        keys::note(&notes[i], h);
+                        note_keys[i].hash(h);
                     }
                 });
                 page(Some(key), &|| Ok(feeds::tag_feed(inputs, tag)))
