@@ -285,3 +285,23 @@ pub(crate) fn change_between(
     let column = d.table.values.get(s)?;
     Some(Change::between(column[a], column[b]))
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use proptest::prelude::*;
+
+    proptest! {
+        /// The hand-written date text is chrono's, for every date chrono can hold.
+        #[test]
+        fn dates_read_as_chrono_writes_them(days in -400_000i32..3_000_000) {
+            let date = NaiveDate::from_num_days_from_ce_opt(days).unwrap();
+            let mut iso = String::new();
+            write_iso_date(&mut iso, date);
+            prop_assert_eq!(iso, date.to_string());
+            let (month, year) = (date.format("%b"), date.year());
+            prop_assert_eq!(DateStyle::Day.short(date), format!("{} {month} {year}", date.day()));
+            prop_assert_eq!(DateStyle::Month.short(date), format!("{month} {year}"));
+        }
+    }
+}

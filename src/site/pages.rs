@@ -1063,8 +1063,10 @@ fn decision_table_html(
 /// kept: the `d-DATE` anchor other pages link to, the row header with its date, the
 /// value, and the change with its direction (the class colours it), its sign and its
 /// percentage (the span, dropped on narrow screens), or "unchanged" read out to screen
-/// readers and shown as a quiet dot.
-/// `<tr id=d-2026-04-16><th scope=row><time datetime=2026-04-16>16 Apr 2026</time><td>64.25<td class=up>+3.00 <span>+4.9%</span>`
+/// readers and shown as a quiet dot. The date is not wrapped in `<time datetime>`
+/// (a fifth of a row): neither a reader nor a screen reader gets anything from it, and
+/// the anchor already carries the ISO date.
+/// `<tr id=d-2026-04-16><th scope=row>16 Apr 2026<td>64.25<td class=up>+3.00 <span>+4.9%</span>`
 pub(crate) fn decision_rows_html(
     out: &mut String,
     d: &Dataset,
@@ -1072,16 +1074,13 @@ pub(crate) fn decision_rows_html(
     range: std::ops::Range<usize>,
 ) {
     let t = &d.table;
-    out.reserve(range.len() * (80 + 50 * d.series.len()));
+    out.reserve(range.len() * (40 + 50 * d.series.len()));
     for i in range.rev() {
         let date = t.dates[i];
         out.push_str("<tr id=d-");
         figures::write_iso_date(out, date);
-        out.push_str("><th scope=row><time datetime=");
-        figures::write_iso_date(out, date);
-        out.push('>');
+        out.push_str("><th scope=row>");
         style.write_short(out, date);
-        out.push_str("</time>");
         for (s, series) in d.series.iter().enumerate() {
             let decimals = series.decimals;
             out.push_str("<td>");
