@@ -203,10 +203,11 @@ fn how_long_a_price_has_held_is_counted_to_the_latest_decision() {
     );
 }
 
-/// Every `id="d-YYYY-MM-DD"` row anchor in `html`.
+/// Every `id=d-YYYY-MM-DD` row anchor in `html` (rows are written with the value
+/// unquoted, as HTML allows).
 fn row_ids(html: &str) -> Vec<String> {
-    html.match_indices("<tr id=\"d-")
-        .map(|(i, _)| html[i + 10..i + 20].to_string())
+    html.match_indices("<tr id=d-")
+        .map(|(i, _)| html[i + 9..i + 19].to_string())
         .collect()
 }
 
@@ -309,7 +310,7 @@ fn unchanged_stays_for_screen_readers_but_is_shown_quietly() {
     let site = built_site();
     // 2025: 12 April keeps both, 7 August both, 4 November Gas Oil: 5 kept prices.
     let html = page(site.path(), "prices/fuel-prices/2025/index.html");
-    let quiet = "<td class=\"change unchanged\"><span aria-hidden=\"true\">·</span><span class=\"visually-hidden\">unchanged</span></td>";
+    let quiet = "<td class=unchanged><span aria-hidden=true>·</span><span class=visually-hidden>unchanged</span>";
     assert_eq!(html.matches(quiet).count(), 5);
     assert_eq!(
         html.matches("unchanged").count(),
@@ -363,7 +364,7 @@ fn each_dataset_has_a_feed_of_its_newest_decisions_linked_from_its_page() {
             let html =
                 fs::read_to_string(public.join(format!("prices/{slug}/{}/index.html", &date[..4])))
                     .unwrap();
-            assert!(html.contains(&format!("<tr id=\"d-{date}\">")));
+            assert!(html.contains(&format!("<tr id=d-{date}>")));
         }
         let self_link = root
             .children()
@@ -605,4 +606,109 @@ fn with_no_newer_brent_figure_the_last_two_decisions_are_set_beside_it() {
          from US$ 117.29 (April 2026) to US$ 83.76 (July 2026, its latest); Mogas (petrol) \
          rose 10.0% and Gas Oil (diesel) was kept."
     );
+}
+
+/// A decision row as a reader and a screen reader get it: the row's anchor, its
+/// header, then each cell as `class: shown text / read text` (a value has no class;
+/// shown: without the
+/// visually hidden words; read: without what is hidden from screen readers).
+fn decision_rows(html: &str) -> Vec<String> {
+    let doc = scraper::Html::parse_document(html);
+    let row = scraper::Selector::parse(".decisions tbody tr").unwrap();
+    let th = scraper::Selector::parse("th").unwrap();
+    let td = scraper::Selector::parse("td").unwrap();
+    let text = |cell: scraper::ElementRef, skip: &dyn Fn(&scraper::node::Element) -> bool| {
+        let mut out = String::new();
+        for node in cell.descendants() {
+            let hidden = node
+                .ancestors()
+                .take_while(|a| a.id() != cell.id())
+                .filter_map(|a| a.value().as_element())
+                .any(skip);
+            if let (Some(t), false) = (node.value().as_text(), hidden) {
+                out.push_str(t);
+            }
+        }
+        out.split_whitespace().collect::<Vec<_>>().join(" ")
+    };
+    let shown = |e: &scraper::node::Element| e.classes().any(|c| c == "visually-hidden");
+    let read = |e: &scraper::node::Element| e.attr("aria-hidden") == Some("true");
+    doc.select(&row)
+        .map(|r| {
+            let mut line = format!(
+                "{} {}",
+                r.value().id().unwrap_or("(no id)"),
+                text(r.select(&th).next().unwrap(), &read)
+            );
+            for cell in r.select(&td) {
+                let class = cell.value().attr("class").unwrap_or("");
+                let (s, rd) = (text(cell, &shown), text(cell, &read));
+                match class {
+                    "" => line.push_str(&format!(" | {s}")),
+                    _ => line.push_str(&format!(" | {class}: {s}")),
+                }
+                if rd != s {
+                    line.push_str(&format!(" / {rd}"));
+                }
+            }
+            line
+        })
+        .collect()
+}
+
+#[test]
+fn year_page_rows_keep_their_anchors_and_the_change_a_reader_needs() {
+    let site = built_site();
+    // From tests/fixtures/site/data/fuel-prices.csv, worked out by hand: 2026-04-16
+    // Mogas 58.45 → 64.25 (+5.80, 5.80 / 58.45 = 9.92%), Gas Oil 64.80 → 71.25 (+6.45,
+    // 9.95% → 10.0%); 2026-03-25 Gas Oil 58.95 → 64.80 (+5.85, 9.92%).
+    let y2026 = page(site.path(), "prices/fuel-prices/2026/index.html");
+    assert_eq!(
+        decision_rows(&y2026),
+        [
+            "d-2026-04-16 16 Apr 2026 | 64.25 | up: +5.80 +9.9% | 71.25 | up: +6.45 +10.0%",
+            "d-2026-03-25 25 Mar 2026 | 58.45 | unchanged: · / unchanged | 64.80 | up: +5.85 +9.9%",
+            "d-2026-03-03 3 Mar 2026 | 58.45 | unchanged: · / unchanged | 58.95 | unchanged: · / unchanged",
+        ]
+    );
+    // A cut (66.20 → 61.20: −5.00, 7.55%; 63.95 → 58.95: −5.00, 7.82%) with a true
+    // minus sign, and the first row, which has nothing to change from.
+    let y2024 = page(site.path(), "prices/fuel-prices/2024/index.html");
+    assert_eq!(
+        decision_rows(&y2024)[0],
+        "d-2024-12-14 14 Dec 2024 | 61.20 | down: −5.00 −7.6% | 58.95 | down: −5.00 −7.8%"
+    );
+    let y2004 = page(site.path(), "prices/fuel-prices/2004/index.html");
+    assert_eq!(
+        decision_rows(&y2004).last().unwrap(),
+        "d-2004-04-02 2 Apr 2004 | 21.35 | first: first | 13.05 | first: first"
+    );
+    // The percentage is the change cell's span: what narrow screens drop.
+    let css = fs::read_dir(site.path().join("public/static"))
+        .unwrap()
+        .map(|e| e.unwrap().path())
+        .find(|p| p.extension().is_some_and(|e| e == "css"))
+        .unwrap();
+    let css = fs::read_to_string(css).unwrap();
+    assert!(css.contains(".decisions td.up span, .decisions td.down span { display: none; }"));
+    // The dataset page shows the latest years with the same rows, and the feed links
+    // to a row's anchor on its year page.
+    let dataset = page(site.path(), "prices/fuel-prices/index.html");
+    assert_eq!(decision_rows(&dataset)[..3], decision_rows(&y2026)[..]);
+    let feed = page(site.path(), "prices/fuel-prices/feed.xml");
+    assert!(
+        feed.contains("/prices/fuel-prices/2026/#d-2026-04-16"),
+        "{feed}"
+    );
+    // Every anchor is unique on its page, and each page has a row per decision.
+    for (year, rows) in [(2026, 3), (2024, 4)] {
+        let html = page(
+            site.path(),
+            &format!("prices/fuel-prices/{year}/index.html"),
+        );
+        let mut ids = row_ids(&html);
+        assert_eq!(ids.len(), rows, "{year}");
+        ids.dedup();
+        assert_eq!(ids.len(), rows, "{year}");
+    }
 }

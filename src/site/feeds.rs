@@ -152,7 +152,9 @@ pub(crate) fn write_dataset_json(dataset: &Dataset, out: &mut dyn Write) -> std:
         if i > 0 {
             line.push(',');
         }
-        let _ = std::fmt::Write::write_fmt(&mut line, format_args!("\n{{\"date\":\"{date}\""));
+        line.push_str("\n{\"date\":\"");
+        super::figures::write_iso_date(&mut line, *date);
+        line.push('"');
         for (key, column) in keys.iter().zip(&table.values) {
             line.push_str(key);
             column[i].write_trimmed(&mut line);
@@ -176,7 +178,7 @@ pub(crate) fn write_dataset_csv(dataset: &Dataset, out: &mut dyn Write) -> std::
     out.write_all(line.as_bytes())?;
     for (i, date) in table.dates.iter().enumerate() {
         line.clear();
-        let _ = std::fmt::Write::write_fmt(&mut line, format_args!("{date}"));
+        super::figures::write_iso_date(&mut line, *date);
         for (column, series) in table.values.iter().zip(&dataset.series) {
             line.push(',');
             column[i].write(&mut line, series.decimals);

@@ -40,14 +40,45 @@ impl DateStyle {
         }
     }
 
-    /// `16 Apr 2026` or `Jul 2026`, for table rows.
+    /// `16 Apr 2026` or `Jul 2026`.
     pub(crate) fn short(self, date: NaiveDate) -> String {
-        let month = MONTHS_SHORT[date.month0() as usize];
-        match self {
-            DateStyle::Day => format!("{} {month} {}", date.day(), date.year()),
-            DateStyle::Month => format!("{month} {}", date.year()),
-        }
+        let mut out = String::with_capacity(12);
+        self.write_short(&mut out, date);
+        out
     }
+
+    /// Appends `16 Apr 2026` or `Jul 2026`, for table rows (written straight into the
+    /// page: a big dataset has a million of them).
+    pub(crate) fn write_short(self, out: &mut String, date: NaiveDate) {
+        if self == DateStyle::Day {
+            out.push_str(itoa::Buffer::new().format(date.day()));
+            out.push(' ');
+        }
+        out.push_str(MONTHS_SHORT[date.month0() as usize]);
+        out.push(' ');
+        out.push_str(itoa::Buffer::new().format(date.year()));
+    }
+}
+
+/// Appends `date` as ISO 8601 (`2026-04-16`), as chrono's `Display` writes it, without
+/// the formatting machinery: every row of a year page has it twice.
+pub(crate) fn write_iso_date(out: &mut String, date: NaiveDate) {
+    let year = date.year();
+    if !(0..=9999).contains(&year) {
+        // chrono's signed, wider form; never a real price date.
+        let _ = std::fmt::Write::write_fmt(out, format_args!("{date}"));
+        return;
+    }
+    let two = |out: &mut String, n: u32| {
+        out.push(char::from(b'0' + (n / 10) as u8));
+        out.push(char::from(b'0' + (n % 10) as u8));
+    };
+    two(out, year as u32 / 100);
+    two(out, year as u32 % 100);
+    out.push('-');
+    two(out, date.month());
+    out.push('-');
+    two(out, date.day());
 }
 
 /// The years a dataset's rows fall in, newest first, each with its rows' index range
@@ -253,4 +284,24 @@ pub(crate) fn change_between(
     let (a, b) = (in_force(d, from)?, in_force(d, to)?);
     let column = d.table.values.get(s)?;
     Some(Change::between(column[a], column[b]))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use proptest::prelude::*;
+
+    proptest! {
+        /// The hand-written date text is chrono's, for every date chrono can hold.
+        #[test]
+        fn dates_read_as_chrono_writes_them(days in -400_000i32..3_000_000) {
+            let date = NaiveDate::from_num_days_from_ce_opt(days).unwrap();
+            let mut iso = String::new();
+            write_iso_date(&mut iso, date);
+            prop_assert_eq!(iso, date.to_string());
+            let (month, year) = (date.format("%b"), date.year());
+            prop_assert_eq!(DateStyle::Day.short(date), format!("{} {month} {year}", date.day()));
+            prop_assert_eq!(DateStyle::Month.short(date), format!("{month} {year}"));
+        }
+    }
 }
