@@ -12,12 +12,15 @@ A=$1 B=$2 SITE=$3 RUNS=${4:-7}
 [ -x /usr/bin/time ] || { apt-get update -qq >/dev/null; DEBIAN_FRONTEND=noninteractive apt-get install -y -qq time >/dev/null; }
 out=$(mktemp -d -p /dev/shm)
 trap 'rm -rf "$out"' EXIT
-"$A" --root "$SITE" build --out "$out/public" >/dev/null   # the image cache, once
+# Each binary keeps its own image cache: cache keys name the program, so one
+# binary's cards are not the other's, and a shared cache would make every build first.
+for which in A B; do
+  "${!which}" --root "$SITE" build --out "$out/$which/public" >/dev/null
+done
 for r in $(seq "$RUNS"); do
   for which in A B; do
-    bin=${!which}
-    rm -rf "$out/public"
-    /usr/bin/time -f "$which %e %U %S" -a -o "$out/times" "$bin" --root "$SITE" build --out "$out/public" >/dev/null
+    rm -rf "$out/$which/public"
+    /usr/bin/time -f "$which %e %U %S" -a -o "$out/times" "${!which}" --root "$SITE" build --out "$out/$which/public" >/dev/null
   done
 done
 python3 - "$out/times" <<'PY'

@@ -28,8 +28,11 @@ need=()
 command -v hugo >/dev/null || need+=(hugo)
 [ -x /usr/bin/time ] || need+=(time)
 if [ ${#need[@]} -gt 0 ]; then apt-get update -qq >/dev/null; DEBIAN_FRONTEND=noninteractive apt-get install -y -qq "${need[@]}" >/dev/null; fi
-cargo build --release --quiet
-PW=$PWD/target/release/petrol-watch
+# PW=path/to/petrol-watch measures that binary instead (an older build, for before/after).
+if [ -z "${PW:-}" ]; then
+  cargo build --release --quiet
+  PW=$PWD/target/release/petrol-watch
+fi
 WORK=${WORK:-/dev/shm/petrol-watch-bench}
 rm -rf "$WORK"; mkdir -p "$WORK"
 trap 'rm -rf "$WORK"' EXIT
