@@ -907,9 +907,9 @@ pub(crate) fn gzip(bytes: &[u8], effort: Effort) -> Vec<u8> {
 ///
 /// By the reference C encoder (`brotlic`, built in by cc like libdeflate): on the
 /// 2,000-note bench corpus's 2,369 pages it takes three quarters of the `brotli`
-/// crate's time at the same quality and window, for the same size (26.3 → 6.9 MB
-/// either way). Quality 3 would save as much again but is 6% larger, and quality 5 is
-/// 7% smaller for 1.5× the time.
+/// crate's time at the same quality and window, for the same size (26.3 → 6.7 MiB
+/// either way). Quality 3 would take a quarter less again but is 6% larger, and
+/// quality 5 is 7% smaller for 1.5× the time.
 pub(crate) fn brotli(bytes: &[u8], effort: Effort) -> Vec<u8> {
     // A window no larger than the input: a 4 MiB window allocated and cleared for
     // every 10 KB page costs more than the compression itself.
