@@ -5,6 +5,7 @@
 #   NOTES="2000" RUNS=5 bash bench/build.sh
 #   ROWS=3650000 bash bench/build.sh   # the big-dataset case's size (default 1,000,000)
 #   NOTES=" " BIG_RUNS=1 bash bench/build.sh  # mostly the big-dataset case
+#   NOTES=2000 ROWS=0 bash bench/build.sh     # without the big-dataset case
 #
 # The corpus (bench/gen_corpus.py): notes of ~600 words with three code blocks each.
 # Hugo (Debian's package) renders the same markdown with a minimal layout and
@@ -29,9 +30,12 @@ need=()
 command -v hugo >/dev/null || need+=(hugo)
 [ -x /usr/bin/time ] || need+=(time)
 if [ ${#need[@]} -gt 0 ]; then apt-get update -qq >/dev/null; DEBIAN_FRONTEND=noninteractive apt-get install -y -qq "${need[@]}" >/dev/null; fi
-cargo build --release --quiet
-PW=$PWD/target/release/petrol-watch
-WORK=/dev/shm/petrol-watch-bench
+# PW=path/to/petrol-watch measures that binary instead (an older build, for before/after).
+if [ -z "${PW:-}" ]; then
+  cargo build --release --quiet
+  PW=$PWD/target/release/petrol-watch
+fi
+WORK=${WORK:-/dev/shm/petrol-watch-bench}
 rm -rf "$WORK"; mkdir -p "$WORK"
 trap 'rm -rf "$WORK"' EXIT
 
@@ -184,4 +188,4 @@ print(f"  big dataset: build time {pw / py:.2f}x Python csv's read (target <= 3x
       f"peak RSS {rss / 1024:.0f} MiB (target < 300 MiB)")
 PY
 }
-big_dataset
+[ "${ROWS:-1}" = 0 ] || big_dataset

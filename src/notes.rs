@@ -400,8 +400,25 @@ type OpenHeading<'a> = (
 
 /// CommonMark + tables, footnotes, strikethrough, task lists; every heading gets an
 /// `id` (its own `{#id}` or a slug of its text) and a visible `#` link to itself.
+#[cfg(test)]
 pub(crate) fn render_markdown(markdown: &str) -> String {
     render_with_headings(markdown).0
+}
+
+/// A note's body as every output shows it: the HTML (tables with row headers) and the
+/// headings its contents list links to. The note's page and the site feed share one.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(crate) struct Body {
+    pub(crate) html: String,
+    pub(crate) headings: Vec<Heading>,
+}
+
+pub(crate) fn render_body(markdown: &str) -> Body {
+    let (html, headings) = render_with_headings(markdown);
+    Body {
+        html: crate::markup::row_headers(html),
+        headings,
+    }
 }
 
 /// A section heading of a note, for its table of contents.
@@ -413,8 +430,8 @@ pub(crate) struct Heading {
     pub(crate) text: String,
 }
 
-/// Like [`render_markdown`], also returning the h2 and h3 headings in order, with the
-/// ids the page gives them.
+/// A note's markdown as HTML (as `render_markdown` describes), also returning the h2
+/// and h3 headings in order, with the ids the page gives them.
 pub(crate) fn render_with_headings(markdown: &str) -> (String, Vec<Heading>) {
     let mut headings: Vec<Heading> = Vec::new();
     let mut events: Vec<Event> = Vec::new();

@@ -14,6 +14,7 @@ use super::plan::Tag;
 use crate::config::SiteConfig;
 use crate::data::Dataset;
 use crate::markup::escape_markup as xml_escape;
+use crate::notes::Body;
 use crate::price::{Change, Direction};
 
 /// Prices take effect at 00:00 in Mauritius (UTC+4); notes are dated the same way.
@@ -262,17 +263,20 @@ pub(crate) fn dataset_feed(config: &SiteConfig, d: &Dataset) -> String {
     )
 }
 
-/// The Atom feed: the newest notes and the primary dataset's latest decisions.
 /// How many of the newest notes the site feed carries in full.
 pub(crate) const SITE_FEED_NOTES: usize = 20;
 
-pub(crate) fn site_feed(inputs: &Inputs) -> String {
+/// The Atom feed: the newest notes and the primary dataset's latest decisions.
+/// `body(i)` is note `i`'s rendered body: the one its page shows, rendered once for
+/// both (rendering is most of a note's cost, highlighting its code above all).
+pub(crate) fn site_feed<'a>(inputs: &Inputs, body: impl Fn(usize) -> &'a Body) -> String {
     let config = &inputs.config;
     let mut entries: Vec<FeedEntry> = inputs
         .notes
         .iter()
         .take(SITE_FEED_NOTES)
-        .map(|n| note_entry(config, n))
+        .enumerate()
+        .map(|(i, n)| note_entry(config, n, body(i)))
         .collect();
     if let Some(d) = inputs
         .datasets
@@ -285,14 +289,11 @@ pub(crate) fn site_feed(inputs: &Inputs) -> String {
     atom(config, &entries)
 }
 
-/// A note as a feed entry, its whole text with absolute links.
-fn note_entry(config: &SiteConfig, n: &crate::notes::Note) -> FeedEntry {
+/// A note as a feed entry, its whole text (`body`, as its page shows it) with absolute
+/// links.
+fn note_entry(config: &SiteConfig, n: &crate::notes::Note, body: &Body) -> FeedEntry {
     let url = pages::note_url(&n.slug);
-    let html = absolute_links(
-        &crate::markup::row_headers(crate::notes::render_markdown(&n.body)),
-        &config.base_url,
-        &url,
-    );
+    let html = absolute_links(&body.html, &config.base_url, &url);
     FeedEntry {
         title: n.title.clone(),
         url,

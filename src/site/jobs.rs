@@ -85,6 +85,13 @@ pub(crate) fn render(inputs: &Inputs, plan: &Plan, sink: &dyn Sink) -> Result<Su
         .map(|d| (d.slug.as_str(), keys::data_key(d, "pages")))
         .collect();
 
+    // The bodies of the notes the site feed carries, each rendered once for its page
+    // and the feed by whichever job comes first. Only these are held: all of them
+    // would be every note's HTML in memory at once.
+    let shared_bodies: &Vec<OnceLock<notes::Body>> = &(0..notes.len().min(feeds::SITE_FEED_NOTES))
+        .map(|_| OnceLock::new())
+        .collect();
+
     // Image variants actually decoded and encoded (not kept from the previous build).
     let images_made = &AtomicUsize::new(0);
     plan.outputs.par_iter().try_for_each(|out| -> Result<()> {
@@ -122,14 +129,21 @@ pub(crate) fn render(inputs: &Inputs, plan: &Plan, sink: &dyn Sink) -> Result<Su
                 });
                 page(Some(key), &|| {
                     let summary = pages::summary_of(note, &notes::first_paragraph(&note.body));
-                    let (html, headings) = notes::render_with_headings(&note.body);
+                    let fresh;
+                    let body = match shared_bodies.get(*i) {
+                        Some(cell) => cell.get_or_init(|| notes::render_body(&note.body)),
+                        None => {
+                            fresh = notes::render_body(&note.body);
+                            &fresh
+                        }
+                    };
                     renderer.note(
                         note,
-                        &crate::markup::row_headers(html),
+                        &body.html,
                         &summary,
                         newer,
                         older,
-                        &notes::table_of_contents(note.toc, &headings),
+                        &notes::table_of_contents(note.toc, &body.headings),
                     )
                 })
             }
@@ -202,7 +216,11 @@ pub(crate) fn render(inputs: &Inputs, plan: &Plan, sink: &dyn Sink) -> Result<Su
                         keys::dataset(d, h);
                     }
                 })),
-                &|| Ok(feeds::site_feed(inputs)),
+                &|| {
+                    Ok(feeds::site_feed(inputs, |i| {
+                        shared_bodies[i].get_or_init(|| notes::render_body(&notes[i].body))
+                    }))
+                },
             ),
             Job::Sitemap => page(None, &|| Ok(feeds::site_sitemap(inputs, &plan.tags))),
             Job::Robots => page(None, &|| Ok(feeds::robots(&config.base_url))),
