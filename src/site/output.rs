@@ -699,9 +699,11 @@ impl Sink for StagedSite {
 pub(crate) enum Effort {
     /// By the file's size: see [`gzip`] and [`brotli`].
     Normal,
-    /// The fast levels whatever the size (gzip 1, Brotli 2): on a 100 KB year page
+    /// The fast levels from [`SMALL_FILE`] (gzip 1, Brotli 2): on a 100 KB year page
     /// 14% larger than [`Effort::Normal`] for a fraction of the time. A
     /// 1,000,000-row dataset has 2,738 year pages (292 MB of HTML) compressed twice.
+    /// Below that size Brotli 2 can come out larger than gzip 1 (a year of a few
+    /// decisions is mostly the page around it), and Brotli 4 costs little there.
     Archive,
 }
 
@@ -1006,11 +1008,12 @@ pub(crate) fn brotli(bytes: &[u8], effort: Effort) -> Vec<u8> {
     // A window no larger than the input: a 4 MiB window allocated and cleared for
     // every 10 KB page costs more than the compression itself.
     let fits = (usize::BITS - bytes.len().max(1).leading_zeros()).clamp(10, BROTLI_WINDOW);
-    let quality = if bytes.len() >= LARGE_FILE || effort == Effort::Archive {
-        LARGE_BROTLI_QUALITY
-    } else {
-        BROTLI_QUALITY
-    };
+    let quality =
+        if bytes.len() >= LARGE_FILE || (effort == Effort::Archive && bytes.len() >= SMALL_FILE) {
+            LARGE_BROTLI_QUALITY
+        } else {
+            BROTLI_QUALITY
+        };
     let quality = brotlic::Quality::new(quality).expect("2 and 4 are valid qualities");
     let window = brotlic::WindowSize::new(fits as u8).expect("clamped to 10..=22");
     let mut out = vec![0; brotlic::compress_bound(bytes.len(), quality).expect("quality >= 2")];
