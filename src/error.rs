@@ -132,7 +132,11 @@ pub(crate) fn read_utf8(path: &Path) -> Result<String> {
         .read(true)
         .custom_flags(rustix::fs::OFlags::NONBLOCK.bits() as i32)
         .open(path)
-        .map_err(|e| Error::io(path, e))?;
+        .map_err(|e| match require_file(path) {
+            // A socket cannot be opened at all: say what it is, as for a pipe.
+            Err(not_a_file) => not_a_file,
+            Ok(()) => Error::io(path, e),
+        })?;
     let meta = file.metadata().map_err(|e| Error::io(path, e))?;
     if meta.is_dir() {
         return Err(Error::in_file(path, "a folder, not a file"));

@@ -398,8 +398,7 @@ type OpenHeading<'a> = (
     Vec<Event<'a>>,
 );
 
-/// CommonMark + tables, footnotes, strikethrough, task lists; every heading gets an
-/// `id` (its own `{#id}` or a slug of its text) and a visible `#` link to itself.
+/// The HTML of [`render_with_headings`], for tests of the dialect.
 #[cfg(test)]
 pub(crate) fn render_markdown(markdown: &str) -> String {
     render_with_headings(markdown).0
@@ -430,8 +429,9 @@ pub(crate) struct Heading {
     pub(crate) text: String,
 }
 
-/// A note's markdown as HTML (as `render_markdown` describes), also returning the h2
-/// and h3 headings in order, with the ids the page gives them.
+/// A note's markdown as HTML: CommonMark + tables, footnotes, strikethrough, task
+/// lists; every heading gets an `id` (its own `{#id}` or a slug of its text) and a
+/// visible `#` link to itself. Also the h2 and h3 headings in order, with those ids.
 pub(crate) fn render_with_headings(markdown: &str) -> (String, Vec<Heading>) {
     let mut headings: Vec<Heading> = Vec::new();
     let mut events: Vec<Event> = Vec::new();

@@ -98,6 +98,17 @@ fn a_fifo_among_the_inputs_is_refused_instead_of_hanging() {
     assert_fails_with(&o, "pipe.csv: not a regular file");
 }
 
+/// A socket cannot even be opened (ENXIO): it is named for what it is, as a pipe is.
+#[cfg(unix)]
+#[test]
+fn a_socket_among_the_inputs_is_named_for_what_it_is() {
+    let site = small_site();
+    let root = site.path();
+    let _listener = std::os::unix::net::UnixListener::bind(root.join("data/sock.csv")).unwrap();
+    let o = within(root, &["check"]);
+    assert_fails_with(&o, "sock.csv: not a regular file");
+}
+
 #[test]
 fn a_header_with_a_huge_number_of_columns_is_refused_quickly() {
     let site = small_site();

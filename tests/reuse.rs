@@ -670,3 +670,52 @@ fn an_edit_after_a_build_with_nothing_changed_is_picked_up() {
     let page = String::from_utf8_lossy(&warm["notes/second-note/index.html"]).into_owned();
     assert!(page.contains("An added last line."));
 }
+
+/// On a file system that will not hard-link (vfat, some network mounts; simulated by
+/// a preloaded `link`/`linkat` that fail with EPERM), a build after an edit copies
+/// the files it keeps instead of failing, and equals a cold build.
+#[cfg(target_os = "linux")]
+#[test]
+fn an_output_that_cannot_hold_hard_links_still_builds_after_an_edit() {
+    let site = small_site();
+    let root = site.path();
+    let shim = root.join("nolink.c");
+    fs::write(
+        &shim,
+        "#include <errno.h>\n\
+         int linkat(int a, const char *o, int b, const char *n, int f) { errno = 1; return -1; }\n\
+         int link(const char *o, const char *n) { errno = 1; return -1; }\n",
+    )
+    .unwrap();
+    let lib = root.join("nolink.so");
+    let cc = Command::new("cc")
+        .args(["-shared", "-fPIC", "-o"])
+        .arg(&lib)
+        .arg(&shim)
+        .status();
+    let Ok(status) = cc else {
+        panic!("no C compiler (cc) to build the link-refusing shim");
+    };
+    assert!(status.success());
+    let build = || {
+        Command::new(bin())
+            .arg("--root")
+            .arg(root)
+            .args(["build", "--out", "warm"])
+            .env("LD_PRELOAD", &lib)
+            .output()
+            .unwrap()
+    };
+    for _ in 0..2 {
+        let o = build();
+        assert!(o.status.success(), "{}", stderr(&o));
+    }
+    let note = root.join("content/notes/second-note.md");
+    let text = fs::read_to_string(&note).unwrap();
+    fs::write(&note, format!("{text}\nA line added on a linkless disk.\n")).unwrap();
+    let o = build();
+    assert!(o.status.success(), "{}", stderr(&o));
+    let warm = snapshot(&root.join("warm"));
+    build_ok(root, "cold");
+    assert_same(&warm, &snapshot(&root.join("cold")), "without hard links");
+}

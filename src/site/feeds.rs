@@ -322,7 +322,7 @@ pub(crate) fn tag_feed(inputs: &Inputs, tag: &Tag) -> String {
         .map(|&i| {
             let n = &inputs.notes[i];
             let url = pages::note_url(&n.slug);
-            let summary = pages::summary_of(n, &crate::notes::first_paragraph(&n.body));
+            let summary = pages::summary_of(n);
             let mut categories = n.tags.clone();
             // All of a note's tags in each of its tags' feeds would be n² for n tags.
             categories.truncate(TAG_FEED_CATEGORIES);

@@ -37,12 +37,12 @@ pub(crate) fn render(inputs: &Inputs, plan: &Plan, sink: &dyn Sink) -> Result<Su
         summaries[i]
             .get_or_init(|| {
                 let note = &notes[i];
-                let summary = pages::summary_of(note, &notes::first_paragraph(&note.body));
-                pages::note_summary(note, summary)
+                pages::note_summary(note, pages::summary_of(note))
             })
             .clone()
     };
-    // Lists are keyed by what their notes are made of, each note hashed once.
+    // Pages, lists and feeds are keyed by what their notes are made of, each note
+    // hashed once.
     let note_keys: Vec<u128> = notes
         .par_iter()
         .map(|note| {
@@ -123,12 +123,12 @@ pub(crate) fn render(inputs: &Inputs, plan: &Plan, sink: &dyn Sink) -> Result<Su
                 let (newer, older) = chain[*i];
                 let (newer, older) = (newer.map(|j| &notes[j]), older.map(|j| &notes[j]));
                 let key = keys.page(|h| {
-                    keys::note(note, h);
+                    note_keys[*i].hash(h);
                     newer.map(|n| (&n.slug, &n.title)).hash(h);
                     older.map(|n| (&n.slug, &n.title)).hash(h);
                 });
                 page(Some(key), &|| {
-                    let summary = pages::summary_of(note, &notes::first_paragraph(&note.body));
+                    let summary = pages::summary_of(note);
                     let fresh;
                     let body = match shared_bodies.get(*i) {
                         Some(cell) => cell.get_or_init(|| notes::render_body(&note.body)),
@@ -209,8 +209,8 @@ pub(crate) fn render(inputs: &Inputs, plan: &Plan, sink: &dyn Sink) -> Result<Su
             // highlight their code) again just for the feed.
             Job::Feed => page(
                 Some(keys.page(|h| {
-                    for note in notes.iter().take(feeds::SITE_FEED_NOTES) {
-                        keys::note(note, h);
+                    for k in note_keys.iter().take(feeds::SITE_FEED_NOTES) {
+                        k.hash(h);
                     }
                     for d in &inputs.datasets {
                         keys::dataset(d, h);

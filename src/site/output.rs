@@ -548,9 +548,10 @@ impl StagedSite {
             && fs::read(previous.join(IMMUTABLE_LIST)).is_ok_and(|l| l == list.as_bytes())
     }
 
-    /// Links the kept outputs from the previous build into the staging folder. They
-    /// were all there when the build looked; one gone since (removed by hand during
-    /// the build) fails the build rather than publish a site without it.
+    /// Links the kept outputs from the previous build into the staging folder (or
+    /// copies them, see [`link_or_copy`]). They were all there when the build looked;
+    /// one gone since (removed by hand during the build) fails the build rather than
+    /// publish a site without it.
     fn link_kept(&self) -> Result<()> {
         use rayon::prelude::*;
         let kept = std::mem::take(&mut *self.kept.lock().expect("not poisoned"));
@@ -566,8 +567,14 @@ impl StagedSite {
             };
             for s in suffixes {
                 let from = previous.join(format!("{rel}{s}"));
-                fs::hard_link(&from, format!("{}{s}", dest.display()))
-                    .map_err(|e| Error::io(&from, e))?;
+                link_or_copy(&from, Path::new(&format!("{}{s}", dest.display()))).map_err(
+                    |e| {
+                        Error::in_file(
+                            &from,
+                            format!("cannot link or copy this file of the previous build into the new site: {e}"),
+                        )
+                    },
+                )?;
             }
             Ok(())
         })
@@ -798,6 +805,19 @@ struct StreamedFiles {
 
 type GzSibling = flate2::write::GzEncoder<Recording<fs::File>>;
 type BrSibling = brotlic::CompressorWriter<Recording<fs::File>>;
+
+/// Hard-links `from` to the new path `to`, or copies it where the file system will not
+/// link (vfat, some network mounts, `protected_hardlinks`), as the image cache does: a
+/// build after an edit must not fail only because the output cannot hold links. The
+/// copy is a new file, so nothing is written through the live site's inodes.
+fn link_or_copy(from: &Path, to: &Path) -> std::io::Result<()> {
+    if fs::hard_link(from, to).is_ok() {
+        return Ok(());
+    }
+    let mut source = fs::File::open(from)?;
+    let mut target = create_new(to)?;
+    std::io::copy(&mut source, &mut target).map(|_| ())
+}
 
 /// Creates `path`, refusing one that exists (see [`StagedSite::write_new`]).
 fn create_new(path: &Path) -> std::io::Result<fs::File> {

@@ -318,11 +318,13 @@ fn tag_links(tags: &[String]) -> Vec<TagLink> {
         .collect()
 }
 
-/// The description, else the first paragraph cut at a word near 200 characters.
-pub(crate) fn summary_of(note: &Note, first_paragraph: &str) -> String {
+/// What a note is about, for lists, feeds and its page's description: the
+/// description, else the first paragraph cut at a word near 200 characters.
+pub(crate) fn summary_of(note: &Note) -> String {
     if let Some(d) = &note.description {
         return d.clone();
     }
+    let first_paragraph = crate::notes::first_paragraph(&note.body);
     let text = first_paragraph.trim();
     if text.chars().count() <= 220 {
         return text.to_string();
