@@ -317,12 +317,7 @@ fn unchanged_stays_for_screen_readers_but_is_shown_quietly() {
         10,
         "class and hidden text, nothing else"
     );
-    let css = fs::read_dir(site.path().join("public/static"))
-        .unwrap()
-        .map(|e| e.unwrap().path())
-        .find(|p| p.extension().is_some_and(|e| e == "css"))
-        .unwrap();
-    let css = fs::read_to_string(css).unwrap();
+    let css = stylesheet(site.path());
     assert!(css.contains(".decisions thead th { position: sticky; top: 0;"));
     assert!(css.contains(".visually-hidden {"));
 }
@@ -684,12 +679,7 @@ fn year_page_rows_keep_their_anchors_and_the_change_a_reader_needs() {
         "d-2004-04-02 2 Apr 2004 | 21.35 | first: first | 13.05 | first: first"
     );
     // The percentage is the change cell's span: what narrow screens drop.
-    let css = fs::read_dir(site.path().join("public/static"))
-        .unwrap()
-        .map(|e| e.unwrap().path())
-        .find(|p| p.extension().is_some_and(|e| e == "css"))
-        .unwrap();
-    let css = fs::read_to_string(css).unwrap();
+    let css = stylesheet(site.path());
     assert!(css.contains(".decisions td.up span, .decisions td.down span { display: none; }"));
     // The dataset page shows the latest years with the same rows, and the feed links
     // to a row's anchor on its year page.
@@ -711,4 +701,14 @@ fn year_page_rows_keep_their_anchors_and_the_change_a_reader_needs() {
         ids.dedup();
         assert_eq!(ids.len(), rows, "{year}");
     }
+}
+
+/// The built site's stylesheet (its name carries a content hash).
+fn stylesheet(root: &Path) -> String {
+    let css = fs::read_dir(root.join("public/static"))
+        .unwrap()
+        .map(|e| e.unwrap().path())
+        .find(|p| p.extension().is_some_and(|e| e == "css"))
+        .unwrap();
+    fs::read_to_string(css).unwrap()
 }
