@@ -173,6 +173,7 @@ mod random_edits {
         title: String,
         day: u8,
         tags: Vec<String>,
+        description: Option<String>,
         body: String,
     }
 
@@ -194,6 +195,7 @@ mod random_edits {
                     title: format!("Note {i}"),
                     day: 10 + i,
                     tags: vec!["prices".into()],
+                    description: None,
                     body: format!("Body of note {i}.\n\n## Part\n\nMore.\n"),
                 })
                 .collect();
@@ -241,6 +243,7 @@ mod random_edits {
                             title: format!("New {b}"),
                             day: 1 + b % 28,
                             tags: vec![format!("tag {}", a % 4)],
+                            description: None,
                             body: format!("New note {b}.\n"),
                         });
                     }
@@ -255,7 +258,17 @@ mod random_edits {
                 }
                 8 => self.template = Some(b),
                 9 => self.title = b,
-                _ => self.css = Some(b),
+                10 => self.css = Some(b),
+                // What lists show of a note: its first paragraph, its description, its
+                // reading time (200 words a minute).
+                11 => self.notes[n].body.insert_str(0, &format!("Opening {b}. ")),
+                12 => {
+                    self.notes[n].description =
+                        (!b.is_multiple_of(3)).then(|| format!("Described {b}."))
+                }
+                _ => self.notes[n]
+                    .body
+                    .push_str(&"word ".repeat(150 + b as usize)),
             }
         }
 
@@ -265,10 +278,14 @@ mod random_edits {
             fs::create_dir_all(&dir).unwrap();
             for n in &self.notes {
                 let tags: Vec<String> = n.tags.iter().map(|t| format!("{t:?}")).collect();
+                let description = n
+                    .description
+                    .as_ref()
+                    .map_or(String::new(), |d| format!("description = {d:?}\n"));
                 fs::write(
                     dir.join(format!("{}.md", n.slug)),
                     format!(
-                        "+++\ntitle = {:?}\ndate = 2026-02-{:02}\ntags = [{}]\n+++\n{}",
+                        "+++\ntitle = {:?}\ndate = 2026-02-{:02}\ntags = [{}]\n{description}+++\n{}",
                         n.title,
                         n.day,
                         tags.join(", "),
@@ -315,10 +332,10 @@ mod random_edits {
     }
 
     proptest! {
-        // Seeded and bounded: the same 8 sequences of up to 4 edits on every run,
+        // Seeded and bounded: the same 10 sequences of up to 4 edits on every run,
         // each step a warm and a cold build of a small site.
         #![proptest_config(Config {
-            cases: 8,
+            cases: 10,
             max_shrink_iters: 16,
             failure_persistence: None,
             rng_seed: RngSeed::Fixed(20_261_122),
@@ -326,7 +343,7 @@ mod random_edits {
         })]
         #[test]
         fn warm_builds_after_random_edits_equal_cold_builds(
-            edits in prop::collection::vec((0u8..11, any::<u8>(), any::<u8>()), 1..5)
+            edits in prop::collection::vec((0u8..14, any::<u8>(), any::<u8>()), 1..5)
         ) {
             let site = small_site();
             let root = site.path();
