@@ -235,11 +235,7 @@ fn bad_input_is_rejected_with_file_and_line_and_nothing_is_lost() {
         let check = run(site.path(), &["check"]);
         assert_eq!(check.status.code(), Some(1), "check agrees for {file}");
         assert!(snapshot(&public) == before, "{file}: previous site changed");
-        let leftovers: Vec<_> = fs::read_dir(site.path())
-            .unwrap()
-            .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
-            .filter(|n| n.contains(".tmp-"))
-            .collect();
+        let leftovers = staging_folders(site.path());
         assert!(leftovers.is_empty(), "{leftovers:?}");
         match original {
             Some(bytes) => fs::write(&path, bytes).unwrap(),

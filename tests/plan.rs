@@ -19,11 +19,7 @@ fn refused(root: &Path, want: &str) {
     let check = run(root, &["check"]);
     assert_fails_with(&check, want);
     assert!(snapshot(&public) == before, "the live site changed");
-    let leftovers: Vec<_> = fs::read_dir(root)
-        .unwrap()
-        .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
-        .filter(|n| n.contains(".tmp-"))
-        .collect();
+    let leftovers = staging_folders(root);
     assert!(leftovers.is_empty(), "{leftovers:?}");
 }
 

@@ -494,12 +494,7 @@ fn staging_folders_of_killed_builds_are_removed() {
     fs::create_dir_all(&mine).unwrap();
     fs::write(mine.join("keep.txt"), b"mine").unwrap();
     build_ok(site.path(), "public");
-    let left: Vec<_> = fs::read_dir(site.path())
-        .unwrap()
-        .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
-        .filter(|n| n.contains(".tmp-"))
-        .collect();
-    assert_eq!(left, [".public.tmp-mine"]);
+    assert_eq!(staging_folders(site.path()), [".public.tmp-mine"]);
     assert_eq!(fs::read(mine.join("keep.txt")).unwrap(), b"mine");
     assert!(!site.path().join("public/.petrol-watch-staging").exists());
 }
@@ -644,16 +639,8 @@ fn a_build_with_nothing_changed_leaves_the_live_site_alone() {
         &before,
         "after a build with nothing changed",
     );
-    let report = stdout(&out);
-    let files = value_after(&report, "charts, ").split(' ').next().unwrap();
-    assert!(report.contains(&format!("({files} unchanged)")), "{report}");
-    // No staging folder is left beside it.
-    let left: Vec<_> = fs::read_dir(root)
-        .unwrap()
-        .flatten()
-        .map(|e| e.file_name().to_string_lossy().into_owned())
-        .filter(|n| n.contains(".tmp-"))
-        .collect();
+    assert_every_file_unchanged(&out);
+    let left = staging_folders(root);
     assert!(left.is_empty(), "{left:?}");
 }
 

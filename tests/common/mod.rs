@@ -433,3 +433,20 @@ pub fn warm_equals_cold(root: &Path, when: &str) -> BTreeMap<String, Vec<u8>> {
     assert_same(&warm, &snapshot(&cold), when);
     warm
 }
+
+/// The names of the staging folders beside a site's output (`.<out>.tmp-*`): a build
+/// leaves none behind, whether it succeeded or failed.
+pub fn staging_folders(root: &Path) -> Vec<String> {
+    std::fs::read_dir(root)
+        .unwrap()
+        .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+        .filter(|n| n.contains(".tmp-"))
+        .collect()
+}
+
+/// Asserts a build's report counts every file it wrote as unchanged.
+pub fn assert_every_file_unchanged(out: &Output) {
+    let report = stdout(out);
+    let files = value_after(&report, "charts, ").split(' ').next().unwrap();
+    assert!(report.contains(&format!("({files} unchanged)")), "{report}");
+}
