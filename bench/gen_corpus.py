@@ -1,6 +1,6 @@
 #!/usr/bin/env python3
 """Writes a benchmark corpus: N notes of ~600 words (front matter, headings, lists,
-three code blocks, a table) for both petrol-watch and Hugo; with ROWS set, also a CSV of
+three code blocks, a table) for petrol-watch, Hugo and Zola; with ROWS set, also a CSV of
 that many rows.
 
 usage: gen_corpus.py OUT_DIR NOTES [plain]
@@ -79,13 +79,22 @@ def note(i):
     return front + "\n".join(body) + "\n"
 
 
-for site in ("petrol", "hugo"):
+def zola(text):
+    """The same note for Zola, which takes tags under a [taxonomies] table."""
+    front, body = text[4:].split("+++\n", 1)
+    lines = front.splitlines()
+    tags = [line for line in lines if line.startswith("tags = ")]
+    rest = [line for line in lines if not line.startswith("tags = ")]
+    return "+++\n" + "\n".join(rest + ["[taxonomies]"] + tags) + "\n+++\n" + body
+
+
+for site in ("petrol", "hugo", "zola"):
     os.makedirs(os.path.join(out, site, "content", "notes"), exist_ok=True)
 for i in range(count):
     text = note(i)
-    for site in ("petrol", "hugo"):
+    for site, page in (("petrol", text), ("hugo", text), ("zola", zola(text))):
         with open(os.path.join(out, site, "content", "notes", f"note-{i:05d}.md"), "w") as f:
-            f.write(text)
+            f.write(page)
 
 os.makedirs(os.path.join(out, "petrol", "data"), exist_ok=True)
 if rows:
