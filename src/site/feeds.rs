@@ -7,10 +7,10 @@ use std::io::Write;
 
 use chrono::NaiveDate;
 
-use super::figures::{self, DateStyle};
+use super::figures::DateStyle;
 use super::load::Inputs;
 use super::pages;
-use super::plan::Tag;
+use super::plan::{SiteUrl, Tag};
 use crate::config::SiteConfig;
 use crate::data::Dataset;
 use crate::markup::escape_markup as xml_escape;
@@ -107,7 +107,7 @@ pub(crate) fn atom_with(config: &SiteConfig, head: &FeedHead, entries: &[FeedEnt
 }
 
 /// `urls` are site paths (`/notes/x/`) with their last change.
-pub(crate) fn sitemap(base_url: &str, urls: &[(String, Option<NaiveDate>)]) -> String {
+pub(crate) fn sitemap(base_url: &str, urls: &[SiteUrl]) -> String {
     let mut out = String::with_capacity(200 + urls.len() * 120);
     out.push_str("<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n<urlset xmlns=\"http://www.sitemaps.org/schemas/sitemap/0.9\">\n");
     for (path, lastmod) in urls {
@@ -122,6 +122,26 @@ pub(crate) fn sitemap(base_url: &str, urls: &[(String, Option<NaiveDate>)]) -> S
         out.push_str("</url>\n");
     }
     out.push_str("</urlset>\n");
+    out
+}
+
+/// The sitemap index of a site too large for one sitemap file: each part's address
+/// (`/sitemaps/1.xml`) with the newest change among its pages.
+pub(crate) fn sitemap_index(base_url: &str, parts: &[SiteUrl]) -> String {
+    let mut out = String::with_capacity(200 + parts.len() * 120);
+    out.push_str("<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n<sitemapindex xmlns=\"http://www.sitemaps.org/schemas/sitemap/0.9\">\n");
+    for (path, lastmod) in parts {
+        let _ = write!(
+            out,
+            "<sitemap><loc>{}</loc>",
+            xml_escape(&format!("{base_url}{path}"))
+        );
+        if let Some(d) = lastmod {
+            let _ = write!(out, "<lastmod>{d}</lastmod>");
+        }
+        out.push_str("</sitemap>\n");
+    }
+    out.push_str("</sitemapindex>\n");
     out
 }
 
@@ -400,66 +420,4 @@ pub(crate) fn absolute_links(html: &str, base_url: &str, page_path: &str) -> Str
     }
     out.push_str(&html[done..]);
     out
-}
-
-/// The sitemap: every page with its last change.
-pub(crate) fn site_sitemap(inputs: &Inputs, tags: &[Tag]) -> String {
-    let newest_note = inputs
-        .notes
-        .iter()
-        .map(|n| n.updated.unwrap_or(n.date))
-        .max();
-    let newest_data = inputs.datasets.iter().map(|d| d.last_date()).max();
-    let mut urls: Vec<(String, Option<chrono::NaiveDate>)> = vec![
-        ("/".into(), newest_note.max(newest_data)),
-        ("/notes/".into(), newest_note),
-        ("/tags/".into(), newest_note),
-    ];
-    urls.extend(
-        inputs
-            .datasets
-            .iter()
-            .map(|d| (pages::dataset_url(&d.slug), Some(d.last_date()))),
-    );
-    for d in &inputs.datasets {
-        let dates = &d.table.dates;
-        urls.extend(
-            figures::years(d)
-                .into_iter()
-                .map(|(y, r)| (pages::year_url(&d.slug, y), Some(dates[r.end - 1]))),
-        );
-    }
-    urls.extend(
-        inputs
-            .notes
-            .iter()
-            .map(|n| (pages::note_url(&n.slug), Some(n.updated.unwrap_or(n.date)))),
-    );
-    // Every page of the notes index and of each tag, each with its newest change.
-    let per_page = inputs.config.notes_per_page;
-    let newest = |ids: &mut dyn Iterator<Item = usize>| {
-        ids.map(|i| {
-            let n = &inputs.notes[i];
-            n.updated.unwrap_or(n.date)
-        })
-        .max()
-    };
-    let all: Vec<usize> = (0..inputs.notes.len()).collect();
-    for k in 2..=pages::page_count(all.len(), per_page) {
-        let on_page = pages::page_slice(&all, per_page, k);
-        urls.push((
-            pages::notes_page_url(k),
-            newest(&mut on_page.iter().copied()),
-        ));
-    }
-    for t in tags {
-        for k in 1..=pages::page_count(t.notes.len(), per_page) {
-            let on_page = pages::page_slice(&t.notes, per_page, k);
-            urls.push((
-                pages::tag_page_url(&t.name, k),
-                newest(&mut on_page.iter().copied()),
-            ));
-        }
-    }
-    sitemap(&inputs.config.base_url, &urls)
 }

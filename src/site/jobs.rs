@@ -222,7 +222,17 @@ pub(crate) fn render(inputs: &Inputs, plan: &Plan, sink: &dyn Sink) -> Result<Su
                     }))
                 },
             ),
-            Job::Sitemap => page(None, &|| Ok(feeds::site_sitemap(inputs, &plan.tags))),
+            Job::Sitemap => page(None, &|| {
+                let sitemap = &plan.sitemap;
+                Ok(match sitemap.parts.as_slice() {
+                    [_] => feeds::sitemap(&config.base_url, &sitemap.urls),
+                    _ => feeds::sitemap_index(&config.base_url, &sitemap.index()),
+                })
+            }),
+            Job::SitemapPart(k) => page(None, &|| {
+                let urls = &plan.sitemap.urls[plan.sitemap.parts[k - 1].clone()];
+                Ok(feeds::sitemap(&config.base_url, urls))
+            }),
             Job::Robots => page(None, &|| Ok(feeds::robots(&config.base_url))),
             Job::Dataset(d) => {
                 let chart = &plan.charts[&d.slug];

@@ -45,7 +45,10 @@ pub(crate) enum Job<'a> {
     TagsIndex,
     NotFound,
     Feed,
+    /// `sitemap.xml`: the sitemap, or the index of its parts when there are several.
     Sitemap,
+    /// One part of a sitemap too large for one file, numbered from 1.
+    SitemapPart(usize),
     Robots,
     Dataset(&'a Dataset),
     /// One year of a dataset's rows.
@@ -87,6 +90,68 @@ pub(crate) struct Plan<'a> {
     pub(crate) share: Vec<share::Planned>,
     /// Page path → what its `og:image` meta says.
     pub(crate) share_images: BTreeMap<String, share::ShareImage>,
+    pub(crate) sitemap: Sitemap,
+}
+
+/// A page's address in the site (`/notes/x/`) and the date it last changed.
+pub(crate) type SiteUrl = (String, Option<chrono::NaiveDate>);
+
+/// Every page's address for the sitemap, and how they are split into files.
+pub(crate) struct Sitemap {
+    pub(crate) urls: Vec<SiteUrl>,
+    /// Ranges of `urls`, one per file. With more than one, `sitemap.xml` is an index
+    /// of the parts at [`sitemap_part_url`].
+    pub(crate) parts: Vec<std::ops::Range<usize>>,
+}
+
+impl Sitemap {
+    /// Each part's address and the newest change among its pages, for the index.
+    pub(crate) fn index(&self) -> Vec<SiteUrl> {
+        self.parts
+            .iter()
+            .enumerate()
+            .map(|(i, r)| {
+                let newest = self.urls[r.clone()].iter().filter_map(|u| u.1).max();
+                (sitemap_part_url(i + 1), newest)
+            })
+            .collect()
+    }
+}
+
+/// The address of part `k` (from 1) of a split sitemap.
+pub(crate) fn sitemap_part_url(k: usize) -> String {
+    format!("/sitemaps/{k}.xml")
+}
+
+/// What one sitemap file may hold (sitemaps.org): 50,000 addresses and 50 MiB.
+/// Search engines refuse a larger file whole, so a site past either is split, as Zola
+/// splits past 30,000.
+const SITEMAP_MAX_URLS: usize = 50_000;
+const SITEMAP_MAX_BYTES: usize = 50 * 1024 * 1024;
+
+/// `urls` cut into runs that each fit one sitemap file. A run's size is bounded from
+/// above without rendering it: each entry's markup and date, plus its address with
+/// every byte escaped as the longest entity (`&quot;`, 6 bytes).
+fn split_sitemap(
+    urls: &[SiteUrl],
+    base_url: &str,
+    max_urls: usize,
+    max_bytes: usize,
+) -> Vec<std::ops::Range<usize>> {
+    const WRAPPER: usize = 160; // the XML declaration and the <urlset> tags
+    const ENTRY: usize = 64; // <url><loc></loc><lastmod>YYYY-MM-DD</lastmod></url>\n
+    let mut parts = Vec::new();
+    let (mut start, mut bytes) = (0, WRAPPER);
+    for (i, (path, _)) in urls.iter().enumerate() {
+        let entry = ENTRY + 6 * (base_url.len() + path.len());
+        if i > start && (i - start == max_urls || bytes + entry > max_bytes) {
+            parts.push(start..i);
+            (start, bytes) = (i, WRAPPER);
+        }
+        bytes += entry;
+    }
+    parts.push(start..urls.len());
+    parts
 }
 
 impl Plan<'_> {
@@ -416,6 +481,22 @@ pub(crate) fn plan(inputs: &Inputs) -> Result<Plan<'_>> {
     }
     let tags: Vec<Tag> = by_slug.into_values().collect();
     plan_lists(&mut p, inputs, &tags);
+    let urls = site_urls(inputs, &tags);
+    let parts = split_sitemap(&urls, &config.base_url, SITEMAP_MAX_URLS, SITEMAP_MAX_BYTES);
+    if parts.len() > 1 {
+        for k in 1..=parts.len() {
+            p.add(
+                sitemap_part_url(k)[1..].to_string(),
+                Job::SitemapPart(k),
+                false,
+                source(
+                    "site.toml",
+                    format!("part {k} of the sitemap ({} addresses)", urls.len()),
+                ),
+            );
+        }
+    }
+    let sitemap = Sitemap { urls, parts };
     plan_aliases(&mut p, inputs);
 
     // 5. Share images for link previews, named after their cards.
@@ -439,7 +520,70 @@ pub(crate) fn plan(inputs: &Inputs) -> Result<Plan<'_>> {
         charts,
         share,
         share_images,
+        sitemap,
     })
+}
+
+/// Every page of the site with its last change, for the sitemap.
+fn site_urls(inputs: &Inputs, tags: &[Tag]) -> Vec<SiteUrl> {
+    let newest_note = inputs
+        .notes
+        .iter()
+        .map(|n| n.updated.unwrap_or(n.date))
+        .max();
+    let newest_data = inputs.datasets.iter().map(|d| d.last_date()).max();
+    let mut urls: Vec<SiteUrl> = vec![
+        ("/".into(), newest_note.max(newest_data)),
+        ("/notes/".into(), newest_note),
+        ("/tags/".into(), newest_note),
+    ];
+    urls.extend(
+        inputs
+            .datasets
+            .iter()
+            .map(|d| (pages::dataset_url(&d.slug), Some(d.last_date()))),
+    );
+    for d in &inputs.datasets {
+        let dates = &d.table.dates;
+        urls.extend(
+            figures::years(d)
+                .into_iter()
+                .map(|(y, r)| (pages::year_url(&d.slug, y), Some(dates[r.end - 1]))),
+        );
+    }
+    urls.extend(
+        inputs
+            .notes
+            .iter()
+            .map(|n| (pages::note_url(&n.slug), Some(n.updated.unwrap_or(n.date)))),
+    );
+    // Every page of the notes index and of each tag, each with its newest change.
+    let per_page = inputs.config.notes_per_page;
+    let newest = |ids: &mut dyn Iterator<Item = usize>| {
+        ids.map(|i| {
+            let n = &inputs.notes[i];
+            n.updated.unwrap_or(n.date)
+        })
+        .max()
+    };
+    let all: Vec<usize> = (0..inputs.notes.len()).collect();
+    for k in 2..=pages::page_count(all.len(), per_page) {
+        let on_page = pages::page_slice(&all, per_page, k);
+        urls.push((
+            pages::notes_page_url(k),
+            newest(&mut on_page.iter().copied()),
+        ));
+    }
+    for t in tags {
+        for k in 1..=pages::page_count(t.notes.len(), per_page) {
+            let on_page = pages::page_slice(&t.notes, per_page, k);
+            urls.push((
+                pages::tag_page_url(&t.name, k),
+                newest(&mut on_page.iter().copied()),
+            ));
+        }
+    }
+    urls
 }
 
 /// The notes index's later pages, and each tag's pages and feed: `/notes/page/2/`…,
@@ -691,4 +835,52 @@ pub(crate) fn chart_text(d: &Dataset, view: ChartView) -> (String, String) {
             latest.join(", ")
         ),
     )
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn urls(n: usize, path_len: usize) -> Vec<SiteUrl> {
+        (0..n)
+            .map(|i| (format!("/{i:0path_len$}/"), None))
+            .collect()
+    }
+
+    #[test]
+    fn a_sitemap_is_split_at_the_protocols_count_of_addresses() {
+        let split = |n| {
+            split_sitemap(
+                &urls(n, 6),
+                "https://x.example",
+                SITEMAP_MAX_URLS,
+                SITEMAP_MAX_BYTES,
+            )
+        };
+        assert_eq!(split(0), vec![0..0]);
+        assert_eq!(split(50_000), vec![0..50_000]);
+        assert_eq!(split(50_001), [0..50_000, 50_000..50_001]);
+        assert_eq!(
+            split(120_000),
+            [0..50_000, 50_000..100_000, 100_000..120_000]
+        );
+    }
+
+    #[test]
+    fn a_sitemap_is_split_before_a_file_would_pass_its_size() {
+        // Entries of 64 + 6 × (10 + 12) = 196 bytes at most: ten fit in 2,000 bytes
+        // with the 160 of the wrapper, not eleven.
+        let parts = split_sitemap(&urls(25, 10), "https://x.", 1_000, 2_120);
+        assert_eq!(parts, [0..10, 10..20, 20..25]);
+        // The bound is an upper one: every part, rendered, is within it.
+        for r in parts {
+            assert!(super::super::feeds::sitemap("https://x.", &urls(25, 10)[r]).len() <= 2_120);
+        }
+        // An address too long for any file on its own still gets a part of its own
+        // rather than none.
+        assert_eq!(
+            split_sitemap(&urls(2, 10), "https://x.", 10, 100),
+            [0..1, 1..2]
+        );
+    }
 }
