@@ -147,8 +147,13 @@ pub(crate) fn read_utf8(path: &Path) -> Result<String> {
             "not a regular file (a pipe, socket or device); want a text file",
         ));
     }
+    // Read through `take`, which reads into the room made here: `File::read_to_end`
+    // would ask the file its size and position again first, two more system calls a
+    // note on every build.
     let mut bytes = Vec::with_capacity(meta.len() as usize + 1);
-    file.read_to_end(&mut bytes)
+    (&mut file)
+        .take(u64::MAX)
+        .read_to_end(&mut bytes)
         .map_err(|e| Error::io(path, e))?;
     String::from_utf8(bytes).map_err(|e| {
         let valid = &e.as_bytes()[..e.utf8_error().valid_up_to()];
