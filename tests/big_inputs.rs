@@ -59,6 +59,16 @@ fn a_note_with_twenty_thousand_tags_builds_in_linear_work() {
         .filter(|e| e.file_name().to_string_lossy().starts_with("tag-"))
         .count();
     assert_eq!(tag_pages, TAGS, "one page per tag");
+    // The lists stay small however many tags there are: the notes index shows the
+    // most used, and the tags index is paginated.
+    for list in [
+        "notes/index.html",
+        "tags/index.html",
+        "tags/page/100/index.html",
+    ] {
+        let len = fs::metadata(public.join(list)).unwrap().len();
+        assert!(len < 64 * 1024, "{list}: {len} bytes");
+    }
     // Rebuilt with nothing changed, every one of its 40,000-odd files is kept. (Each
     // tag feed's key hashed the whole note, tags and all, once per tag: 8.4 s for this
     // rebuild in a debug build, 1.1 s since; only the time limit would show that.)

@@ -57,6 +57,11 @@ struct ListPage {
 }
 
 fn read_list(root: &Path, url: &str) -> ListPage {
+    read_items(root, url, "ol.note-list h2 a")
+}
+
+/// A list page whose items are the links `items` selects.
+fn read_items(root: &Path, url: &str, items: &str) -> ListPage {
     let file = root.join("public").join(format!("{}index.html", &url[1..]));
     let html = fs::read_to_string(&file).unwrap_or_else(|e| panic!("{url}: {e}"));
     let d = scraper::Html::parse_document(&html);
@@ -66,7 +71,7 @@ fn read_list(root: &Path, url: &str) -> ListPage {
             .and_then(|e| e.value().attr(name).map(str::to_string))
     };
     let notes = d
-        .select(&scraper::Selector::parse("ol.note-list h2 a").unwrap())
+        .select(&scraper::Selector::parse(items).unwrap())
         .map(|a| a.value().attr("href").unwrap().to_string())
         .collect();
     ListPage {
@@ -82,12 +87,16 @@ fn read_list(root: &Path, url: &str) -> ListPage {
 /// Walks a list from its first page by `next` links, checking each step's links both
 /// ways; returns every page's URL and the notes found, in order.
 fn walk(root: &Path, first: &str) -> (Vec<String>, Vec<String>) {
+    walk_items(root, first, "ol.note-list h2 a")
+}
+
+fn walk_items(root: &Path, first: &str, items: &str) -> (Vec<String>, Vec<String>) {
     let mut urls = vec![first.to_string()];
     let mut notes = Vec::new();
     let mut previous: Option<String> = None;
     loop {
         let url = urls.last().unwrap().clone();
-        let p = read_list(root, &url);
+        let p = read_items(root, &url, items);
         assert_eq!(
             p.canonical,
             format!("https://fixture.example{url}"),
@@ -238,4 +247,63 @@ fn notes_per_page_is_bounded() {
         assert_fails_with(&out, "notes_per_page");
         assert_fails_with(&out, "from 1 to 500");
     }
+}
+
+/// 452 tags (450 on one note, "All" and "Even" on many): the tags index is three
+/// linked pages of at most 200 in name order, each tag once; the notes index shows
+/// only the 40 most used and links to all; the sitemap lists every page.
+#[test]
+fn many_tags_make_a_paginated_tags_index_and_a_short_tag_list() {
+    let site = generated_site(25, 10);
+    let root = site.path();
+    let many: Vec<String> = (0..450).map(|i| format!("\"T{i:03}\"")).collect();
+    fs::write(
+        root.join("content/notes/many-tags.md"),
+        format!(
+            "+++\ntitle = \"Many tags\"\ndate = 2024-12-01\ntags = [{}]\n+++\nBody.\n",
+            many.join(", ")
+        ),
+    )
+    .unwrap();
+    let out = run(root, &["build"]);
+    assert!(out.status.success(), "{}", stderr(&out));
+    let (urls, tags) = walk_items(root, "/tags/", "ul.tag-index a.tag");
+    assert_eq!(urls, ["/tags/", "/tags/page/2/", "/tags/page/3/"]);
+    let mut want: Vec<String> = (0..450).map(|i| format!("/tags/t{i:03}/")).collect();
+    want.extend(["/tags/all/".to_string(), "/tags/even/".to_string()]);
+    want.sort();
+    assert_eq!(tags, want, "every tag once, in name order");
+    let sizes: Vec<usize> = urls
+        .iter()
+        .map(|u| read_items(root, u, "ul.tag-index a.tag").notes.len())
+        .collect();
+    assert_eq!(sizes, [200, 200, 52]);
+    let page2 = fs::read_to_string(root.join("public/tags/page/2/index.html")).unwrap();
+    assert!(page2.contains("Page 2 of 3") && page2.contains("<title>Tags, page 2 of 3"));
+
+    // The notes index: the 40 most used tags, "All" and "Even" among them, and a link
+    // to every tag.
+    let index = fs::read_to_string(root.join("public/notes/index.html")).unwrap();
+    let d = scraper::Html::parse_document(&index);
+    let shown: Vec<String> = d
+        .select(&scraper::Selector::parse("#by-tag + p.tags a.tag").unwrap())
+        .map(|a| a.value().attr("href").unwrap().to_string())
+        .collect();
+    assert_eq!(shown.len(), 40, "{shown:?}");
+    assert!(
+        shown.contains(&"/tags/all/".to_string()) && shown.contains(&"/tags/even/".to_string())
+    );
+    assert!(
+        index.contains("<a href=\"/tags/\">All 452 tags</a>"),
+        "{index}"
+    );
+
+    let sitemap = fs::read_to_string(root.join("public/sitemap.xml")).unwrap();
+    for url in &urls {
+        let loc = format!("<loc>https://fixture.example{url}</loc>");
+        assert_eq!(sitemap.matches(&loc).count(), 1, "{url}");
+    }
+    assert!(!root.join("public/tags/page/4").exists());
+    let out = run(root, &["check"]);
+    assert!(out.status.success(), "{}", stderr(&out));
 }

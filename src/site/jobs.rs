@@ -57,6 +57,15 @@ pub(crate) fn render(inputs: &Inputs, plan: &Plan, sink: &dyn Sink) -> Result<Su
         .iter()
         .map(|t| (t.name.clone(), pages::tag_url(&t.name), t.notes.len()))
         .collect();
+    // The first notes page's tag list: the most used tags (then the first by name),
+    // shown in name order.
+    let top_tags: Vec<(String, String, usize)> = {
+        let mut most_used: Vec<usize> = (0..tag_rows.len()).collect();
+        most_used.sort_by_key(|&i| (std::cmp::Reverse(tag_rows[i].2), i));
+        most_used.truncate(pages::NOTES_INDEX_TAGS);
+        most_used.sort_unstable();
+        most_used.iter().map(|&i| tag_rows[i].clone()).collect()
+    };
     let per_page = config.notes_per_page;
     let chain = &neighbours(notes);
     let renderer = &Renderer::new(
@@ -188,22 +197,31 @@ pub(crate) fn render(inputs: &Inputs, plan: &Plan, sink: &dyn Sink) -> Result<Su
             }),
             Job::NotesIndex(k) => {
                 let ids = pages::page_slice(&every_note, per_page, *k);
-                let tags: &[(String, String, usize)] = if *k == 1 { &tag_rows } else { &[] };
+                let tags: &[(String, String, usize)] = if *k == 1 { &top_tags } else { &[] };
+                let tag_total = tag_rows.len();
                 let pager = pages::pager(
                     *k,
                     pages::page_count(notes.len(), per_page),
                     pages::notes_page_url,
                 );
                 let key = keys.page(|h| {
-                    (tags, &pager).hash(h);
+                    (tags, tag_total, &pager).hash(h);
                     ids.iter().for_each(|&i| note_keys[i].hash(h));
                 });
                 page(Some(key), &|| {
                     let list: Vec<NoteSummary> = ids.iter().map(|&i| summary(i)).collect();
-                    renderer.notes_index(&list, tags, &pager)
+                    renderer.notes_index(&list, tags, tag_total, &pager)
                 })
             }
-            Job::TagsIndex => page(None, &|| renderer.tags_index(&tag_rows)),
+            Job::TagsIndex(k) => page(None, &|| {
+                let pager = pages::pager(
+                    *k,
+                    pages::page_count(tag_rows.len(), pages::TAGS_PER_PAGE),
+                    pages::tags_page_url,
+                );
+                let rows = pages::page_slice(&tag_rows, pages::TAGS_PER_PAGE, *k);
+                renderer.tags_index(rows, &pager)
+            }),
             Job::NotFound => page(None, &|| renderer.not_found()),
             // Keyed, so a warm build does not render the newest notes' markdown (and
             // highlight their code) again just for the feed.

@@ -65,6 +65,21 @@ pub(crate) fn tag_page_url(tag: &str, k: usize) -> String {
 pub(crate) fn tag_feed_url(tag: &str) -> String {
     format!("{}feed.xml", tag_url(tag))
 }
+/// Page `k` (from 1) of the tags index: `/tags/`, then `/tags/page/2/`….
+pub(crate) fn tags_page_url(k: usize) -> String {
+    match k {
+        0 | 1 => "/tags/".to_string(),
+        k => format!("/tags/page/{k}/"),
+    }
+}
+/// Tags a page of the tags index lists, in name order: about 20 KB of HTML, so the
+/// index stays small however many tags the notes use.
+pub(crate) const TAGS_PER_PAGE: usize = 200;
+/// Tags the first page of the notes index shows, the most used, with a link to the
+/// tags index when there are more: a site with thousands of tags would otherwise
+/// list them all on its notes index.
+pub(crate) const NOTES_INDEX_TAGS: usize = 40;
+
 /// Pages needed for `items` at `per_page` a page; an empty list still has its page.
 pub(crate) fn page_count(items: usize, per_page: usize) -> usize {
     items.div_ceil(per_page.max(1)).max(1)
@@ -613,17 +628,19 @@ impl<'a> Renderer<'a> {
             year_body_html(out, d, style, year, range)
         }))
     }
-    /// One page of the notes index: `notes` are that page's; the tag list is on the
-    /// first page only.
+    /// One page of the notes index: `notes` are that page's; the tag list (the most
+    /// used of `tag_total` tags) is on the first page only.
     pub(crate) fn notes_index(
         &self,
         notes: &[NoteSummary],
         tags: &[(String, String, usize)],
+        tag_total: usize,
         pager: &Pager,
     ) -> Result<String> {
         let mut ctx = Context::new();
         ctx.insert("notes", notes);
         ctx.insert("tags", &tag_list(tags));
+        ctx.insert("tag_total", &tag_total);
         ctx.insert("pager", pager);
         let url = notes_page_url(pager.current);
         let (title, description) = match pager.current {
@@ -673,12 +690,29 @@ impl<'a> Renderer<'a> {
         )
     }
 
-    pub(crate) fn tags_index(&self, tags: &[(String, String, usize)]) -> Result<String> {
+    /// One page of the tags index: `tags` are that page's, in name order.
+    pub(crate) fn tags_index(
+        &self,
+        tags: &[(String, String, usize)],
+        pager: &Pager,
+    ) -> Result<String> {
         let mut ctx = Context::new();
         ctx.insert("tags", &tag_list(tags));
+        ctx.insert("pager", pager);
+        let (title, description) = match pager.current {
+            1 => (
+                "Tags".to_string(),
+                "Every tag used by the notes.".to_string(),
+            ),
+            k => (
+                format!("Tags, page {k} of {}", pager.total),
+                format!("Every tag used by the notes: page {k} of {}.", pager.total),
+            ),
+        };
+        let url = tags_page_url(pager.current);
         self.render(
             "tags.html",
-            self.page("Tags", "Every tag used by the notes.", "/tags/", "website"),
+            self.page(&title, &description, &url, "website"),
             ctx,
         )
     }

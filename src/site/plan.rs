@@ -42,7 +42,8 @@ pub(crate) enum Job<'a> {
     Home,
     /// A page of the notes index, numbered from 1.
     NotesIndex(usize),
-    TagsIndex,
+    /// A page of the tags index, numbered from 1.
+    TagsIndex(usize),
     NotFound,
     Feed,
     /// `sitemap.xml`: the sitemap, or the index of its parts when there are several.
@@ -270,7 +271,7 @@ pub(crate) fn plan(inputs: &Inputs) -> Result<Plan<'_>> {
         ),
         (
             "tags/index.html",
-            Job::TagsIndex,
+            Job::TagsIndex(1),
             template("tags.html"),
             "the tags index",
         ),
@@ -574,6 +575,9 @@ fn site_urls(inputs: &Inputs, tags: &[Tag]) -> Vec<SiteUrl> {
             newest(&mut on_page.iter().copied()),
         ));
     }
+    for k in 2..=pages::page_count(tags.len(), pages::TAGS_PER_PAGE) {
+        urls.push((pages::tags_page_url(k), newest_note));
+    }
     for t in tags {
         for k in 1..=pages::page_count(t.notes.len(), per_page) {
             let on_page = pages::page_slice(&t.notes, per_page, k);
@@ -586,8 +590,9 @@ fn site_urls(inputs: &Inputs, tags: &[Tag]) -> Vec<SiteUrl> {
     urls
 }
 
-/// The notes index's later pages, and each tag's pages and feed: `/notes/page/2/`…,
-/// `/tags/<slug>/`, `/tags/<slug>/page/2/`…, `/tags/<slug>/feed.xml`.
+/// The notes index's and the tags index's later pages, and each tag's pages and feed:
+/// `/notes/page/2/`…, `/tags/page/2/`…, `/tags/<slug>/`, `/tags/<slug>/page/2/`…,
+/// `/tags/<slug>/feed.xml`.
 fn plan_lists<'a>(p: &mut Planner<'a>, inputs: &'a Inputs, tags: &[Tag]) {
     let per_page = inputs.config.notes_per_page;
     for k in 2..=pages::page_count(inputs.notes.len(), per_page) {
@@ -598,6 +603,17 @@ fn plan_lists<'a>(p: &mut Planner<'a>, inputs: &'a Inputs, tags: &[Tag]) {
             source(
                 PathBuf::from("templates").join("notes.html"),
                 format!("page {k} of the notes index"),
+            ),
+        );
+    }
+    for k in 2..=pages::page_count(tags.len(), pages::TAGS_PER_PAGE) {
+        p.add(
+            pages::output_path(&pages::tags_page_url(k)),
+            Job::TagsIndex(k),
+            false,
+            source(
+                PathBuf::from("templates").join("tags.html"),
+                format!("page {k} of the tags index"),
             ),
         );
     }
