@@ -108,40 +108,34 @@ pub(crate) fn atom_with(config: &SiteConfig, head: &FeedHead, entries: &[FeedEnt
 
 /// `urls` are site paths (`/notes/x/`) with their last change.
 pub(crate) fn sitemap(base_url: &str, urls: &[SiteUrl]) -> String {
-    let mut out = String::with_capacity(200 + urls.len() * 120);
-    out.push_str("<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n<urlset xmlns=\"http://www.sitemaps.org/schemas/sitemap/0.9\">\n");
-    for (path, lastmod) in urls {
-        let _ = write!(
-            out,
-            "<url><loc>{}</loc>",
-            xml_escape(&format!("{base_url}{path}"))
-        );
-        if let Some(d) = lastmod {
-            let _ = write!(out, "<lastmod>{d}</lastmod>");
-        }
-        out.push_str("</url>\n");
-    }
-    out.push_str("</urlset>\n");
-    out
+    sitemap_xml(base_url, "urlset", "url", urls)
 }
 
 /// The sitemap index of a site too large for one sitemap file: each part's address
 /// (`/sitemaps/1.xml`) with the newest change among its pages.
 pub(crate) fn sitemap_index(base_url: &str, parts: &[SiteUrl]) -> String {
-    let mut out = String::with_capacity(200 + parts.len() * 120);
-    out.push_str("<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n<sitemapindex xmlns=\"http://www.sitemaps.org/schemas/sitemap/0.9\">\n");
-    for (path, lastmod) in parts {
+    sitemap_xml(base_url, "sitemapindex", "sitemap", parts)
+}
+
+/// A sitemap or a sitemap index: the two differ only in their elements' names.
+fn sitemap_xml(base_url: &str, root: &str, item: &str, urls: &[SiteUrl]) -> String {
+    let mut out = String::with_capacity(200 + urls.len() * 120);
+    let _ = writeln!(
+        out,
+        "<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n<{root} xmlns=\"http://www.sitemaps.org/schemas/sitemap/0.9\">"
+    );
+    for (path, lastmod) in urls {
         let _ = write!(
             out,
-            "<sitemap><loc>{}</loc>",
+            "<{item}><loc>{}</loc>",
             xml_escape(&format!("{base_url}{path}"))
         );
         if let Some(d) = lastmod {
             let _ = write!(out, "<lastmod>{d}</lastmod>");
         }
-        out.push_str("</sitemap>\n");
+        let _ = writeln!(out, "</{item}>");
     }
-    out.push_str("</sitemapindex>\n");
+    let _ = writeln!(out, "</{root}>");
     out
 }
 
