@@ -151,3 +151,181 @@ fn hand_edited_live_files_are_rebuilt_not_republished() {
         }
     }
 }
+
+/// Symlinks put in the live site (to a file outside it, to one with the very bytes the
+/// build writes, to a FIFO, a folder replaced by a link to a copy of itself): the next
+/// build never carries a link into the new site nor reads through one, and never hangs.
+#[test]
+fn symlinks_in_the_live_output_are_never_followed_or_published() {
+    type Tamper = fn(&Path, &Path);
+    let cases: Vec<(&str, Tamper)> = vec![
+        ("keyed page linked to /etc/passwd", |out, _| {
+            let p = out.join("prices/brent-crude/2026/index.html");
+            fs::remove_file(&p).unwrap();
+            std::os::unix::fs::symlink("/etc/passwd", &p).unwrap();
+        }),
+        (
+            "plain file linked to a copy of itself outside",
+            |out, outside| {
+                let p = out.join("robots.txt");
+                let copy = outside.join("robots.txt");
+                fs::copy(&p, &copy).unwrap();
+                fs::remove_file(&p).unwrap();
+                std::os::unix::fs::symlink(&copy, &p).unwrap();
+            },
+        ),
+        ("keyed page's .br linked to a FIFO", |out, outside| {
+            let fifo = outside.join("fifo");
+            assert!(std::process::Command::new("mkfifo")
+                .arg(&fifo)
+                .status()
+                .unwrap()
+                .success());
+            let p = out.join("prices/fuel-prices/index.html.br");
+            fs::remove_file(&p).unwrap();
+            std::os::unix::fs::symlink(&fifo, &p).unwrap();
+        }),
+        ("folder moved outside and linked back", |out, outside| {
+            let moved = outside.join("notes");
+            fs::rename(out.join("notes"), &moved).unwrap();
+            std::os::unix::fs::symlink(&moved, out.join("notes")).unwrap();
+        }),
+    ];
+    for (when, tamper) in cases {
+        for edit_inputs in [false, true] {
+            let site = small_site();
+            let outside = tempfile::tempdir().unwrap();
+            let root = site.path();
+            build_within(root, "out");
+            tamper(&root.join("out"), outside.path());
+            if edit_inputs {
+                let note = root.join("content/notes/third-note.md");
+                let text = fs::read_to_string(&note).unwrap();
+                fs::write(&note, format!("{text}\nOne more line.\n")).unwrap();
+            }
+            build_within(root, "out");
+            assert_healed(root, &format!("{when} (inputs edited: {edit_inputs})"));
+        }
+    }
+}
+
+/// The manifest (the previous build's keys) damaged by hand: deleted, emptied,
+/// truncated, made huge, given duplicate and garbage lines, made a FIFO or a link.
+/// A build never hangs, never trusts a damaged line, and either builds the same site
+/// as a cold build or refuses with a message naming the manifest, leaving the live
+/// site as it was.
+#[test]
+fn a_damaged_manifest_never_hangs_nor_misleads_the_build() {
+    const MANIFEST: &str = ".petrol-watch-manifest";
+    type Tamper = fn(&Path);
+    let cases: Vec<(&str, Tamper)> = vec![
+        ("emptied", |m| fs::write(m, "").unwrap()),
+        ("truncated mid-line", |m| {
+            let text = fs::read(m).unwrap();
+            fs::write(m, &text[..text.len() / 2]).unwrap();
+        }),
+        ("100 MB of garbage lines", |m| {
+            let first = fs::read_to_string(m).unwrap();
+            let first = first.lines().next().unwrap();
+            let mut f = fs::File::create(m).unwrap();
+            use std::io::Write;
+            writeln!(f, "{first}").unwrap();
+            let line = format!("{} {}\n", "z".repeat(32), "x/".repeat(40));
+            for _ in 0..(100 * 1024 * 1024 / line.len()) {
+                f.write_all(line.as_bytes()).unwrap();
+            }
+        }),
+        ("every line twice, the copy with another key", |m| {
+            let text = fs::read_to_string(m).unwrap();
+            let mut lines: Vec<String> = text.lines().map(String::from).collect();
+            for l in text.lines().skip(1) {
+                let (_, rel) = l.split_once(' ').unwrap();
+                lines.push(format!("{} {rel}", "0".repeat(32)));
+            }
+            fs::write(m, lines.join("\n") + "\n").unwrap();
+        }),
+        ("not UTF-8", |m| {
+            fs::write(m, b"\xff\xfe\x00garbage\n").unwrap()
+        }),
+    ];
+    for (when, tamper) in cases {
+        let site = small_site();
+        let root = site.path();
+        build_within(root, "out");
+        tamper(&root.join("out").join(MANIFEST));
+        // A page edited too, so that a trusted damaged line would show.
+        let page = root.join("out/prices/fuel-prices/index.html");
+        fs::remove_file(&page).unwrap();
+        fs::write(&page, "stale").unwrap();
+        build_within(root, "out");
+        assert_healed(root, when);
+    }
+
+    // Deleted, a FIFO, a link to a file outside: not this program's folder any more.
+    // Refused with the manifest named, the live site untouched, within the limit.
+    type Replace = fn(&Path, &Path);
+    let refused: Vec<(&str, Replace)> = vec![
+        ("deleted", |m, _| fs::remove_file(m).unwrap()),
+        ("a FIFO", |m, _| {
+            fs::remove_file(m).unwrap();
+            assert!(std::process::Command::new("mkfifo")
+                .arg(m)
+                .status()
+                .unwrap()
+                .success());
+        }),
+        ("a link to a file outside", |m, outside| {
+            let copy = outside.join("m");
+            fs::copy(m, &copy).unwrap();
+            fs::remove_file(m).unwrap();
+            std::os::unix::fs::symlink(&copy, m).unwrap();
+        }),
+    ];
+    for (when, replace) in refused {
+        let site = small_site();
+        let outside = tempfile::tempdir().unwrap();
+        let root = site.path();
+        build_within(root, "out");
+        replace(&root.join("out").join(MANIFEST), outside.path());
+        let note = root.join("content/notes/third-note.md");
+        let text = fs::read_to_string(&note).unwrap();
+        fs::write(&note, format!("{text}\nOne more line.\n")).unwrap();
+        let before = snapshot(&root.join("out"));
+        let (o, _) = run_within(root, &["build", "--out", "out"], LIMIT);
+        if o.status.success() {
+            assert_healed(root, when);
+        } else {
+            assert_eq!(o.status.code(), Some(1), "{when}");
+            assert!(stderr(&o).contains(MANIFEST), "{when}: {}", stderr(&o));
+            assert_same(&snapshot(&root.join("out")), &before, when);
+        }
+        assert!(staging_folders(root).is_empty(), "{when}");
+    }
+}
+
+/// The build's other own files, the immutable list in the output and the stamps
+/// beside it, made FIFOs, links or garbage: no build hangs on them, and the site
+/// built is a cold build's.
+#[test]
+fn a_fifo_or_garbage_in_place_of_the_build_s_own_lists_never_hangs() {
+    for file in ["out/.petrol-watch-immutable", ".out.stamps"] {
+        for what in ["fifo", "link", "garbage"] {
+            let site = small_site();
+            let root = site.path();
+            build_within(root, "out");
+            let path = root.join(file);
+            fs::remove_file(&path).unwrap();
+            match what {
+                "fifo" => assert!(std::process::Command::new("mkfifo")
+                    .arg(&path)
+                    .status()
+                    .unwrap()
+                    .success()),
+                "link" => std::os::unix::fs::symlink("/etc/passwd", &path).unwrap(),
+                _ => fs::write(&path, "program x\n0 index.html\n\u{0}\n").unwrap(),
+            }
+            build_within(root, "out");
+            assert_healed(root, &format!("{file} {what}"));
+        }
+    }
+}
