@@ -329,3 +329,53 @@ fn a_fifo_or_garbage_in_place_of_the_build_s_own_lists_never_hangs() {
         }
     }
 }
+
+/// Builds killed with SIGKILL at moments spread over a build (bounded rounds), each
+/// followed by a build: the live site is always a complete site (a cold build's of
+/// its inputs, once the next build ran), and no staging folder is left behind.
+#[test]
+fn builds_killed_at_any_moment_leave_a_complete_site_and_no_staging_folders() {
+    let site = small_site();
+    let root = site.path();
+    build_within(root, "out");
+    let note = root.join("content/notes/third-note.md");
+    let original = fs::read_to_string(&note).unwrap();
+    // How long an edited warm build takes here: the kills are spread over it.
+    fs::write(&note, format!("{original}\nedit 0\n")).unwrap();
+    let (_, took) = run_within(root, &["build", "--out", "out"], LIMIT);
+    const ROUNDS: u32 = 16;
+    let mut leftovers = Vec::new();
+    for round in 1..=ROUNDS {
+        fs::write(&note, format!("{original}\nedit {round}\n")).unwrap();
+        let mut child = std::process::Command::new(bin())
+            .arg("--root")
+            .arg(root)
+            .args(["build", "--out", "out"])
+            .stdout(std::process::Stdio::null())
+            .stderr(std::process::Stdio::null())
+            .spawn()
+            .unwrap();
+        std::thread::sleep(took * round / ROUNDS);
+        let _ = child.kill();
+        child.wait().unwrap();
+        // Whatever is live is a whole site: it has its home page and manifest.
+        let live = root.join("out");
+        assert!(
+            live.join("index.html").is_file() && live.join(".petrol-watch-manifest").is_file(),
+            "round {round}: the live site is incomplete"
+        );
+        leftovers.extend(staging_folders(root));
+        build_within(root, "out");
+        assert!(
+            staging_folders(root).is_empty(),
+            "round {round}: staging folders left after the next build: {:?}",
+            staging_folders(root)
+        );
+        assert_siblings_decode_to_their_page(&live, &format!("round {round}"));
+    }
+    assert_healed(root, "after the killed builds");
+    eprintln!(
+        "staging folders seen right after a kill: {}",
+        leftovers.len()
+    );
+}

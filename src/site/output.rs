@@ -468,10 +468,12 @@ impl StagedSite {
         let prefix = format!(".{name}.tmp-");
         if let Ok(entries) = fs::read_dir(&parent) {
             for e in entries.flatten() {
+                // A real folder, not a link to one elsewhere that holds a mark.
                 if e.file_name().to_string_lossy().starts_with(&prefix)
+                    && e.file_type().is_ok_and(|t| t.is_dir())
                     && e.path().join(STAGING_MARK).is_file()
                 {
-                    let _ = fs::remove_dir_all(e.path());
+                    let _ = remove_marked(&e.path());
                 }
             }
         }
@@ -554,7 +556,7 @@ impl StagedSite {
         // the output are this site's too.
         if self.unchanged(&manifest, &list) {
             self.committed = true;
-            fs::remove_dir_all(&self.staging).map_err(|e| Error::io(&self.staging, e))?;
+            remove_marked(&self.staging).map_err(|e| Error::io(&self.staging, e))?;
             if let Some(cache) = &self.cache {
                 cache.sweep();
             }
@@ -598,9 +600,11 @@ impl StagedSite {
                 rustix::fs::RenameFlags::EXCHANGE,
             )
             .map_err(|e| Error::io(&self.target, e.into()))?;
-            // `staging` now holds the previous site.
+            // `staging` now holds the previous site: marked, so that what a build
+            // killed while removing it leaves is removed by the next.
             self.committed = true;
-            remove_tree(&self.staging).map_err(|e| Error::io(&self.staging, e))?;
+            let _ = fs::write(self.staging.join(STAGING_MARK), b"");
+            remove_marked(&self.staging).map_err(|e| Error::io(&self.staging, e))?;
         } else {
             fs::rename(&self.staging, &self.target).map_err(|e| Error::io(&self.target, e))?;
             self.committed = true;
@@ -1065,10 +1069,33 @@ fn remove_tree(dir: &Path) -> std::io::Result<()> {
     fs::remove_dir(dir)
 }
 
+/// Removes a staging folder (or the previous site, swapped out to its name) with its
+/// [`STAGING_MARK`] last: a build killed midway leaves a folder that still carries the
+/// mark, which the next build removes. Removed first, it left folders no build would
+/// ever remove.
+fn remove_marked(dir: &Path) -> std::io::Result<()> {
+    use rayon::iter::{ParallelBridge, ParallelIterator};
+    fs::read_dir(dir)?.par_bridge().try_for_each(|entry| {
+        let entry = entry?;
+        if entry.file_name() == STAGING_MARK {
+            Ok(())
+        } else if entry.file_type()?.is_dir() {
+            remove_tree(&entry.path())
+        } else {
+            fs::remove_file(entry.path())
+        }
+    })?;
+    match fs::remove_file(dir.join(STAGING_MARK)) {
+        Err(e) if e.kind() != std::io::ErrorKind::NotFound => return Err(e),
+        _ => {}
+    }
+    fs::remove_dir(dir)
+}
+
 impl Drop for StagedSite {
     fn drop(&mut self) {
         if !self.committed {
-            let _ = fs::remove_dir_all(&self.staging);
+            let _ = remove_marked(&self.staging);
         }
     }
 }
