@@ -379,3 +379,72 @@ fn builds_killed_at_any_moment_leave_a_complete_site_and_no_staging_folders() {
         leftovers.len()
     );
 }
+
+/// One GET with `Connection: close`, read to the end whatever happens: the status,
+/// the Content-Length announced and the body bytes that actually came.
+fn fetch_to_end(
+    addr: std::net::SocketAddr,
+    path: &str,
+    encoding: &str,
+) -> (u16, usize, Vec<u8>, String) {
+    use std::io::Write;
+    let mut s = std::net::TcpStream::connect_timeout(&addr, Duration::from_secs(5)).unwrap();
+    s.set_read_timeout(Some(Duration::from_secs(10))).unwrap();
+    write!(
+        s,
+        "GET {path} HTTP/1.1\r\nHost: 127.0.0.1\r\nAccept-Encoding: {encoding}\r\nConnection: close\r\n\r\n"
+    )
+    .unwrap();
+    let mut all = Vec::new();
+    let _ = s.read_to_end(&mut all);
+    let end = all.windows(4).position(|w| w == b"\r\n\r\n").unwrap() + 4;
+    let head = String::from_utf8_lossy(&all[..end]).to_ascii_lowercase();
+    let status = head.split_whitespace().nth(1).unwrap().parse().unwrap();
+    let length = head
+        .lines()
+        .find_map(|l| l.strip_prefix("content-length:"))
+        .map_or(0, |v| v.trim().parse().unwrap());
+    (status, length, all[end..].to_vec(), head)
+}
+
+/// `serve` over a folder that a build then swaps (files streamed from disk, as big
+/// ones are): a file that changed under the server is never announced as a 200 and
+/// then cut off; it is refused with 503 and `no-store` (so no cache keeps it), and
+/// files the build kept are still served whole.
+#[test]
+fn a_file_swapped_under_the_server_is_never_sent_cut_off() {
+    let site = small_site();
+    let root = site.path();
+    build_within(root, "public");
+    let mut server = Server::start(&root.join("public"), &[("MEMORY_FILE_KIB", "0")]);
+    let changed = "/notes/third-note/";
+    let kept = "/notes/first-note/";
+    for (path, enc) in [(changed, "br"), (kept, "gzip")] {
+        let (status, length, body, _) = fetch_to_end(server.addr, path, enc);
+        assert_eq!(
+            (status, body.len()),
+            (200, length),
+            "{path} before the build"
+        );
+    }
+    let note = root.join("content/notes/third-note.md");
+    let text = fs::read_to_string(&note).unwrap();
+    fs::write(&note, format!("{text}\nOne more line.\n")).unwrap();
+    build_within(root, "public");
+    for enc in ["br", "gzip", "identity"] {
+        let (status, length, body, head) = fetch_to_end(server.addr, changed, enc);
+        assert!(
+            (status == 503 && head.contains("cache-control: no-store"))
+                || (status == 200 && body.len() == length),
+            "{changed} ({enc}) after the build: {status}, {} of {length} bytes\n{head}",
+            body.len()
+        );
+    }
+    let (status, length, body, _) = fetch_to_end(server.addr, kept, "gzip");
+    assert_eq!(
+        (status, body.len()),
+        (200, length),
+        "{kept} after the build"
+    );
+    server.terminate();
+}

@@ -440,6 +440,19 @@ impl Variant {
         }
     }
 
+    /// Whether the bytes loaded at start-up are still there to send: always for a
+    /// body in memory; for one on disk, whether its file has the same length and
+    /// modification time. Checked before a status line is sent, so a file a build
+    /// swapped under the server is refused rather than announced as a 200 and then cut
+    /// off (the stream checks again when it opens the file).
+    pub(crate) fn is_current(&self) -> bool {
+        match &self.body {
+            Stored::Memory(_) => true,
+            Stored::Disk { path, modified } => std::fs::metadata(path)
+                .is_ok_and(|m| m.len() == self.len && m.modified().ok() == Some(*modified)),
+        }
+    }
+
     /// The bytes `start..=end` (or all) as a response body: a slice of memory, or a
     /// stream from disk that opens the file when first polled.
     pub(crate) fn body(&self, range: Option<(u64, u64)>) -> axum::body::Body {
