@@ -448,3 +448,43 @@ fn a_file_swapped_under_the_server_is_never_sent_cut_off() {
     );
     server.terminate();
 }
+
+/// `serve` over a folder whose immutable or redirect list is a FIFO, a link to
+/// `/dev/zero` or a huge file: start-up fails at once with the file named, rather
+/// than hang or fill memory.
+#[test]
+fn serve_refuses_a_fifo_or_endless_list_at_start_up() {
+    for list in [".petrol-watch-immutable", ".petrol-watch-redirects"] {
+        for what in ["fifo", "/dev/zero", "huge"] {
+            let site = bare_site();
+            let root = site.path();
+            let path = root.join("public").join(list);
+            match what {
+                "fifo" => assert!(std::process::Command::new("mkfifo")
+                    .arg(&path)
+                    .status()
+                    .unwrap()
+                    .success()),
+                "huge" => fs::File::create(&path)
+                    .unwrap()
+                    .set_len(65 * 1024 * 1024)
+                    .unwrap(),
+                link => std::os::unix::fs::symlink(link, &path).unwrap(),
+            }
+            let (o, _) = run_within(
+                root,
+                &[
+                    "serve",
+                    "--bind",
+                    "127.0.0.1",
+                    "--port",
+                    "0",
+                    "--dir",
+                    "public",
+                ],
+                Duration::from_secs(20),
+            );
+            assert_fails_with(&o, list);
+        }
+    }
+}
