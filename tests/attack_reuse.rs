@@ -488,3 +488,20 @@ fn serve_refuses_a_fifo_or_endless_list_at_start_up() {
         }
     }
 }
+
+/// `--out` naming a loop of symlinks: refused before anything is written, saying so,
+/// rather than failing at the swap with "Not a directory".
+#[test]
+fn an_output_that_is_a_symlink_loop_is_refused_clearly() {
+    let site = small_site();
+    let root = site.path();
+    std::os::unix::fs::symlink("loop-b", root.join("loop-a")).unwrap();
+    std::os::unix::fs::symlink("loop-a", root.join("loop-b")).unwrap();
+    let (o, _) = run_within(root, &["build", "--out", "loop-a"], LIMIT);
+    assert_fails_with(&o, "symlinks that does not end");
+    assert!(staging_folders(root).is_empty());
+    assert!(fs::symlink_metadata(root.join("loop-a"))
+        .unwrap()
+        .file_type()
+        .is_symlink());
+}

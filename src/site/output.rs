@@ -392,7 +392,14 @@ pub(crate) fn refuse_unsafe_target(root: &Path, target: &Path) -> Result<()> {
             format!("{}: {why}; choose another output folder", target.display()),
         ))
     };
-    let real = canonical_or_planned(&resolve_target(target));
+    let resolved = resolve_target(target);
+    if fs::symlink_metadata(&resolved).is_ok_and(|m| m.file_type().is_symlink()) {
+        return refuse(format!(
+            "it is a chain of symlinks that does not end in a folder (a loop? it reaches {})",
+            resolved.display()
+        ));
+    }
+    let real = canonical_or_planned(&resolved);
     let root = fs::canonicalize(root).map_err(|e| Error::io(root, e))?;
     if root.starts_with(&real) {
         return refuse(format!(
