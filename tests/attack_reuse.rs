@@ -485,6 +485,11 @@ fn serve_refuses_a_fifo_or_endless_list_at_start_up() {
                 Duration::from_secs(20),
             );
             assert_fails_with(&o, list);
+            // The cause once, not repeated by the error chain.
+            let err = stderr(&o);
+            for cause in ["regular file", "bytes, more than"] {
+                assert!(err.matches(cause).count() <= 1, "{err}");
+            }
         }
     }
 }

@@ -35,10 +35,12 @@ pub(crate) enum LoadError {
     MissingDir(PathBuf),
     #[error("{}: no index.html in the folder; is it a built site?", .0.display())]
     NoIndex(PathBuf),
-    #[error("{}: {source}", path.display())]
+    /// The cause is in the message, not a `source`: with both, the error chain
+    /// printed at start-up said it twice.
+    #[error("{}: {error}", path.display())]
     Io {
         path: PathBuf,
-        source: std::io::Error,
+        error: std::io::Error,
     },
     #[error("{}:{line}: expected a site-relative path in UTF-8 (one per line)", path.display())]
     BadImmutableList { path: PathBuf, line: usize },
@@ -144,7 +146,7 @@ impl StaticSite {
         }
         let root = dir.canonicalize().map_err(|e| LoadError::Io {
             path: dir.to_path_buf(),
-            source: e,
+            error: e,
         })?;
         let immutable = read_immutable_list(&root)?;
         let redirects = read_redirect_list(&root)?;
@@ -156,7 +158,7 @@ impl StaticSite {
         for entry in walker {
             let entry = entry.map_err(|e| LoadError::Io {
                 path: root.clone(),
-                source: e.into(),
+                error: e.into(),
             })?;
             let path = entry.path();
             let real = if entry.path_is_symlink() {
@@ -175,7 +177,7 @@ impl StaticSite {
             let Some(rel) = rel.to_str() else { continue };
             let meta = std::fs::metadata(&real).map_err(|e| LoadError::Io {
                 path: real.clone(),
-                source: e,
+                error: e,
             })?;
             found.insert(
                 format!("/{rel}"),
@@ -209,7 +211,7 @@ impl StaticSite {
             let f = found.get_mut(&path).expect("listed above");
             let body = std::fs::read(&f.real).map_err(|e| LoadError::Io {
                 path: f.real.clone(),
-                source: e,
+                error: e,
             })?;
             f.len = body.len() as u64;
             f.data = Some(Bytes::from(body));
@@ -360,9 +362,9 @@ const MAX_LIST_BYTES: u64 = 64 * 1024 * 1024;
 /// hang start-up, a link to `/dev/zero` fill memory.
 fn read_list(path: &Path) -> Result<Option<Vec<u8>>, LoadError> {
     use rustix::fs::{Mode, OFlags};
-    let failed = |source: std::io::Error| LoadError::Io {
+    let failed = |error: std::io::Error| LoadError::Io {
         path: path.to_path_buf(),
-        source,
+        error,
     };
     let fd = match rustix::fs::open(
         path,
