@@ -304,12 +304,13 @@ fn a_damaged_manifest_never_hangs_nor_misleads_the_build() {
 }
 
 /// The build's other own files, the immutable list in the output and the stamps
-/// beside it, made FIFOs, links or garbage: no build hangs on them, and the site
+/// beside it, made FIFOs, links, folders or garbage: no build hangs or fails on them
+/// (stamps only spare work), none claims files were edited by hand, and the site
 /// built is a cold build's.
 #[test]
 fn a_fifo_or_garbage_in_place_of_the_build_s_own_lists_never_hangs() {
     for file in ["out/.petrol-watch-immutable", ".out.stamps"] {
-        for what in ["fifo", "link", "garbage"] {
+        for what in ["fifo", "link", "garbage", "folder"] {
             let site = small_site();
             let root = site.path();
             build_within(root, "out");
@@ -322,9 +323,11 @@ fn a_fifo_or_garbage_in_place_of_the_build_s_own_lists_never_hangs() {
                     .unwrap()
                     .success()),
                 "link" => std::os::unix::fs::symlink("/etc/passwd", &path).unwrap(),
+                "folder" => fs::create_dir(&path).unwrap(),
                 _ => fs::write(&path, "program x\n0 index.html\n\u{0}\n").unwrap(),
             }
-            build_within(root, "out");
+            let o = build_within(root, "out");
+            assert!(!stderr(&o).contains("edited by hand"), "{}", stderr(&o));
             assert_healed(root, &format!("{file} {what}"));
         }
     }

@@ -593,7 +593,7 @@ impl StagedSite {
         };
         self.write_stamps(&own_list(&keys, |rel, _| {
             stamps.get(rel).copied().unwrap_or(NO_STAMP) as u128
-        }))?;
+        }));
         self.write_new(&self.staging.join(MANIFEST), manifest.as_bytes())?;
         self.write_new(&self.staging.join(IMMUTABLE_LIST), list.as_bytes())?;
         let mark = self.staging.join(STAGING_MARK);
@@ -622,12 +622,21 @@ impl StagedSite {
         Ok(())
     }
 
-    /// Replaces the stamps beside the output with `text`, whole or not at all.
-    fn write_stamps(&self, text: &str) -> Result<()> {
+    /// Replaces the stamps beside the output with `text`, whole or not at all. Stamps
+    /// only spare work, so failing to write them does not fail the build: the old ones
+    /// are removed if they can be (else they match nothing new), and the next build
+    /// renders everything again.
+    fn write_stamps(&self, text: &str) {
         let tmp = PathBuf::from(format!("{}.tmp", self.stamps_path.display()));
         let _ = fs::remove_file(&tmp);
-        self.write_new(&tmp, text.as_bytes())?;
-        fs::rename(&tmp, &self.stamps_path).map_err(|e| Error::io(&self.stamps_path, e))
+        let written = self.write_new(&tmp, text.as_bytes()).and_then(|()| {
+            fs::rename(&tmp, &self.stamps_path).map_err(|e| Error::io(&self.stamps_path, e))
+        });
+        if let Err(e) = written {
+            let _ = fs::remove_file(&tmp);
+            let _ = fs::remove_file(&self.stamps_path);
+            eprintln!("{e}; not recorded, so the next build renders every file again");
+        }
     }
 
     /// Whether this build's site is the live one already: nothing new was placed,
@@ -762,7 +771,8 @@ impl StagedSite {
             .previous_stamp(rel)
             .filter(|&(_, stamp)| stamp == recorded_stamp);
         let Some((len, stamp)) = intact else {
-            if same_key {
+            // With no stamp recorded (none beside the output) nothing is known edited.
+            if same_key && recorded_stamp != NO_STAMP {
                 self.damaged.fetch_add(1, Ordering::Relaxed);
             }
             return false;
