@@ -513,3 +513,99 @@ fn an_output_that_is_a_symlink_loop_is_refused_clearly() {
         .file_type()
         .is_symlink());
 }
+
+/// Starts `serve` on `dir`; its address, or `None` if it refused to start.
+fn start_serving(dir: &Path) -> (std::process::Child, Option<std::net::SocketAddr>) {
+    use std::io::BufRead;
+    let mut child = std::process::Command::new(bin())
+        .args(["serve", "--bind", "127.0.0.1", "--port", "0", "--dir"])
+        .arg(dir)
+        .arg("--root")
+        .arg(dir.parent().unwrap())
+        .env("NO_REQUEST_LOG", "1")
+        .env_remove("PORT")
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::null())
+        .spawn()
+        .unwrap();
+    let mut line = String::new();
+    let _ = std::io::BufReader::new(child.stdout.take().unwrap()).read_line(&mut line);
+    let addr = line
+        .split("listening on http://")
+        .nth(1)
+        .map(|rest| rest.split([' ', '"']).next().unwrap().parse().unwrap());
+    (child, addr)
+}
+
+/// `serve` started while builds swap the folder in (here two built sites swapped
+/// every 20 ms, about a build's pace on a small site): every page it then serves
+/// comes with its own build's `.br` and `.gz`, never the other build's.
+#[test]
+fn a_server_started_during_swaps_never_pairs_a_page_with_another_build_s_siblings() {
+    let site = fixture_site();
+    let root = site.path();
+    let note = fs::read_dir(root.join("content/notes"))
+        .unwrap()
+        .map(|e| e.unwrap().path())
+        .find(|p| p.extension().is_some_and(|e| e == "md"))
+        .unwrap();
+    let slug = note.file_stem().unwrap().to_string_lossy().into_owned();
+    build_within(root, "public");
+    let text = fs::read_to_string(&note).unwrap();
+    fs::write(
+        &note,
+        format!("{text}\nA sentence only the other build has.\n"),
+    )
+    .unwrap();
+    build_within(root, "other");
+    let stop = std::sync::Arc::new(std::sync::atomic::AtomicBool::new(false));
+    let swapper = {
+        let (stop, root) = (stop.clone(), root.to_path_buf());
+        std::thread::spawn(move || {
+            while !stop.load(std::sync::atomic::Ordering::Relaxed) {
+                std::thread::sleep(Duration::from_millis(20));
+                let (public, other, aside) =
+                    (root.join("public"), root.join("other"), root.join("aside"));
+                fs::rename(&public, &aside).unwrap();
+                fs::rename(&other, &public).unwrap();
+                fs::rename(&aside, &other).unwrap();
+            }
+        })
+    };
+    let paths = [
+        format!("/notes/{slug}/"),
+        "/notes/".into(),
+        "/feed.xml".into(),
+    ];
+    let mut mixed = Vec::new();
+    let mut served = 0;
+    for round in 0..80 {
+        let (mut child, addr) = start_serving(&root.join("public"));
+        if let Some(addr) = addr {
+            served += 1;
+            for path in &paths {
+                let (_, _, identity, _) = fetch_to_end(addr, path, "identity");
+                let (_, _, br, _) = fetch_to_end(addr, path, "br");
+                let (_, _, gz, _) = fetch_to_end(addr, path, "gzip");
+                let mut unbr = Vec::new();
+                let mut ungz = Vec::new();
+                let br_ok = brotli::BrotliDecompress(&mut &br[..], &mut unbr).is_ok();
+                let gz_ok = flate2::read::GzDecoder::new(&gz[..])
+                    .read_to_end(&mut ungz)
+                    .is_ok();
+                if !(br_ok && gz_ok && unbr == identity && ungz == identity) {
+                    mixed.push(format!("round {round}: {path}"));
+                }
+            }
+        }
+        let _ = child.kill();
+        child.wait().unwrap();
+    }
+    stop.store(true, std::sync::atomic::Ordering::Relaxed);
+    swapper.join().unwrap();
+    assert!(served > 40, "only {served} of 80 starts served");
+    assert!(
+        mixed.is_empty(),
+        "pages served with another build's siblings: {mixed:?}"
+    );
+}

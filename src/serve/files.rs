@@ -35,6 +35,8 @@ pub(crate) enum LoadError {
     MissingDir(PathBuf),
     #[error("{}: no index.html in the folder; is it a built site?", .0.display())]
     NoIndex(PathBuf),
+    #[error("{}: replaced by another folder during each of {} loads (a build swapping it in a loop?)", .0.display(), .1)]
+    KeptChanging(PathBuf, usize),
     /// The cause is in the message, not a `source`: with both, the error chain
     /// printed at start-up said it twice.
     #[error("{}: {error}", path.display())]
@@ -135,8 +137,36 @@ struct Found {
     data: Option<Bytes>,
 }
 
+/// How many times a load is tried while the folder keeps being replaced under it.
+const LOAD_ATTEMPTS: usize = 5;
+
+/// Which folder `dir` is right now (device and inode, through links): a build swaps
+/// a new site in by renaming a new folder into its place.
+fn folder_identity(dir: &Path) -> Option<(u64, u64)> {
+    use std::os::unix::fs::MetadataExt;
+    std::fs::metadata(dir).ok().map(|m| (m.dev(), m.ino()))
+}
+
 impl StaticSite {
+    /// Loads the site in `dir`, all of it from one build: a load that a swap went
+    /// through (the folder at `dir` is another one when it ends) could pair one
+    /// build's page with the other's `.br`, so it is done again.
     pub(crate) fn load(
+        dir: &Path,
+        policy: &CachePolicy,
+        options: &LoadOptions,
+    ) -> Result<StaticSite, LoadError> {
+        for _ in 0..LOAD_ATTEMPTS {
+            let before = folder_identity(dir);
+            let loaded = Self::load_once(dir, policy, options);
+            if before.is_none() || folder_identity(dir) == before {
+                return loaded;
+            }
+        }
+        Err(LoadError::KeptChanging(dir.to_path_buf(), LOAD_ATTEMPTS))
+    }
+
+    fn load_once(
         dir: &Path,
         policy: &CachePolicy,
         options: &LoadOptions,
