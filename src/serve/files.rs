@@ -131,7 +131,10 @@ pub(crate) struct StaticSite {
 
 /// A file found under the folder, before it becomes an [`Entry`].
 struct Found {
+    /// Where it is served from (and checked again, if it stays on disk).
     real: PathBuf,
+    /// Where it is read at load: through the folder held open (see `load_once`).
+    read_from: PathBuf,
     len: u64,
     modified: SystemTime,
     data: Option<Bytes>,
@@ -178,10 +181,26 @@ impl StaticSite {
             path: dir.to_path_buf(),
             error: e,
         })?;
-        let immutable = read_immutable_list(&root)?;
-        let redirects = read_redirect_list(&root)?;
+        // The folder, held open: everything is read through it (`/proc/self/fd/N/…`),
+        // so swaps during the load (even two that put this folder back, which `load`
+        // cannot see) never mix two builds' files. Without /proc, by path.
+        let pinned = std::fs::File::open(&root).map_err(|e| LoadError::Io {
+            path: root.clone(),
+            error: e,
+        })?;
+        let base = {
+            use std::os::fd::AsRawFd;
+            let through = PathBuf::from(format!("/proc/self/fd/{}", pinned.as_raw_fd()));
+            if through.is_dir() {
+                through
+            } else {
+                root.clone()
+            }
+        };
+        let immutable = read_immutable_list(&base, &root)?;
+        let redirects = read_redirect_list(&base, &root)?;
         let mut found: HashMap<String, Found> = HashMap::new();
-        let walker = walkdir::WalkDir::new(&root)
+        let walker = walkdir::WalkDir::new(&base)
             .follow_links(false)
             .into_iter()
             .filter_entry(|e| e.depth() == 0 || !e.file_name().to_string_lossy().starts_with('.'));
@@ -191,21 +210,23 @@ impl StaticSite {
                 error: e.into(),
             })?;
             let path = entry.path();
-            let real = if entry.path_is_symlink() {
+            let rel = path.strip_prefix(&base).expect("walked under the folder");
+            let Some(rel) = rel.to_str() else { continue };
+            let (real, read_from) = if entry.path_is_symlink() {
                 // Follow a link only to a file inside the folder that is not itself a
                 // dotfile or inside a dot-folder (`.env`, `.git/config`).
                 match path.canonicalize() {
-                    Ok(target) if target.is_file() && is_servable_target(&root, &target) => target,
+                    Ok(target) if target.is_file() && is_servable_target(&root, &target) => {
+                        (target.clone(), target)
+                    }
                     _ => continue,
                 }
             } else if entry.file_type().is_file() {
-                path.to_path_buf()
+                (root.join(rel), path.to_path_buf())
             } else {
                 continue;
             };
-            let rel = path.strip_prefix(&root).expect("walked under root");
-            let Some(rel) = rel.to_str() else { continue };
-            let meta = std::fs::metadata(&real).map_err(|e| LoadError::Io {
+            let meta = std::fs::metadata(&read_from).map_err(|e| LoadError::Io {
                 path: real.clone(),
                 error: e,
             })?;
@@ -213,6 +234,7 @@ impl StaticSite {
                 format!("/{rel}"),
                 Found {
                     real,
+                    read_from,
                     len: meta.len(),
                     modified: meta.modified().unwrap_or(UNIX_EPOCH),
                     data: None,
@@ -239,7 +261,7 @@ impl StaticSite {
         }
         for path in in_memory {
             let f = found.get_mut(&path).expect("listed above");
-            let body = std::fs::read(&f.real).map_err(|e| LoadError::Io {
+            let body = std::fs::read(&f.read_from).map_err(|e| LoadError::Io {
                 path: f.real.clone(),
                 error: e,
             })?;
@@ -387,13 +409,14 @@ fn is_servable_target(root: &Path, target: &Path) -> bool {
 /// fingerprinted file or redirect), and a bound on what a damaged one can cost.
 const MAX_LIST_BYTES: u64 = 64 * 1024 * 1024;
 
-/// One of the build's lists, `None` if there is none. Only a regular file of at most
+/// One of the build's lists (at `path`, named `shown` in errors), `None` if there
+/// is none. Only a regular file of at most
 /// [`MAX_LIST_BYTES`]: the build writes nothing else, and a FIFO in its place would
 /// hang start-up, a link to `/dev/zero` fill memory.
-fn read_list(path: &Path) -> Result<Option<Vec<u8>>, LoadError> {
+fn read_list(path: &Path, shown: &Path) -> Result<Option<Vec<u8>>, LoadError> {
     use rustix::fs::{Mode, OFlags};
     let failed = |error: std::io::Error| LoadError::Io {
-        path: path.to_path_buf(),
+        path: shown.to_path_buf(),
         error,
     };
     let fd = match rustix::fs::open(
@@ -433,9 +456,9 @@ fn read_list(path: &Path) -> Result<Option<Vec<u8>>, LoadError> {
 
 /// The build's list of fingerprinted files, as site paths (`/static/style.….css`);
 /// empty when the folder has none.
-fn read_immutable_list(root: &Path) -> Result<HashSet<String>, LoadError> {
+fn read_immutable_list(base: &Path, root: &Path) -> Result<HashSet<String>, LoadError> {
     let path = root.join(IMMUTABLE_LIST);
-    let Some(bytes) = read_list(&path)? else {
+    let Some(bytes) = read_list(&base.join(IMMUTABLE_LIST), &path)? else {
         return Ok(HashSet::new());
     };
     let mut set = HashSet::new();
@@ -459,9 +482,9 @@ fn read_immutable_list(root: &Path) -> Result<HashSet<String>, LoadError> {
 /// The build's redirect list (see [`REDIRECT_LIST`]); empty when there is none. The
 /// build writes only clean paths; anything else here means a damaged or hand-edited
 /// file, refused with its line rather than served.
-fn read_redirect_list(root: &Path) -> Result<HashMap<String, HeaderValue>, LoadError> {
+fn read_redirect_list(base: &Path, root: &Path) -> Result<HashMap<String, HeaderValue>, LoadError> {
     let path = root.join(REDIRECT_LIST);
-    let Some(bytes) = read_list(&path)? else {
+    let Some(bytes) = read_list(&base.join(REDIRECT_LIST), &path)? else {
         return Ok(HashMap::new());
     };
     let clean = |p: &str| {
