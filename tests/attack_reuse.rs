@@ -346,7 +346,7 @@ fn builds_killed_at_any_moment_leave_a_complete_site_and_no_staging_folders() {
     // How long an edited warm build takes here: the kills are spread over it.
     fs::write(&note, format!("{original}\nedit 0\n")).unwrap();
     let (_, took) = run_within(root, &["build", "--out", "out"], LIMIT);
-    const ROUNDS: u32 = 16;
+    const ROUNDS: u32 = 32;
     let mut leftovers = Vec::new();
     for round in 1..=ROUNDS {
         fs::write(&note, format!("{original}\nedit {round}\n")).unwrap();

@@ -470,15 +470,22 @@ impl StagedSite {
             .map_or("site".into(), |n| n.to_string_lossy().to_string());
         let lock = OutputLock::acquire(&parent, &name, shown)?;
         // Holding the lock, any staging folder beside the target belongs to a build
-        // that was killed before it could clean up. Only folders carrying the staging
-        // mark are ours: a folder someone named alike is left alone.
+        // that was killed before it could clean up. Only folders a build leaves are
+        // removed (below): a folder someone named alike is left alone.
         let prefix = format!(".{name}.tmp-");
         if let Ok(entries) = fs::read_dir(&parent) {
             for e in entries.flatten() {
-                // A real folder, not a link to one elsewhere that holds a mark.
+                // A real folder, not a link to one elsewhere, left by a build: marked,
+                // or in the instants a build is killed without a mark, a site (the
+                // staged one just before the swap, the swapped-out one just after) or
+                // an empty folder (just made).
+                let path = e.path();
+                let left = path.join(STAGING_MARK).is_file()
+                    || path.join(MANIFEST).is_file()
+                    || fs::read_dir(&path).is_ok_and(|mut d| d.next().is_none());
                 if e.file_name().to_string_lossy().starts_with(&prefix)
                     && e.file_type().is_ok_and(|t| t.is_dir())
-                    && e.path().join(STAGING_MARK).is_file()
+                    && left
                 {
                     let _ = remove_marked(&e.path());
                 }
