@@ -35,10 +35,14 @@ pub(crate) enum LoadError {
     MissingDir(PathBuf),
     #[error("{}: no index.html in the folder; is it a built site?", .0.display())]
     NoIndex(PathBuf),
-    #[error("{}: {source}", path.display())]
+    #[error("{}: replaced by another folder during each of {} loads (a build swapping it in a loop?)", .0.display(), .1)]
+    KeptChanging(PathBuf, usize),
+    /// The cause is in the message, not a `source`: with both, the error chain
+    /// printed at start-up said it twice.
+    #[error("{}: {error}", path.display())]
     Io {
         path: PathBuf,
-        source: std::io::Error,
+        error: std::io::Error,
     },
     #[error("{}:{line}: expected a site-relative path in UTF-8 (one per line)", path.display())]
     BadImmutableList { path: PathBuf, line: usize },
@@ -127,14 +131,45 @@ pub(crate) struct StaticSite {
 
 /// A file found under the folder, before it becomes an [`Entry`].
 struct Found {
+    /// Where it is served from (and checked again, if it stays on disk).
     real: PathBuf,
+    /// Where it is read at load: through the folder held open (see `load_once`).
+    read_from: PathBuf,
     len: u64,
     modified: SystemTime,
     data: Option<Bytes>,
 }
 
+/// How many times a load is tried while the folder keeps being replaced under it.
+const LOAD_ATTEMPTS: usize = 5;
+
+/// Which folder `dir` is right now (device and inode, through links): a build swaps
+/// a new site in by renaming a new folder into its place.
+fn folder_identity(dir: &Path) -> Option<(u64, u64)> {
+    use std::os::unix::fs::MetadataExt;
+    std::fs::metadata(dir).ok().map(|m| (m.dev(), m.ino()))
+}
+
 impl StaticSite {
+    /// Loads the site in `dir`, all of it from one build: a load that a swap went
+    /// through (the folder at `dir` is another one when it ends) could pair one
+    /// build's page with the other's `.br`, so it is done again.
     pub(crate) fn load(
+        dir: &Path,
+        policy: &CachePolicy,
+        options: &LoadOptions,
+    ) -> Result<StaticSite, LoadError> {
+        for _ in 0..LOAD_ATTEMPTS {
+            let before = folder_identity(dir);
+            let loaded = Self::load_once(dir, policy, options);
+            if before.is_none() || folder_identity(dir) == before {
+                return loaded;
+            }
+        }
+        Err(LoadError::KeptChanging(dir.to_path_buf(), LOAD_ATTEMPTS))
+    }
+
+    fn load_once(
         dir: &Path,
         policy: &CachePolicy,
         options: &LoadOptions,
@@ -144,43 +179,62 @@ impl StaticSite {
         }
         let root = dir.canonicalize().map_err(|e| LoadError::Io {
             path: dir.to_path_buf(),
-            source: e,
+            error: e,
         })?;
-        let immutable = read_immutable_list(&root)?;
-        let redirects = read_redirect_list(&root)?;
+        // The folder, held open: everything is read through it (`/proc/self/fd/N/…`),
+        // so swaps during the load (even two that put this folder back, which `load`
+        // cannot see) never mix two builds' files. Without /proc, by path.
+        let pinned = std::fs::File::open(&root).map_err(|e| LoadError::Io {
+            path: root.clone(),
+            error: e,
+        })?;
+        let base = {
+            use std::os::fd::AsRawFd;
+            let through = PathBuf::from(format!("/proc/self/fd/{}", pinned.as_raw_fd()));
+            if through.is_dir() {
+                through
+            } else {
+                root.clone()
+            }
+        };
+        let immutable = read_immutable_list(&base, &root)?;
+        let redirects = read_redirect_list(&base, &root)?;
         let mut found: HashMap<String, Found> = HashMap::new();
-        let walker = walkdir::WalkDir::new(&root)
+        let walker = walkdir::WalkDir::new(&base)
             .follow_links(false)
             .into_iter()
             .filter_entry(|e| e.depth() == 0 || !e.file_name().to_string_lossy().starts_with('.'));
         for entry in walker {
             let entry = entry.map_err(|e| LoadError::Io {
                 path: root.clone(),
-                source: e.into(),
+                error: e.into(),
             })?;
             let path = entry.path();
-            let real = if entry.path_is_symlink() {
+            let rel = path.strip_prefix(&base).expect("walked under the folder");
+            let Some(rel) = rel.to_str() else { continue };
+            let (real, read_from) = if entry.path_is_symlink() {
                 // Follow a link only to a file inside the folder that is not itself a
                 // dotfile or inside a dot-folder (`.env`, `.git/config`).
                 match path.canonicalize() {
-                    Ok(target) if target.is_file() && is_servable_target(&root, &target) => target,
+                    Ok(target) if target.is_file() && is_servable_target(&root, &target) => {
+                        (target.clone(), target)
+                    }
                     _ => continue,
                 }
             } else if entry.file_type().is_file() {
-                path.to_path_buf()
+                (root.join(rel), path.to_path_buf())
             } else {
                 continue;
             };
-            let rel = path.strip_prefix(&root).expect("walked under root");
-            let Some(rel) = rel.to_str() else { continue };
-            let meta = std::fs::metadata(&real).map_err(|e| LoadError::Io {
+            let meta = std::fs::metadata(&read_from).map_err(|e| LoadError::Io {
                 path: real.clone(),
-                source: e,
+                error: e,
             })?;
             found.insert(
                 format!("/{rel}"),
                 Found {
                     real,
+                    read_from,
                     len: meta.len(),
                     modified: meta.modified().unwrap_or(UNIX_EPOCH),
                     data: None,
@@ -207,9 +261,9 @@ impl StaticSite {
         }
         for path in in_memory {
             let f = found.get_mut(&path).expect("listed above");
-            let body = std::fs::read(&f.real).map_err(|e| LoadError::Io {
+            let body = std::fs::read(&f.read_from).map_err(|e| LoadError::Io {
                 path: f.real.clone(),
-                source: e,
+                error: e,
             })?;
             f.len = body.len() as u64;
             f.data = Some(Bytes::from(body));
@@ -351,14 +405,61 @@ fn is_servable_target(root: &Path, target: &Path) -> bool {
     })
 }
 
+/// The most a list the build writes is read: far beyond any site's (a line per
+/// fingerprinted file or redirect), and a bound on what a damaged one can cost.
+const MAX_LIST_BYTES: u64 = 64 * 1024 * 1024;
+
+/// One of the build's lists (at `path`, named `shown` in errors), `None` if there
+/// is none. Only a regular file of at most
+/// [`MAX_LIST_BYTES`]: the build writes nothing else, and a FIFO in its place would
+/// hang start-up, a link to `/dev/zero` fill memory.
+fn read_list(path: &Path, shown: &Path) -> Result<Option<Vec<u8>>, LoadError> {
+    use rustix::fs::{Mode, OFlags};
+    let failed = |error: std::io::Error| LoadError::Io {
+        path: shown.to_path_buf(),
+        error,
+    };
+    let fd = match rustix::fs::open(
+        path,
+        OFlags::RDONLY | OFlags::NOFOLLOW | OFlags::NONBLOCK | OFlags::CLOEXEC,
+        Mode::empty(),
+    ) {
+        Ok(fd) => fd,
+        Err(rustix::io::Errno::NOENT) => return Ok(None),
+        Err(rustix::io::Errno::LOOP) => {
+            return Err(failed(std::io::Error::other(
+                "a symlink, not the regular file the build writes",
+            )))
+        }
+        Err(e) => return Err(failed(e.into())),
+    };
+    let stat = rustix::fs::fstat(&fd).map_err(|e| failed(e.into()))?;
+    if !rustix::fs::FileType::from_raw_mode(stat.st_mode).is_file() {
+        return Err(failed(std::io::Error::other(
+            "not the regular file the build writes",
+        )));
+    }
+    if stat.st_size as u64 > MAX_LIST_BYTES {
+        return Err(failed(std::io::Error::other(format!(
+            "{} bytes, more than the {MAX_LIST_BYTES} a list may have",
+            stat.st_size
+        ))));
+    }
+    let mut bytes = Vec::new();
+    std::io::Read::read_to_end(
+        &mut std::io::Read::take(std::fs::File::from(fd), MAX_LIST_BYTES),
+        &mut bytes,
+    )
+    .map_err(failed)?;
+    Ok(Some(bytes))
+}
+
 /// The build's list of fingerprinted files, as site paths (`/static/style.….css`);
 /// empty when the folder has none.
-fn read_immutable_list(root: &Path) -> Result<HashSet<String>, LoadError> {
+fn read_immutable_list(base: &Path, root: &Path) -> Result<HashSet<String>, LoadError> {
     let path = root.join(IMMUTABLE_LIST);
-    let bytes = match std::fs::read(&path) {
-        Ok(b) => b,
-        Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(HashSet::new()),
-        Err(e) => return Err(LoadError::Io { path, source: e }),
+    let Some(bytes) = read_list(&base.join(IMMUTABLE_LIST), &path)? else {
+        return Ok(HashSet::new());
     };
     let mut set = HashSet::new();
     for (i, line) in bytes.split(|b| *b == b'\n').enumerate() {
@@ -381,12 +482,10 @@ fn read_immutable_list(root: &Path) -> Result<HashSet<String>, LoadError> {
 /// The build's redirect list (see [`REDIRECT_LIST`]); empty when there is none. The
 /// build writes only clean paths; anything else here means a damaged or hand-edited
 /// file, refused with its line rather than served.
-fn read_redirect_list(root: &Path) -> Result<HashMap<String, HeaderValue>, LoadError> {
+fn read_redirect_list(base: &Path, root: &Path) -> Result<HashMap<String, HeaderValue>, LoadError> {
     let path = root.join(REDIRECT_LIST);
-    let bytes = match std::fs::read(&path) {
-        Ok(b) => b,
-        Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(HashMap::new()),
-        Err(e) => return Err(LoadError::Io { path, source: e }),
+    let Some(bytes) = read_list(&base.join(REDIRECT_LIST), &path)? else {
+        return Ok(HashMap::new());
     };
     let clean = |p: &str| {
         p.starts_with('/')
@@ -437,6 +536,19 @@ impl Variant {
             len,
             etag: HeaderValue::from_str(&tag).expect("ASCII etag"),
             typed_etag: tag.parse().expect("a quoted hex string is a valid ETag"),
+        }
+    }
+
+    /// Whether the bytes loaded at start-up are still there to send: always for a
+    /// body in memory; for one on disk, whether its file has the same length and
+    /// modification time. Checked before a status line is sent, so a file a build
+    /// swapped under the server is refused rather than announced as a 200 and then cut
+    /// off (the stream checks again when it opens the file).
+    pub(crate) fn is_current(&self) -> bool {
+        match &self.body {
+            Stored::Memory(_) => true,
+            Stored::Disk { path, modified } => std::fs::metadata(path)
+                .is_ok_and(|m| m.len() == self.len && m.modified().ok() == Some(*modified)),
         }
     }
 

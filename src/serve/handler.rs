@@ -232,6 +232,22 @@ fn send(
     cache_override: Option<HeaderValue>,
 ) -> Response<Body> {
     let (variant, encoding) = negotiate(entry, req);
+    if !variant.is_current() {
+        // A build replaced the folder since start-up: the old bytes are gone and the
+        // new ones are not what this entry's headers describe. Not cached anywhere;
+        // a restart (or `dev`) serves the new site.
+        tracing::error!(
+            "a file changed on disk since the server started (a build into the folder it serves?): answering 503; restart the server to serve the new site"
+        );
+        let mut res = plain(
+            StatusCode::SERVICE_UNAVAILABLE,
+            "the site changed on disk since the server started; try again shortly\n",
+            HeaderValue::from_static("no-store"),
+        );
+        res.headers_mut()
+            .insert(header::RETRY_AFTER, HeaderValue::from_static("5"));
+        return res;
+    }
     let mut headers = HeaderMap::with_capacity(12);
     headers.insert(header::CONTENT_TYPE, entry.content_type.clone());
     headers.insert(

@@ -8,7 +8,9 @@
 //! a build whose every output is the previous build's (the manifest lists every
 //! output with its key, so equal manifests mean the same files) leaves the live site
 //! as it is instead of relinking and swapping thousands of files, the way `make` does
-//! nothing when nothing changed.
+//! nothing when nothing changed. A previous file is kept only while it is as that
+//! build left it (its [`Stamp`], kept beside the output): one edited by hand since is
+//! written again, so a page is never published with siblings of other content.
 //!
 //! Images are the slow part of a build (a share card costs milliseconds; a page,
 //! microseconds), so keyed images are also kept by key in a cache beside the output
@@ -77,6 +79,27 @@ pub(crate) type StreamFn<'a> = dyn Fn(&mut dyn Write) -> std::io::Result<()> + S
 /// another program are never trusted.
 pub(crate) const MANIFEST: &str = ".petrol-watch-manifest";
 
+/// The largest manifest read: a line is under 200 bytes, so this is over 300,000
+/// outputs. A bigger file is not one this program wrote; it is ignored (a full
+/// render) rather than read into memory.
+const MAX_MANIFEST_BYTES: u64 = 64 * 1024 * 1024;
+
+/// What an output's files were when the build that wrote them finished: a hash of the
+/// inode, length and modification time of the file and of its `.gz`/`.br` siblings.
+/// Keys say what a file should hold; the stamp says it still holds it. Without it a
+/// page edited by hand in the live site (or its `.br` replaced) would be kept by every
+/// later build, since a kept file is never read again. Like git's index, this trusts
+/// that whatever rewrites a file changes its inode or its modification time.
+///
+/// Stamps are kept beside the output (`.<name>.stamps`), not in it: they differ
+/// between two builds of the same inputs, and a site depends on its inputs alone.
+/// Written before the swap; if the swap does not happen, a stamp of a file that
+/// never went live matches nothing, which costs a render, never a wrong file.
+type Stamp = u64;
+
+/// The stamp recorded for a file the build could not stat: never equal to a real one's.
+const NO_STAMP: Stamp = 0;
+
 /// The files the build named after their content, one site path per line, sorted: the
 /// server marks exactly these (and their `.gz`/`.br` siblings) immutable.
 pub(crate) const IMMUTABLE_LIST: &str = ".petrol-watch-immutable";
@@ -121,12 +144,21 @@ pub(crate) struct StagedSite {
     previous_dir: Option<rustix::fd::OwnedFd>,
     committed: bool,
     pub(crate) stats: WriteStats,
-    /// Keys of the previous build's keyed outputs.
-    previous_keys: std::collections::HashMap<String, u128>,
+    /// Where the stamps of the live site's files are kept.
+    stamps_path: PathBuf,
+    /// Key and [`Stamp`] of each output of the previous build, from its manifest and
+    /// stamps ([`NO_STAMP`] where it has none).
+    previous_keys: std::collections::HashMap<String, (u128, Stamp)>,
+    /// Folders of the previous site already looked at: whether each is a real folder
+    /// (not a symlink), so a kept file is never reached through a link.
+    previous_folders: std::sync::Mutex<std::collections::HashMap<String, bool>>,
+    /// Outputs whose previous file was not as that build left it (edited by hand).
+    damaged: AtomicUsize,
     keys: std::sync::Mutex<Vec<(String, u128)>>,
     /// Outputs to take from the previous build (each with its compressed siblings or
-    /// not), linked into the staging folder at the commit if anything changed.
-    kept: std::sync::Mutex<Vec<(String, bool)>>,
+    /// not, and its stamp), linked into the staging folder at the commit if anything
+    /// changed.
+    kept: std::sync::Mutex<Vec<(String, bool, Stamp)>>,
     /// Files placed in the staging folder: any means the site changed.
     placed: AtomicUsize,
     /// Folders already made in the staging folder.
@@ -360,7 +392,14 @@ pub(crate) fn refuse_unsafe_target(root: &Path, target: &Path) -> Result<()> {
             format!("{}: {why}; choose another output folder", target.display()),
         ))
     };
-    let real = canonical_or_planned(&resolve_target(target));
+    let resolved = resolve_target(target);
+    if fs::symlink_metadata(&resolved).is_ok_and(|m| m.file_type().is_symlink()) {
+        return refuse(format!(
+            "it is a chain of symlinks that does not end in a folder (a loop? it reaches {})",
+            resolved.display()
+        ));
+    }
+    let real = canonical_or_planned(&resolved);
     let root = fs::canonicalize(root).map_err(|e| Error::io(root, e))?;
     if root.starts_with(&real) {
         return refuse(format!(
@@ -431,15 +470,24 @@ impl StagedSite {
             .map_or("site".into(), |n| n.to_string_lossy().to_string());
         let lock = OutputLock::acquire(&parent, &name, shown)?;
         // Holding the lock, any staging folder beside the target belongs to a build
-        // that was killed before it could clean up. Only folders carrying the staging
-        // mark are ours: a folder someone named alike is left alone.
+        // that was killed before it could clean up. Only folders a build leaves are
+        // removed (below): a folder someone named alike is left alone.
         let prefix = format!(".{name}.tmp-");
         if let Ok(entries) = fs::read_dir(&parent) {
             for e in entries.flatten() {
+                // A real folder, not a link to one elsewhere, left by a build: marked,
+                // or in the instants a build is killed without a mark, a site (the
+                // staged one just before the swap, the swapped-out one just after) or
+                // an empty folder (just made).
+                let path = e.path();
+                let left = path.join(STAGING_MARK).is_file()
+                    || path.join(MANIFEST).is_file()
+                    || fs::read_dir(&path).is_ok_and(|mut d| d.next().is_none());
                 if e.file_name().to_string_lossy().starts_with(&prefix)
-                    && e.path().join(STAGING_MARK).is_file()
+                    && e.file_type().is_ok_and(|t| t.is_dir())
+                    && left
                 {
-                    let _ = fs::remove_dir_all(e.path());
+                    let _ = remove_marked(&e.path());
                 }
             }
         }
@@ -454,10 +502,20 @@ impl StagedSite {
             return Err(Error::io(&mark, e));
         }
         let previous = target.is_dir().then(|| target.to_path_buf());
-        let previous_keys = previous
-            .as_ref()
-            .map(|p| read_manifest(&p.join(MANIFEST)))
-            .unwrap_or_default();
+        let stamps_path = parent.join(format!(".{name}.stamps"));
+        let previous_keys = match &previous {
+            Some(p) => {
+                let stamps = read_stamps(&stamps_path);
+                read_manifest(p)
+                    .into_iter()
+                    .map(|(rel, key)| {
+                        let stamp = stamps.get(&rel).copied().unwrap_or(NO_STAMP);
+                        (rel, (key, stamp))
+                    })
+                    .collect()
+            }
+            None => Default::default(),
+        };
         let previous_dir = previous.as_ref().and_then(|p| {
             use rustix::fs::{Mode, OFlags};
             rustix::fs::open(
@@ -475,6 +533,9 @@ impl StagedSite {
             committed: false,
             stats: WriteStats::default(),
             previous_keys,
+            stamps_path,
+            previous_folders: Default::default(),
+            damaged: AtomicUsize::new(0),
             keys: Default::default(),
             kept: Default::default(),
             placed: AtomicUsize::new(0),
@@ -494,22 +555,52 @@ impl StagedSite {
     /// output is the previous build's, nothing is written: the live site is this
     /// build's already.
     pub(crate) fn commit(mut self, fingerprinted: &[String]) -> Result<()> {
+        let damaged = self.damaged.load(Ordering::Relaxed);
+        if damaged > 0 {
+            eprintln!(
+                "{damaged} file(s) of the previous site in {} were not as the last build left them (edited by hand?): written again",
+                self.target.display()
+            );
+        }
         let mut keys = std::mem::take(&mut *self.keys.lock().expect("not poisoned"));
         keys.sort();
-        let mut manifest = format!("program {}\n", super::keys::PROGRAM_ID);
-        for (path, key) in &keys {
-            manifest.push_str(&format!("{key:032x} {path}\n"));
-        }
+        let manifest = own_list(&keys, |_, key| key);
         let list: String = fingerprinted.iter().map(|p| format!("{p}\n")).collect();
+        // Every kept file's stamp was checked: nothing placed means the stamps beside
+        // the output are this site's too.
         if self.unchanged(&manifest, &list) {
             self.committed = true;
-            fs::remove_dir_all(&self.staging).map_err(|e| Error::io(&self.staging, e))?;
+            remove_marked(&self.staging).map_err(|e| Error::io(&self.staging, e))?;
             if let Some(cache) = &self.cache {
                 cache.sweep();
             }
             return Ok(());
         }
-        self.link_kept()?;
+        let kept = std::mem::take(&mut *self.kept.lock().expect("not poisoned"));
+        let linked = self.link_kept(kept)?;
+        let staged = {
+            use rustix::fs::{Mode, OFlags};
+            rustix::fs::open(
+                &self.staging,
+                OFlags::DIRECTORY | OFlags::RDONLY | OFlags::CLOEXEC,
+                Mode::empty(),
+            )
+            .map_err(|e| Error::io(&self.staging, e.into()))?
+        };
+        let stamps: std::collections::HashMap<&str, Stamp> = {
+            use rayon::prelude::*;
+            keys.par_iter()
+                .map(|(rel, _)| {
+                    let stamp = linked.get(rel.as_str()).copied().or_else(|| {
+                        stamp_of(rel, |r| stat_file(&staged, r)).map(|(_, stamp)| stamp)
+                    });
+                    (rel.as_str(), stamp.unwrap_or(NO_STAMP))
+                })
+                .collect()
+        };
+        self.write_stamps(&own_list(&keys, |rel, _| {
+            stamps.get(rel).copied().unwrap_or(NO_STAMP) as u128
+        }));
         self.write_new(&self.staging.join(MANIFEST), manifest.as_bytes())?;
         self.write_new(&self.staging.join(IMMUTABLE_LIST), list.as_bytes())?;
         let mark = self.staging.join(STAGING_MARK);
@@ -523,9 +614,11 @@ impl StagedSite {
                 rustix::fs::RenameFlags::EXCHANGE,
             )
             .map_err(|e| Error::io(&self.target, e.into()))?;
-            // `staging` now holds the previous site.
+            // `staging` now holds the previous site: marked, so that what a build
+            // killed while removing it leaves is removed by the next.
             self.committed = true;
-            remove_tree(&self.staging).map_err(|e| Error::io(&self.staging, e))?;
+            let _ = fs::write(self.staging.join(STAGING_MARK), b"");
+            remove_marked(&self.staging).map_err(|e| Error::io(&self.staging, e))?;
         } else {
             fs::rename(&self.staging, &self.target).map_err(|e| Error::io(&self.target, e))?;
             self.committed = true;
@@ -536,6 +629,23 @@ impl StagedSite {
         Ok(())
     }
 
+    /// Replaces the stamps beside the output with `text`, whole or not at all. Stamps
+    /// only spare work, so failing to write them does not fail the build: the old ones
+    /// are removed if they can be (else they match nothing new), and the next build
+    /// renders everything again.
+    fn write_stamps(&self, text: &str) {
+        let tmp = PathBuf::from(format!("{}.tmp", self.stamps_path.display()));
+        let _ = fs::remove_file(&tmp);
+        let written = self.write_new(&tmp, text.as_bytes()).and_then(|()| {
+            fs::rename(&tmp, &self.stamps_path).map_err(|e| Error::io(&self.stamps_path, e))
+        });
+        if let Err(e) = written {
+            let _ = fs::remove_file(&tmp);
+            let _ = fs::remove_file(&self.stamps_path);
+            eprintln!("{e}; not recorded, so the next build renders every file again");
+        }
+    }
+
     /// Whether this build's site is the live one already: nothing new was placed,
     /// and the previous build recorded the same outputs with the same keys and the
     /// same immutable files.
@@ -544,30 +654,36 @@ impl StagedSite {
             return false;
         };
         self.placed.load(Ordering::Relaxed) == 0
-            && fs::read(previous.join(MANIFEST)).is_ok_and(|m| m == manifest.as_bytes())
-            && fs::read(previous.join(IMMUTABLE_LIST)).is_ok_and(|l| l == list.as_bytes())
+            && read_own_file(&previous.join(MANIFEST)).is_ok_and(|m| m.as_deref() == Some(manifest))
+            && read_own_file(&previous.join(IMMUTABLE_LIST))
+                .is_ok_and(|l| l.as_deref() == Some(list))
     }
 
     /// Links the kept outputs from the previous build into the staging folder (or
     /// copies them, see [`link_or_copy`]). They were all there when the build looked;
     /// one gone since (removed by hand during the build) fails the build rather than
-    /// publish a site without it.
-    fn link_kept(&self) -> Result<()> {
+    /// publish a site without it. Returns the stamps of those hard-linked (the same
+    /// files); a copy is a new file with a new stamp.
+    fn link_kept(
+        &self,
+        kept: Vec<(String, bool, Stamp)>,
+    ) -> Result<std::collections::HashMap<String, Stamp>> {
         use rayon::prelude::*;
-        let kept = std::mem::take(&mut *self.kept.lock().expect("not poisoned"));
         let Some(previous) = &self.previous else {
-            return Ok(());
+            return Ok(Default::default());
         };
-        kept.par_iter().try_for_each(|(rel, siblings)| {
+        kept.into_par_iter().map(|(rel, siblings, stamp)| {
+            let rel = &rel;
+            let mut all_linked = true;
             let dest = self.destination(rel)?;
-            let suffixes: &[&str] = if *siblings {
+            let suffixes: &[&str] = if siblings {
                 &["", ".gz", ".br"]
             } else {
                 &[""]
             };
             for s in suffixes {
                 let from = previous.join(format!("{rel}{s}"));
-                link_or_copy(&from, Path::new(&format!("{}{s}", dest.display()))).map_err(
+                all_linked &= link_or_copy(&from, Path::new(&format!("{}{s}", dest.display()))).map_err(
                     |e| {
                         Error::in_file(
                             &from,
@@ -576,8 +692,10 @@ impl StagedSite {
                     },
                 )?;
             }
-            Ok(())
+            Ok(all_linked.then(|| (rel.clone(), stamp)))
         })
+        .filter_map(Result::transpose)
+        .collect()
     }
 
     /// Creates `path` and writes `bytes`; refuses a path that already exists, so a
@@ -609,48 +727,75 @@ impl StagedSite {
         Ok(dest)
     }
 
-    /// The length of the previous build's file `rel`, if it is a file (links followed,
-    /// as reading it would).
-    fn previous_len(&self, rel: &str) -> Option<u64> {
-        let stat = rustix::fs::statat(
-            self.previous_dir.as_ref()?,
-            rel,
-            rustix::fs::AtFlags::empty(),
-        )
-        .ok()?;
-        rustix::fs::FileType::from_raw_mode(stat.st_mode)
-            .is_file()
-            .then_some(stat.st_size as u64)
-    }
-
-    /// Keeps the previous build's file when its bytes are the same.
-    fn try_reuse(&self, rel: &str, bytes: &[u8]) -> bool {
-        let Some(previous) = &self.previous else {
-            return false;
-        };
-        if self.previous_len(rel) != Some(bytes.len() as u64) {
-            return false;
+    /// Whether `dir` (a folder of the previous site, relative to it) and every folder
+    /// above it are real folders, not links: a kept file is never reached through a
+    /// link, which could lead out of the site.
+    fn previous_folder_is_real(&self, dir: &str) -> bool {
+        if dir.is_empty() {
+            return true;
         }
-        fs::read(previous.join(rel)).ok().as_deref() == Some(bytes)
-            && self.keep_previous(rel, bytes.len() as u64)
-    }
-
-    /// Keeps `rel` and its compressed siblings from the previous build, if they are
-    /// all there: a missing one means rendering every file afresh, so a sibling never
-    /// belongs to other content.
-    fn keep_previous(&self, rel: &str, len: u64) -> bool {
-        let siblings = crate::media::is_compressible(rel) && len >= MIN_COMPRESS_BYTES as u64;
-        if siblings
-            && ![".gz", ".br"]
-                .iter()
-                .all(|s| self.previous_len(&format!("{rel}{s}")).is_some())
-        {
-            return false;
+        if let Some(&real) = self.previous_folders.lock().expect("not poisoned").get(dir) {
+            return real;
         }
-        self.kept
+        let parent = dir.rsplit_once('/').map_or("", |(parent, _)| parent);
+        let real = self.previous_folder_is_real(parent)
+            && self.previous_dir.as_ref().is_some_and(|fd| {
+                rustix::fs::statat(fd, dir, rustix::fs::AtFlags::SYMLINK_NOFOLLOW)
+                    .is_ok_and(|s| rustix::fs::FileType::from_raw_mode(s.st_mode).is_dir())
+            });
+        self.previous_folders
             .lock()
             .expect("not poisoned")
-            .push((rel.to_string(), siblings));
+            .insert(dir.to_string(), real);
+        real
+    }
+
+    /// The length and stamp of the previous build's `rel`, if it and its siblings are
+    /// regular files reached without a link.
+    fn previous_stamp(&self, rel: &str) -> Option<(u64, Stamp)> {
+        let fd = self.previous_dir.as_ref()?;
+        let dir = rel.rsplit_once('/').map_or("", |(dir, _)| dir);
+        if !self.previous_folder_is_real(dir) {
+            return None;
+        }
+        stamp_of(rel, |r| stat_file(fd, r))
+    }
+
+    /// Keeps the previous build's `rel` and its siblings if they are still as that
+    /// build left them (the stamp its manifest recorded) and hold this build's bytes:
+    /// recorded with `key`, unread, or else equal to `bytes` when given (a page whose
+    /// inputs changed but not its text). A file recorded with `key` whose stamp
+    /// differs was edited since, and is counted.
+    fn keep_previous(&self, rel: &str, key: u128, bytes: Option<&[u8]>) -> bool {
+        let Some(&(recorded_key, recorded_stamp)) = self.previous_keys.get(rel) else {
+            return false;
+        };
+        let same_key = recorded_key == key;
+        if !same_key && bytes.is_none() {
+            return false;
+        }
+        let intact = self
+            .previous_stamp(rel)
+            .filter(|&(_, stamp)| stamp == recorded_stamp);
+        let Some((len, stamp)) = intact else {
+            // With no stamp recorded (none beside the output) nothing is known edited.
+            if same_key && recorded_stamp != NO_STAMP {
+                self.damaged.fetch_add(1, Ordering::Relaxed);
+            }
+            return false;
+        };
+        if let (false, Some(bytes), Some(previous)) = (same_key, bytes, &self.previous) {
+            let same = len == bytes.len() as u64
+                && fs::read(previous.join(rel)).is_ok_and(|old| old == bytes);
+            if !same {
+                return false;
+            }
+        }
+        self.kept.lock().expect("not poisoned").push((
+            rel.to_string(),
+            has_siblings(rel, len),
+            stamp,
+        ));
         true
     }
 }
@@ -717,7 +862,7 @@ pub(crate) enum Effort {
 impl StagedSite {
     fn write_compressed(&self, rel: &str, bytes: &[u8], effort: Effort) -> Result<()> {
         debug_assert!(!rel.starts_with('/') && !rel.contains(".."), "{rel}");
-        if self.try_reuse(rel, bytes) {
+        if self.keep_previous(rel, content_key(bytes), Some(bytes)) {
             self.stats.reused.fetch_add(1, Ordering::Relaxed);
             return Ok(());
         }
@@ -739,28 +884,21 @@ impl StagedSite {
 }
 
 impl StagedSite {
-    /// Records `rel`'s key and, when the previous build wrote it with the same key,
-    /// links its files from there. Whether it did.
+    /// Records `rel`'s key and, when the previous build wrote it with the same key
+    /// and it is intact, keeps its files. Whether it did.
     fn reuse_keyed(&self, rel: &str, key: u128) -> Result<bool> {
         self.keys
             .lock()
             .expect("not poisoned")
             .push((rel.to_string(), key));
-        if self.previous_keys.get(rel) != Some(&key) {
-            return Ok(false);
-        }
-        let Some(old) = self.previous.as_ref().map(|p| p.join(rel)) else {
-            return Ok(false);
-        };
-        let Some(len) = self.previous_len(rel) else {
-            return Ok(false);
-        };
-        if !self.keep_previous(rel, len) {
+        if !self.keep_previous(rel, key, None) {
             return Ok(false);
         }
         self.stats.reused.fetch_add(1, Ordering::Relaxed);
-        if let (Some(cache), Some(entry)) = (&self.cache, ImageCache::entry(rel, key)) {
-            cache.hold(&entry, &old);
+        if let (Some(cache), Some(entry), Some(previous)) =
+            (&self.cache, ImageCache::entry(rel, key), &self.previous)
+        {
+            cache.hold(&entry, &previous.join(rel));
         }
         Ok(true)
     }
@@ -810,13 +948,14 @@ type BrSibling = brotlic::CompressorWriter<Recording<fs::File>>;
 /// link (vfat, some network mounts, `protected_hardlinks`), as the image cache does: a
 /// build after an edit must not fail only because the output cannot hold links. The
 /// copy is a new file, so nothing is written through the live site's inodes.
-fn link_or_copy(from: &Path, to: &Path) -> std::io::Result<()> {
+/// Whether it linked.
+fn link_or_copy(from: &Path, to: &Path) -> std::io::Result<bool> {
     if fs::hard_link(from, to).is_ok() {
-        return Ok(());
+        return Ok(true);
     }
     let mut source = fs::File::open(from)?;
     let mut target = create_new(to)?;
-    std::io::copy(&mut source, &mut target).map(|_| ())
+    std::io::copy(&mut source, &mut target).map(|_| false)
 }
 
 /// Creates `path`, refusing one that exists (see [`StagedSite::write_new`]).
@@ -954,12 +1093,45 @@ fn remove_tree(dir: &Path) -> std::io::Result<()> {
     fs::remove_dir(dir)
 }
 
+/// Removes a staging folder (or the previous site, swapped out to its name) with its
+/// [`STAGING_MARK`] last: a build killed midway leaves a folder that still carries the
+/// mark, which the next build removes. Removed first, it left folders no build would
+/// ever remove.
+fn remove_marked(dir: &Path) -> std::io::Result<()> {
+    use rayon::iter::{ParallelBridge, ParallelIterator};
+    fs::read_dir(dir)?.par_bridge().try_for_each(|entry| {
+        let entry = entry?;
+        if entry.file_name() == STAGING_MARK {
+            Ok(())
+        } else if entry.file_type()?.is_dir() {
+            remove_tree(&entry.path())
+        } else {
+            fs::remove_file(entry.path())
+        }
+    })?;
+    match fs::remove_file(dir.join(STAGING_MARK)) {
+        Err(e) if e.kind() != std::io::ErrorKind::NotFound => return Err(e),
+        _ => {}
+    }
+    fs::remove_dir(dir)
+}
+
 impl Drop for StagedSite {
     fn drop(&mut self) {
         if !self.committed {
-            let _ = fs::remove_dir_all(&self.staging);
+            let _ = remove_marked(&self.staging);
         }
     }
+}
+
+/// A list this program reads back with [`read_own_list`]: the program, then each
+/// output's value and path, in `keys`' order.
+fn own_list(keys: &[(String, u128)], value: impl Fn(&str, u128) -> u128) -> String {
+    let mut text = format!("program {}\n", super::keys::PROGRAM_ID);
+    for (path, key) in keys {
+        text.push_str(&format!("{:032x} {path}\n", value(path, *key)));
+    }
+    text
 }
 
 /// A non-keyed output's entry in the manifest: a hash of its bytes, so that equal
@@ -969,21 +1141,131 @@ fn content_key(bytes: &[u8]) -> u128 {
 }
 
 /// The previous build's keys, if the same program wrote them; otherwise none, so
-/// every keyed file is rendered again.
-fn read_manifest(path: &Path) -> std::collections::HashMap<String, u128> {
-    let Ok(text) = fs::read_to_string(path) else {
-        return Default::default();
+/// every file is rendered again.
+fn read_manifest(dir: &Path) -> std::collections::HashMap<String, u128> {
+    read_own_list(&dir.join(MANIFEST), |key| {
+        u128::from_str_radix(key, 16).ok()
+    })
+}
+
+/// The stamps of the previous build's outputs, from beside the output.
+fn read_stamps(path: &Path) -> std::collections::HashMap<String, Stamp> {
+    read_own_list(path, |stamp| Stamp::from_str_radix(stamp, 16).ok())
+}
+
+/// A list this program writes (the manifest, the stamps): its first line names the
+/// program, then `<value> <path>` a line. Nothing from another program, a list that
+/// cannot be read (said on stderr), or a path listed twice, is trusted.
+fn read_own_list<T>(
+    path: &Path,
+    parse: impl Fn(&str) -> Option<T>,
+) -> std::collections::HashMap<String, T> {
+    let text = match read_own_file(path) {
+        Ok(Some(text)) => text,
+        Ok(None) => return Default::default(),
+        Err(why) => {
+            eprintln!(
+                "{}: {why}; ignored, so every file is rendered again",
+                path.display()
+            );
+            return Default::default();
+        }
     };
     let mut lines = text.lines();
     if lines.next() != Some(&format!("program {}", super::keys::PROGRAM_ID)) {
         return Default::default();
     }
-    lines
-        .filter_map(|line| {
-            let (key, rel) = line.split_once(' ')?;
-            Some((rel.to_string(), u128::from_str_radix(key, 16).ok()?))
-        })
-        .collect()
+    let mut values = std::collections::HashMap::new();
+    let mut twice = std::collections::HashSet::new();
+    for line in lines {
+        let Some((value, rel)) = line.split_once(' ') else {
+            continue;
+        };
+        let Some(value) = parse(value) else {
+            continue;
+        };
+        if values.insert(rel.to_string(), value).is_some() {
+            twice.insert(rel.to_string());
+        }
+    }
+    for rel in twice {
+        values.remove(&rel);
+    }
+    values
+}
+
+/// One of the build's own files in the previous site (the manifest, the immutable
+/// list), read only if it is a regular file of at most [`MAX_MANIFEST_BYTES`]: a
+/// FIFO put in its place must not hang the build, nor a link lead out of the site,
+/// nor a huge file fill memory. `None` when there is none.
+fn read_own_file(path: &Path) -> std::result::Result<Option<String>, String> {
+    use rustix::fs::{Mode, OFlags};
+    let fd = match rustix::fs::open(
+        path,
+        OFlags::RDONLY | OFlags::NOFOLLOW | OFlags::NONBLOCK | OFlags::CLOEXEC,
+        Mode::empty(),
+    ) {
+        Ok(fd) => fd,
+        Err(rustix::io::Errno::NOENT) => return Ok(None),
+        Err(e) => return Err(format!("cannot open it ({e}); is it a regular file?")),
+    };
+    let stat = rustix::fs::fstat(&fd).map_err(|e| e.to_string())?;
+    if !rustix::fs::FileType::from_raw_mode(stat.st_mode).is_file() {
+        return Err("not a regular file".into());
+    }
+    if stat.st_size as u64 > MAX_MANIFEST_BYTES {
+        return Err(format!(
+            "{} bytes, more than this program ever writes ({MAX_MANIFEST_BYTES})",
+            stat.st_size
+        ));
+    }
+    let mut text = String::new();
+    std::io::Read::read_to_string(
+        &mut std::io::Read::take(fs::File::from(fd), MAX_MANIFEST_BYTES),
+        &mut text,
+    )
+    .map_err(|e| format!("unreadable ({e})"))?;
+    Ok(Some(text))
+}
+
+/// The stat of the regular file `rel` under `dir`, the last component not followed
+/// if it is a link.
+fn stat_file(dir: &rustix::fd::OwnedFd, rel: &str) -> Option<rustix::fs::Stat> {
+    let stat = rustix::fs::statat(dir, rel, rustix::fs::AtFlags::SYMLINK_NOFOLLOW).ok()?;
+    rustix::fs::FileType::from_raw_mode(stat.st_mode)
+        .is_file()
+        .then_some(stat)
+}
+
+/// Whether a file of `len` bytes at `rel` has `.gz` and `.br` siblings.
+fn has_siblings(rel: &str, len: u64) -> bool {
+    crate::media::is_compressible(rel) && len >= MIN_COMPRESS_BYTES as u64
+}
+
+/// The [`Stamp`] of `rel` under `dir`, with its length, if it and every sibling it
+/// should have are regular files. `stat` looks a path up.
+fn stamp_of(rel: &str, stat: impl Fn(&str) -> Option<rustix::fs::Stat>) -> Option<(u64, Stamp)> {
+    let page = stat(rel)?;
+    let len = page.st_size as u64;
+    let mut hash = xxhash_rust::xxh3::Xxh3::new();
+    let mut add = |s: &rustix::fs::Stat| {
+        for field in [
+            s.st_ino,
+            s.st_size as u64,
+            s.st_mtime as u64,
+            s.st_mtime_nsec,
+        ] {
+            hash.update(&field.to_le_bytes());
+        }
+    };
+    add(&page);
+    if has_siblings(rel, len) {
+        for suffix in [".gz", ".br"] {
+            add(&stat(&format!("{rel}{suffix}"))?);
+        }
+    }
+    // Never NO_STAMP, which means "could not stat".
+    Some((len, hash.digest().max(1)))
 }
 
 /// gzip by libdeflate: at each level about twice zlib's speed, and smaller at level 6.
