@@ -143,14 +143,24 @@ fn another_program_identity_forces_a_full_re_render() {
     let page = public.join("notes/first-note/index.html");
     fs::remove_file(&page).unwrap();
     fs::write(&page, "<p>rendered by an older program</p>").unwrap();
-    // Same program: the key matches and the page is kept (this is what reuse does)…
+    // Same program: the key matches, but the page is not as the build left it (its
+    // stamp beside the output differs), so it is rendered again, never kept…
     let again = build_ok(root, "public");
     assert!(stdout(&again).contains("unchanged"), "{}", stdout(&again));
-    assert_eq!(
-        fs::read_to_string(&page).unwrap(),
-        "<p>rendered by an older program</p>"
+    assert!(
+        stderr(&again).contains("edited by hand"),
+        "{}",
+        stderr(&again)
     );
-    // …another program: nothing keyed is trusted, the page is rendered again.
+    assert_same(&snapshot(&public), &fresh, "after a page edited by hand");
+    // …while the page is as this program left it, it is kept (the same file)…
+    let inode =
+        |p: &std::path::Path| std::os::unix::fs::MetadataExt::ino(&fs::metadata(p).unwrap());
+    let before = inode(&page);
+    build_ok(root, "public");
+    assert_eq!(inode(&page), before, "the same program's page is kept");
+    // …but a manifest of another program is not trusted: the page is rendered again.
+    let manifest = fs::read_to_string(public.join(".petrol-watch-manifest")).unwrap();
     let other = format!("program {}\n", "0".repeat(32));
     let rest = manifest.split_once('\n').unwrap().1;
     fs::write(
@@ -159,6 +169,11 @@ fn another_program_identity_forces_a_full_re_render() {
     )
     .unwrap();
     build_ok(root, "public");
+    assert_ne!(
+        inode(&page),
+        before,
+        "the page was kept, not rendered again"
+    );
     assert_same(&snapshot(&public), &fresh, "after another program's build");
 }
 
