@@ -250,7 +250,7 @@ fn notes_per_page_is_bounded() {
 }
 
 /// 452 tags (450 on one note, "All" and "Even" on many): the tags index is three
-/// linked pages of at most 200 in name order, each tag once; the notes index shows
+/// linked pages of at most 200 in slug order, each tag once; the notes index shows
 /// only the 40 most used and links to all; the sitemap lists every page.
 #[test]
 fn many_tags_make_a_paginated_tags_index_and_a_short_tag_list() {
@@ -272,7 +272,7 @@ fn many_tags_make_a_paginated_tags_index_and_a_short_tag_list() {
     let mut want: Vec<String> = (0..450).map(|i| format!("/tags/t{i:03}/")).collect();
     want.extend(["/tags/all/".to_string(), "/tags/even/".to_string()]);
     want.sort();
-    assert_eq!(tags, want, "every tag once, in name order");
+    assert_eq!(tags, want, "every tag once, in slug order");
     let sizes: Vec<usize> = urls
         .iter()
         .map(|u| read_items(root, u, "ul.tag-index a.tag").notes.len())
