@@ -250,7 +250,7 @@ fn notes_per_page_is_bounded() {
 }
 
 /// 452 tags (450 on one note, "All" and "Even" on many): the tags index is three
-/// linked pages of at most 200 in name order, each tag once; the notes index shows
+/// linked pages of at most 200 in slug order, each tag once; the notes index shows
 /// only the 40 most used and links to all; the sitemap lists every page.
 #[test]
 fn many_tags_make_a_paginated_tags_index_and_a_short_tag_list() {
@@ -272,7 +272,7 @@ fn many_tags_make_a_paginated_tags_index_and_a_short_tag_list() {
     let mut want: Vec<String> = (0..450).map(|i| format!("/tags/t{i:03}/")).collect();
     want.extend(["/tags/all/".to_string(), "/tags/even/".to_string()]);
     want.sort();
-    assert_eq!(tags, want, "every tag once, in name order");
+    assert_eq!(tags, want, "every tag once, in slug order");
     let sizes: Vec<usize> = urls
         .iter()
         .map(|u| read_items(root, u, "ul.tag-index a.tag").notes.len())
@@ -304,6 +304,76 @@ fn many_tags_make_a_paginated_tags_index_and_a_short_tag_list() {
         assert_eq!(sitemap.matches(&loc).count(), 1, "{url}");
     }
     assert!(!root.join("public/tags/page/4").exists());
+    let out = run(root, &["check"]);
+    assert!(out.status.success(), "{}", stderr(&out));
+}
+
+/// Tags whose slugs are `page` and `2`, each with three pages of notes, beside a tags
+/// index long enough for a second page: the tags index's `/tags/page/2/` lives inside
+/// the `page` tag's folder without taking any of its addresses (`/tags/page/`,
+/// `/tags/page/page/2/`), and every list still walks through its own pages.
+#[test]
+fn tags_named_page_or_a_number_keep_their_pages_beside_the_tags_index_pages() {
+    let site = generated_site(25, 10);
+    let root = site.path();
+    for i in 1..=25 {
+        let note = root.join(format!("content/notes/note-{i:02}.md"));
+        let text = fs::read_to_string(&note).unwrap();
+        fs::write(
+            &note,
+            text.replacen("tags = [", "tags = [\"page\", \"2\", ", 1),
+        )
+        .unwrap();
+    }
+    let many: Vec<String> = (0..200).map(|i| format!("\"T{i:03}\"")).collect();
+    fs::write(
+        root.join("content/notes/many-tags.md"),
+        format!(
+            "+++\ntitle = \"Many tags\"\ndate = 2024-12-01\ntags = [{}]\n+++\nBody.\n",
+            many.join(", ")
+        ),
+    )
+    .unwrap();
+    let out = run(root, &["build"]);
+    assert!(out.status.success(), "{}", stderr(&out));
+
+    let (urls, tags) = walk_items(root, "/tags/", "ul.tag-index a.tag");
+    assert_eq!(urls, ["/tags/", "/tags/page/2/"]);
+    assert_eq!(tags.len(), 204, "T000…T199, all, even, page and 2");
+    for tag in ["/tags/page/", "/tags/2/"] {
+        assert_eq!(tags.iter().filter(|t| *t == tag).count(), 1, "{tag}");
+    }
+    let index2 = fs::read_to_string(root.join("public/tags/page/2/index.html")).unwrap();
+    assert!(index2.contains("<title>Tags, page 2 of 2"), "{index2}");
+
+    let want: Vec<String> = (1..=25)
+        .rev()
+        .map(|i| format!("/notes/note-{i:02}/"))
+        .collect();
+    for (first, pages) in [
+        (
+            "/tags/page/",
+            ["/tags/page/", "/tags/page/page/2/", "/tags/page/page/3/"],
+        ),
+        (
+            "/tags/2/",
+            ["/tags/2/", "/tags/2/page/2/", "/tags/2/page/3/"],
+        ),
+    ] {
+        let (urls, notes) = walk(root, first);
+        assert_eq!(urls, pages);
+        assert_eq!(notes, want, "{first}: every note once, newest first");
+    }
+    let sitemap = fs::read_to_string(root.join("public/sitemap.xml")).unwrap();
+    for url in [
+        "/tags/page/",
+        "/tags/page/2/",
+        "/tags/page/page/2/",
+        "/tags/2/page/3/",
+    ] {
+        let loc = format!("<loc>https://fixture.example{url}</loc>");
+        assert_eq!(sitemap.matches(&loc).count(), 1, "{url}");
+    }
     let out = run(root, &["check"]);
     assert!(out.status.success(), "{}", stderr(&out));
 }

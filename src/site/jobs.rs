@@ -57,8 +57,8 @@ pub(crate) fn render(inputs: &Inputs, plan: &Plan, sink: &dyn Sink) -> Result<Su
         .iter()
         .map(|t| (t.name.clone(), pages::tag_url(&t.name), t.notes.len()))
         .collect();
-    // The first notes page's tag list: the most used tags (then the first by name),
-    // shown in name order.
+    // The first notes page's tag list: the most used tags (ties to the first by slug),
+    // shown in slug order like the tags index (`São Tomé` files under `sao-tome`).
     let top_tags: Vec<(String, String, usize)> = {
         let mut most_used: Vec<usize> = (0..tag_rows.len()).collect();
         most_used.sort_by_key(|&i| (std::cmp::Reverse(tag_rows[i].2), i));

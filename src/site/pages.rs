@@ -72,7 +72,7 @@ pub(crate) fn tags_page_url(k: usize) -> String {
         k => format!("/tags/page/{k}/"),
     }
 }
-/// Tags a page of the tags index lists, in name order: about 20 KB of HTML, so the
+/// Tags a page of the tags index lists, in slug order: about 20 KB of HTML, so the
 /// index stays small however many tags the notes use.
 pub(crate) const TAGS_PER_PAGE: usize = 200;
 /// Tags the first page of the notes index shows, the most used, with a link to the
@@ -690,7 +690,7 @@ impl<'a> Renderer<'a> {
         )
     }
 
-    /// One page of the tags index: `tags` are that page's, in name order.
+    /// One page of the tags index: `tags` are that page's, in slug order.
     pub(crate) fn tags_index(
         &self,
         tags: &[(String, String, usize)],

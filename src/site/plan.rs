@@ -884,7 +884,7 @@ mod tests {
 
     #[test]
     fn a_sitemap_is_split_before_a_file_would_pass_its_size() {
-        // Entries of 64 + 6 × (10 + 12) = 196 bytes at most: ten fit in 2,000 bytes
+        // Entries of 64 + 6 × (10 + 12) = 196 bytes at most: ten fit in 2,120 bytes
         // with the 160 of the wrapper, not eleven.
         let parts = split_sitemap(&urls(25, 10), "https://x.", 1_000, 2_120);
         assert_eq!(parts, [0..10, 10..20, 20..25]);
