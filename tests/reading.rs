@@ -317,6 +317,9 @@ fn a_malformed_alias_names_the_note_and_line() {
         ("/old path/", "has the character ' '"),
         ("/", "is the home page"),
         ("/static/x/", "under /static/"),
+        ("/tags/page/9/", "under /tags/page/"),
+        ("/notes/page/9/", "under /notes/page/"),
+        ("/sitemaps/9.xml", "under /sitemaps/"),
         ("/robots.txt/", "where the site has the file /robots.txt"),
     ] {
         let site = reading_site();

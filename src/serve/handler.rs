@@ -235,10 +235,14 @@ fn send(
     if !variant.is_current() {
         // A build replaced the folder since start-up: the old bytes are gone and the
         // new ones are not what this entry's headers describe. Not cached anywhere;
-        // a restart (or `dev`) serves the new site.
-        tracing::error!(
-            "a file changed on disk since the server started (a build into the folder it serves?): answering 503; restart the server to serve the new site"
-        );
+        // a restart (or `dev`) serves the new site. Said once: every request for such a
+        // file would say it again.
+        static SAID: std::sync::atomic::AtomicBool = std::sync::atomic::AtomicBool::new(false);
+        if !SAID.swap(true, std::sync::atomic::Ordering::Relaxed) {
+            tracing::error!(
+                "a file changed on disk since the server started (a build into the folder it serves?): answering 503 for such files; restart the server to serve the new site"
+            );
+        }
         let mut res = plain(
             StatusCode::SERVICE_UNAVAILABLE,
             "the site changed on disk since the server started; try again shortly\n",

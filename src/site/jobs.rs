@@ -197,8 +197,11 @@ pub(crate) fn render(inputs: &Inputs, plan: &Plan, sink: &dyn Sink) -> Result<Su
             }),
             Job::NotesIndex(k) => {
                 let ids = pages::page_slice(&every_note, per_page, *k);
-                let tags: &[(String, String, usize)] = if *k == 1 { &top_tags } else { &[] };
-                let tag_total = tag_rows.len();
+                // The tag list and its count are on the first page only.
+                let (tags, tag_total): (&[(String, String, usize)], usize) = match k {
+                    1 => (&top_tags, tag_rows.len()),
+                    _ => (&[], 0),
+                };
                 let pager = pages::pager(
                     *k,
                     pages::page_count(notes.len(), per_page),

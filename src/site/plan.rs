@@ -641,8 +641,16 @@ fn plan_lists<'a>(p: &mut Planner<'a>, inputs: &'a Inputs, tags: &[Tag]) {
 pub(crate) const MAX_ALIASES_IN_ALL: usize = 5_000;
 
 /// Folders whose names are fingerprinted or generated: an alias there could be taken
-/// by a future build's file.
-const ALIAS_RESERVED: [&str; 4] = ["/static/", "/charts/", "/share/", "/api/"];
+/// by a future build's file (`/tags/page/3/` once the site has 401 tags).
+const ALIAS_RESERVED: [&str; 7] = [
+    "/static/",
+    "/charts/",
+    "/share/",
+    "/api/",
+    "/sitemaps/",
+    "/notes/page/",
+    "/tags/page/",
+];
 
 /// A redirect page at each note's old address (planned after every page and feed, so
 /// a clash names the note), and the list the server reads to answer them with 301.
