@@ -15,6 +15,7 @@ mod maintain;
 mod markup;
 mod media;
 mod notes;
+mod own_file;
 mod price;
 mod serve;
 mod share;

@@ -405,53 +405,17 @@ fn is_servable_target(root: &Path, target: &Path) -> bool {
     })
 }
 
-/// The most a list the build writes is read: far beyond any site's (a line per
-/// fingerprinted file or redirect), and a bound on what a damaged one can cost.
-const MAX_LIST_BYTES: u64 = 64 * 1024 * 1024;
-
 /// One of the build's lists (at `path`, named `shown` in errors), `None` if there
-/// is none. Only a regular file of at most
-/// [`MAX_LIST_BYTES`]: the build writes nothing else, and a FIFO in its place would
-/// hang start-up, a link to `/dev/zero` fill memory.
+/// is none, read as [`crate::own_file::read`] reads: a FIFO in its place would hang
+/// start-up, a link to `/dev/zero` fill memory.
 fn read_list(path: &Path, shown: &Path) -> Result<Option<Vec<u8>>, LoadError> {
-    use rustix::fs::{Mode, OFlags};
-    let failed = |error: std::io::Error| LoadError::Io {
+    crate::own_file::read(path).map_err(|e| LoadError::Io {
         path: shown.to_path_buf(),
-        error,
-    };
-    let fd = match rustix::fs::open(
-        path,
-        OFlags::RDONLY | OFlags::NOFOLLOW | OFlags::NONBLOCK | OFlags::CLOEXEC,
-        Mode::empty(),
-    ) {
-        Ok(fd) => fd,
-        Err(rustix::io::Errno::NOENT) => return Ok(None),
-        Err(rustix::io::Errno::LOOP) => {
-            return Err(failed(std::io::Error::other(
-                "a symlink, not the regular file the build writes",
-            )))
-        }
-        Err(e) => return Err(failed(e.into())),
-    };
-    let stat = rustix::fs::fstat(&fd).map_err(|e| failed(e.into()))?;
-    if !rustix::fs::FileType::from_raw_mode(stat.st_mode).is_file() {
-        return Err(failed(std::io::Error::other(
-            "not the regular file the build writes",
-        )));
-    }
-    if stat.st_size as u64 > MAX_LIST_BYTES {
-        return Err(failed(std::io::Error::other(format!(
-            "{} bytes, more than the {MAX_LIST_BYTES} a list may have",
-            stat.st_size
-        ))));
-    }
-    let mut bytes = Vec::new();
-    std::io::Read::read_to_end(
-        &mut std::io::Read::take(std::fs::File::from(fd), MAX_LIST_BYTES),
-        &mut bytes,
-    )
-    .map_err(failed)?;
-    Ok(Some(bytes))
+        error: match e {
+            crate::own_file::OwnFileError::Io(error) => error,
+            other => std::io::Error::other(other.to_string()),
+        },
+    })
 }
 
 /// The build's list of fingerprinted files, as site paths (`/static/style.….css`);

@@ -79,11 +79,6 @@ pub(crate) type StreamFn<'a> = dyn Fn(&mut dyn Write) -> std::io::Result<()> + S
 /// another program are never trusted.
 pub(crate) const MANIFEST: &str = ".petrol-watch-manifest";
 
-/// The largest manifest read: a line is under 200 bytes, so this is over 300,000
-/// outputs. A bigger file is not one this program wrote; it is ignored (a full
-/// render) rather than read into memory.
-const MAX_MANIFEST_BYTES: u64 = 64 * 1024 * 1024;
-
 /// What an output's files were when the build that wrote them finished: a hash of the
 /// inode, length and modification time of the file and of its `.gz`/`.br` siblings.
 /// Keys say what a file should hold; the stamp says it still holds it. Without it a
@@ -1195,37 +1190,16 @@ fn read_own_list<T>(
 }
 
 /// One of the build's own files in the previous site (the manifest, the immutable
-/// list), read only if it is a regular file of at most [`MAX_MANIFEST_BYTES`]: a
-/// FIFO put in its place must not hang the build, nor a link lead out of the site,
-/// nor a huge file fill memory. `None` when there is none.
+/// list, the stamps) as text, read as [`crate::own_file::read`] reads: `None` when there
+/// is none.
 fn read_own_file(path: &Path) -> std::result::Result<Option<String>, String> {
-    use rustix::fs::{Mode, OFlags};
-    let fd = match rustix::fs::open(
-        path,
-        OFlags::RDONLY | OFlags::NOFOLLOW | OFlags::NONBLOCK | OFlags::CLOEXEC,
-        Mode::empty(),
-    ) {
-        Ok(fd) => fd,
-        Err(rustix::io::Errno::NOENT) => return Ok(None),
-        Err(e) => return Err(format!("cannot open it ({e}); is it a regular file?")),
-    };
-    let stat = rustix::fs::fstat(&fd).map_err(|e| e.to_string())?;
-    if !rustix::fs::FileType::from_raw_mode(stat.st_mode).is_file() {
-        return Err("not a regular file".into());
+    match crate::own_file::read(path) {
+        Ok(None) => Ok(None),
+        Ok(Some(bytes)) => String::from_utf8(bytes)
+            .map(Some)
+            .map_err(|_| "not UTF-8, so not this program's".to_string()),
+        Err(e) => Err(e.to_string()),
     }
-    if stat.st_size as u64 > MAX_MANIFEST_BYTES {
-        return Err(format!(
-            "{} bytes, more than this program ever writes ({MAX_MANIFEST_BYTES})",
-            stat.st_size
-        ));
-    }
-    let mut text = String::new();
-    std::io::Read::read_to_string(
-        &mut std::io::Read::take(fs::File::from(fd), MAX_MANIFEST_BYTES),
-        &mut text,
-    )
-    .map_err(|e| format!("unreadable ({e})"))?;
-    Ok(Some(text))
 }
 
 /// The stat of the regular file `rel` under `dir`, the last component not followed
