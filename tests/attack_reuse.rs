@@ -136,19 +136,26 @@ fn hand_edited_live_files_are_rebuilt_not_republished() {
         }),
     ];
     for (when, tamper) in cases {
-        for edit_inputs in [false, true] {
-            let site = small_site();
-            let root = site.path();
-            build_within(root, "out");
-            tamper(&root.join("out"));
-            if edit_inputs {
-                let note = root.join("content/notes/third-note.md");
-                let text = fs::read_to_string(&note).unwrap();
-                fs::write(&note, format!("{text}\nOne more line.\n")).unwrap();
-            }
-            build_within(root, "out");
-            assert_healed(root, &format!("{when} (inputs edited: {edit_inputs})"));
+        tamper_then_rebuild(when, |out, _| tamper(out));
+    }
+}
+
+/// Builds, tampers with the live output (given a folder outside the site too), then
+/// builds again, with and without an edit of the inputs: the live site must heal.
+fn tamper_then_rebuild(when: &str, tamper: impl Fn(&Path, &Path)) {
+    for edit_inputs in [false, true] {
+        let site = small_site();
+        let outside = tempfile::tempdir().unwrap();
+        let root = site.path();
+        build_within(root, "out");
+        tamper(&root.join("out"), outside.path());
+        if edit_inputs {
+            let note = root.join("content/notes/third-note.md");
+            let text = fs::read_to_string(&note).unwrap();
+            fs::write(&note, format!("{text}\nOne more line.\n")).unwrap();
         }
+        build_within(root, "out");
+        assert_healed(root, &format!("{when} (inputs edited: {edit_inputs})"));
     }
 }
 
@@ -192,20 +199,7 @@ fn symlinks_in_the_live_output_are_never_followed_or_published() {
         }),
     ];
     for (when, tamper) in cases {
-        for edit_inputs in [false, true] {
-            let site = small_site();
-            let outside = tempfile::tempdir().unwrap();
-            let root = site.path();
-            build_within(root, "out");
-            tamper(&root.join("out"), outside.path());
-            if edit_inputs {
-                let note = root.join("content/notes/third-note.md");
-                let text = fs::read_to_string(&note).unwrap();
-                fs::write(&note, format!("{text}\nOne more line.\n")).unwrap();
-            }
-            build_within(root, "out");
-            assert_healed(root, &format!("{when} (inputs edited: {edit_inputs})"));
-        }
+        tamper_then_rebuild(when, tamper);
     }
 }
 
