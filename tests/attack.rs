@@ -76,11 +76,7 @@ fn a_fifo_among_the_inputs_is_refused_instead_of_hanging() {
     let site = small_site();
     let root = site.path();
     let fifo = root.join("data/pipe.csv");
-    let made = std::process::Command::new("mkfifo")
-        .arg(&fifo)
-        .status()
-        .unwrap();
-    assert!(made.success());
+    mkfifo(&fifo);
     let o = within(root, &["check"]);
     assert_fails_with(&o, "pipe.csv: not a regular file");
     let o = within(root, &["price", "list", "--dataset", "pipe"]);

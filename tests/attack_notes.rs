@@ -154,11 +154,7 @@ fn an_svg_pointing_at_a_fifo_or_device_is_measured_without_reading_it() {
     let site = image_note_site("![A drawing](drawing.svg)\n");
     let dir = site.path().join("content/notes/pix");
     let fifo = site.path().join("pipe");
-    assert!(std::process::Command::new("mkfifo")
-        .arg(&fifo)
-        .status()
-        .unwrap()
-        .success());
+    mkfifo(&fifo);
     std::fs::write(
         dir.join("drawing.svg"),
         format!(

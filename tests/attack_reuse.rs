@@ -183,11 +183,7 @@ fn symlinks_in_the_live_output_are_never_followed_or_published() {
         ),
         ("keyed page's .br linked to a FIFO", |out, outside| {
             let fifo = outside.join("fifo");
-            assert!(std::process::Command::new("mkfifo")
-                .arg(&fifo)
-                .status()
-                .unwrap()
-                .success());
+            mkfifo(&fifo);
             let p = out.join("prices/fuel-prices/index.html.br");
             fs::remove_file(&p).unwrap();
             std::os::unix::fs::symlink(&fifo, &p).unwrap();
@@ -262,11 +258,7 @@ fn a_damaged_manifest_never_hangs_nor_misleads_the_build() {
         ("deleted", |m, _| fs::remove_file(m).unwrap()),
         ("a FIFO", |m, _| {
             fs::remove_file(m).unwrap();
-            assert!(std::process::Command::new("mkfifo")
-                .arg(m)
-                .status()
-                .unwrap()
-                .success());
+            mkfifo(m);
         }),
         ("a link to a file outside", |m, outside| {
             let copy = outside.join("m");
@@ -311,11 +303,7 @@ fn a_fifo_or_garbage_in_place_of_the_build_s_own_lists_never_hangs() {
             let path = root.join(file);
             fs::remove_file(&path).unwrap();
             match what {
-                "fifo" => assert!(std::process::Command::new("mkfifo")
-                    .arg(&path)
-                    .status()
-                    .unwrap()
-                    .success()),
+                "fifo" => mkfifo(&path),
                 "link" => std::os::unix::fs::symlink("/etc/passwd", &path).unwrap(),
                 "folder" => fs::create_dir(&path).unwrap(),
                 _ => fs::write(&path, "program x\n0 index.html\n\u{0}\n").unwrap(),
@@ -457,11 +445,7 @@ fn serve_refuses_a_fifo_or_endless_list_at_start_up() {
             let root = site.path();
             let path = root.join("public").join(list);
             match what {
-                "fifo" => assert!(std::process::Command::new("mkfifo")
-                    .arg(&path)
-                    .status()
-                    .unwrap()
-                    .success()),
+                "fifo" => mkfifo(&path),
                 "huge" => fs::File::create(&path)
                     .unwrap()
                     .set_len(65 * 1024 * 1024)

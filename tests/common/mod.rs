@@ -450,3 +450,13 @@ pub fn assert_every_file_unchanged(out: &Output) {
     let files = value_after(&report, "charts, ").split(' ').next().unwrap();
     assert!(report.contains(&format!("({files} unchanged)")), "{report}");
 }
+
+/// Makes a FIFO at `path` (by the system's `mkfifo`), for inputs that must never be
+/// waited on.
+pub fn mkfifo(path: &Path) {
+    let made = std::process::Command::new("mkfifo")
+        .arg(path)
+        .status()
+        .unwrap();
+    assert!(made.success(), "mkfifo {}", path.display());
+}
