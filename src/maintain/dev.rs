@@ -142,35 +142,69 @@ fn watch(
     options: &DevOptions,
     state: AppState,
     dev: DevState,
-) -> anyhow::Result<notify_debouncer_mini::Debouncer<notify::RecommendedWatcher>> {
-    use notify::RecursiveMode;
-    let root = options.build.root.clone();
+) -> anyhow::Result<notify::RecommendedWatcher> {
+    use notify::{RecursiveMode, Watcher};
+    // The watcher names changed files by absolute path whatever it was given, so the
+    // paths they are matched against must be absolute too: with a relative root (the
+    // default `.`) no change would ever match. Canonical, so that a root reached
+    // through a symlink is matched the way the watcher resolves it.
+    let root = options
+        .build
+        .root
+        .canonicalize()
+        .map_err(|e| anyhow::anyhow!("{}: {e}", options.build.root.display()))?;
     let config_file = root.join(crate::config::FILE_NAME);
     let dirs = watched(&root);
-    let (tx, rx) = std::sync::mpsc::channel();
-    let mut debouncer = notify_debouncer_mini::new_debouncer(Duration::from_millis(150), tx)?;
+    let (tx, rx) = std::sync::mpsc::channel::<PathBuf>();
+    // Only changes count: a build opens and reads every input, and on Linux each open
+    // is an event too, so passing those on would start another build after every
+    // build, forever (and reload open pages each time).
+    let mut watcher = notify::recommended_watcher(move |event: notify::Result<notify::Event>| {
+        if let Ok(event) = event {
+            if !matches!(event.kind, notify::EventKind::Access(_)) {
+                event.paths.into_iter().for_each(|p| drop(tx.send(p)));
+            }
+        }
+    })?;
     for dir in &dirs {
         if dir.is_dir() {
-            debouncer.watcher().watch(dir, RecursiveMode::Recursive)?;
+            watcher.watch(dir, RecursiveMode::Recursive)?;
         }
     }
     // Editors replace files by renaming; watch the folder, keep only site.toml.
-    debouncer
-        .watcher()
-        .watch(&root, RecursiveMode::NonRecursive)?;
+    watcher.watch(&root, RecursiveMode::NonRecursive)?;
     let (build, out, policy) = (options.build.clone(), options.out.clone(), options.policy);
     let handle = tokio::runtime::Handle::current();
     std::thread::spawn(move || {
-        for batch in rx {
-            let Ok(batch) = batch else { continue };
+        // Changes are gathered until none has come for a moment (an editor's save is
+        // several events), then built once. Written here rather than with a debouncing
+        // crate: the small one drops the event kinds needed above.
+        while let Ok(first) = rx.recv() {
+            let mut batch = vec![first];
+            while let Ok(path) = rx.recv_timeout(Duration::from_millis(150)) {
+                batch.push(path);
+            }
             let relevant = batch
                 .iter()
-                .any(|e| e.path == config_file || dirs.iter().any(|d| e.path.starts_with(d)));
+                .any(|p| *p == config_file || dirs.iter().any(|d| p.starts_with(d)));
             if !relevant {
                 continue;
             }
             let _guard = handle.enter();
             match site::build(&build, &out) {
+                // Saved without a change: nothing to load, and open pages reload only to
+                // drop a build error they show.
+                Ok(summary) if summary.reused == summary.files => {
+                    if dev
+                        .last_error
+                        .lock()
+                        .expect("not poisoned")
+                        .take()
+                        .is_some()
+                    {
+                        let _ = dev.events.send(DevEvent::Reload);
+                    }
+                }
                 Ok(summary) => match StaticSite::load(&out, &policy, &load_options()) {
                     Ok(site) => {
                         state.site.store(Arc::new(site));
@@ -188,5 +222,5 @@ fn watch(
             }
         }
     });
-    Ok(debouncer)
+    Ok(watcher)
 }
