@@ -312,6 +312,7 @@ pub(crate) fn render(inputs: &Inputs, plan: &Plan, sink: &dyn Sink) -> Result<Su
         images_made: images_made.load(Ordering::Relaxed),
         reused: 0,
         elapsed: started.elapsed(),
+        up_to_date: false,
     })
 }
 

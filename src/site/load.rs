@@ -93,6 +93,9 @@ pub(crate) fn load(options: &BuildOptions) -> Result<Inputs> {
     })
 }
 
+/// Everything a build reads, relative to the site's root.
+pub(crate) const INPUTS: [&str; 5] = ["site.toml", "data", "content", "templates", "static"];
+
 pub(crate) const REQUIRED_TEMPLATES: [&str; 8] = [
     "index.html",
     "dataset.html",

@@ -1,5 +1,7 @@
 //! The site build, in the order data flows:
 //!
+//! - `fresh`: whether there is anything to do: the inputs' fingerprint, from `stat`
+//!   alone, against the one recorded beside the live site.
 //! - `load`: read and validate every input (site.toml, data/, content/, templates/,
 //!   static/); bad input stops here, before anything is written.
 //! - `plan`: every output path and the job that makes it, from the inputs alone;
@@ -15,6 +17,7 @@
 pub(crate) mod aliases;
 pub(crate) mod feeds;
 pub(crate) mod figures;
+pub(crate) mod fresh;
 pub(crate) mod jobs;
 pub(crate) mod jsonld;
 pub(crate) mod keys;
@@ -42,6 +45,9 @@ pub(crate) struct Summary {
     pub(crate) images_made: usize,
     pub(crate) reused: usize,
     pub(crate) elapsed: Duration,
+    /// No input changed since the build of the live site, which is intact: nothing
+    /// was read or written.
+    pub(crate) up_to_date: bool,
 }
 
 impl std::fmt::Display for Summary {
@@ -61,7 +67,11 @@ impl std::fmt::Display for Summary {
         if self.reused > 0 {
             write!(f, " ({} unchanged)", self.reused)?;
         }
-        write!(f, " in {} ms", self.elapsed.as_millis())
+        write!(f, " in {} ms", self.elapsed.as_millis())?;
+        if self.up_to_date {
+            write!(f, "; no input changed since the last build")?;
+        }
+        Ok(())
     }
 }
 
@@ -77,13 +87,24 @@ pub(crate) struct BuildOptions {
 /// untouched.
 pub(crate) fn build(options: &BuildOptions, out: &Path) -> Result<Summary> {
     let started = Instant::now();
+    // Taken before any input is read: whatever changes while this build reads shows
+    // in the next build's fingerprint.
+    let fingerprint = fresh::fingerprint(options);
+    if let Some(seen) = fingerprint {
+        if output::refuse_unsafe_target(&options.root, out).is_ok() {
+            if let Some(mut summary) = output::already_built(out, seen)? {
+                summary.elapsed = started.elapsed();
+                return Ok(summary);
+            }
+        }
+    }
     let inputs = load::load(options)?;
     let plan = plan::plan(&inputs)?;
     output::refuse_unsafe_target(&options.root, out)?;
     let staged = StagedSite::create(out)?;
     let mut summary = jobs::render(&inputs, &plan, &staged)?;
     summary.reused = staged.reused();
-    staged.commit(&plan.fingerprinted())?;
+    staged.commit(&plan.fingerprinted(), fingerprint, &summary)?;
     summary.elapsed = started.elapsed();
     Ok(summary)
 }

@@ -141,6 +141,8 @@ pub(crate) struct StagedSite {
     pub(crate) stats: WriteStats,
     /// Where the stamps of the live site's files are kept.
     stamps_path: PathBuf,
+    /// Where the [`Record`] of what the live site was built from is kept.
+    record_path: PathBuf,
     /// Key and [`Stamp`] of each output of the previous build, from its manifest and
     /// stamps ([`NO_STAMP`] where it has none).
     previous_keys: std::collections::HashMap<String, (u128, Stamp)>,
@@ -151,9 +153,8 @@ pub(crate) struct StagedSite {
     damaged: AtomicUsize,
     keys: std::sync::Mutex<Vec<(String, u128)>>,
     /// Outputs to take from the previous build (each with its compressed siblings or
-    /// not, and its stamp), linked into the staging folder at the commit if anything
-    /// changed.
-    kept: std::sync::Mutex<Vec<(String, bool, Stamp)>>,
+    /// not), linked into the staging folder at the commit if anything changed.
+    kept: std::sync::Mutex<Vec<(String, bool)>>,
     /// Files placed in the staging folder: any means the site changed.
     placed: AtomicUsize,
     /// Folders already made in the staging folder.
@@ -260,6 +261,12 @@ impl ImageCache {
     /// into place across file systems, so a reader never sees half a file. Failing to
     /// keep it only costs a redraw next time.
     fn keep(&self, entry: &str, dest: &Path) {
+        self.store(entry, dest, true);
+    }
+
+    /// Keeps `dest` under `entry`, linked or (`link` false, or across file systems)
+    /// copied.
+    fn store(&self, entry: &str, dest: &Path, link: bool) {
         if !*self
             .made
             .get_or_init(|| fs::create_dir_all(&self.dir).is_ok())
@@ -271,7 +278,7 @@ impl ImageCache {
         };
         let name = Self::file_name(entry, &bytes);
         let path = self.dir.join(&name);
-        let kept = fs::hard_link(dest, &path).is_ok() || {
+        let kept = (link && fs::hard_link(dest, &path).is_ok()) || {
             let tmp = self.dir.join(format!(".{name}.tmp"));
             let copied = fs::copy(dest, &tmp).is_ok() && fs::rename(&tmp, &path).is_ok();
             if !copied {
@@ -284,14 +291,15 @@ impl ImageCache {
         }
     }
 
-    /// Marks `entry` used, keeping `dest` under it if the cache lacks it (an image
-    /// reused from the previous output).
+    /// Marks `entry` used, keeping a copy of `dest` under it if the cache lacks it (an
+    /// image reused from the previous output). A copy, not a link: linking moves the
+    /// change time of a live file, which would no longer match its stamp.
     fn hold(&self, entry: &str, dest: &Path) {
         // Checked when taken, not here: this build does not read it.
         if let Some(name) = self.index().get(entry) {
             self.used.lock().expect("not poisoned").insert(name.clone());
         } else {
-            self.keep(entry, dest);
+            self.store(entry, dest, false);
         }
     }
 
@@ -371,10 +379,6 @@ fn resolve_target(target: &Path) -> PathBuf {
     path
 }
 
-/// The site's inputs, relative to its root: an output folder that is one of them, or
-/// holds one, would be swapped away with them.
-const INPUTS: [&str; 5] = ["site.toml", "data", "content", "templates", "static"];
-
 /// Refuses an output folder whose swap would throw away something that is not a site:
 /// the site root or a folder above it, an input folder (or one inside it), a file, or
 /// a non-empty folder
@@ -402,7 +406,8 @@ pub(crate) fn refuse_unsafe_target(root: &Path, target: &Path) -> Result<()> {
             root.display()
         ));
     }
-    for input in INPUTS {
+    // An output folder that is an input, or holds one, would be swapped away with it.
+    for input in super::load::INPUTS {
         if let Ok(input_path) = fs::canonicalize(root.join(input)) {
             if input_path.starts_with(&real) {
                 return refuse(format!(
@@ -450,19 +455,160 @@ fn canonical_or_planned(path: &Path) -> PathBuf {
     }
 }
 
+/// The folder beside `target` (resolved) and `target`'s name: its lock, stamps,
+/// record and image cache live there as `.<name>.lock` and so on.
+fn beside(target: &Path) -> (PathBuf, String) {
+    let parent = match target.parent() {
+        Some(p) if !p.as_os_str().is_empty() => p.to_path_buf(),
+        _ => PathBuf::from("."),
+    };
+    let name = target
+        .file_name()
+        .map_or("site".into(), |n| n.to_string_lossy().to_string());
+    (parent, name)
+}
+
+/// The suffixes of the files kept beside the output: the [`Stamp`]s of the live site's
+/// files, and the [`Record`] of what it was built from.
+const STAMPS: &str = ".stamps";
+const RECORD: &str = ".inputs";
+
+/// What the live site was built from, kept beside it (`.<name>.inputs`) so that the
+/// next build can tell it has nothing to do: the fingerprint of its inputs (see
+/// [`super::fresh`]), its build's summary, and the stamps of the lists that say what
+/// its files are ([`list_stamps`]). Removed before a swap and written after it, so it
+/// never describes another site than the live one.
+#[derive(Debug, PartialEq)]
+struct Record {
+    inputs: u128,
+    pages: usize,
+    charts: usize,
+    files: usize,
+    images: usize,
+    lists: [Stamp; 3],
+}
+
+impl Record {
+    fn render(&self) -> String {
+        let [stamps, manifest, immutable] = self.lists;
+        format!(
+            "program {}\ninputs {:032x}\nsite {} {} {} {}\nlists {stamps:016x} {manifest:016x} {immutable:016x}\n",
+            super::keys::PROGRAM_ID,
+            self.inputs,
+            self.pages,
+            self.charts,
+            self.files,
+            self.images,
+        )
+    }
+
+    /// The record in `text`, if this program wrote it.
+    fn parse(text: &str) -> Option<Record> {
+        let mut lines = text.lines();
+        if lines.next()? != format!("program {}", super::keys::PROGRAM_ID) {
+            return None;
+        }
+        let inputs = u128::from_str_radix(lines.next()?.strip_prefix("inputs ")?, 16).ok()?;
+        let site: Vec<usize> = lines
+            .next()?
+            .strip_prefix("site ")?
+            .split(' ')
+            .map(|n| n.parse().ok())
+            .collect::<Option<_>>()?;
+        let lists: Vec<Stamp> = lines
+            .next()?
+            .strip_prefix("lists ")?
+            .split(' ')
+            .map(|n| Stamp::from_str_radix(n, 16).ok())
+            .collect::<Option<_>>()?;
+        let (Ok([pages, charts, files, images]), Ok(lists), None) = (
+            <[usize; 4]>::try_from(site),
+            <[Stamp; 3]>::try_from(lists),
+            lines.next(),
+        ) else {
+            return None;
+        };
+        Some(Record {
+            inputs,
+            pages,
+            charts,
+            files,
+            images,
+            lists,
+        })
+    }
+}
+
+/// The summary of the live site at `target` if it is already what a build of inputs
+/// with the fingerprint `inputs` makes: the last build recorded that fingerprint, and
+/// every file it wrote is still as it left it (its stamp). Looked at under the
+/// output's lock, as a build looks at the previous site. `None` means: build.
+pub(crate) fn already_built(target: &Path, inputs: u128) -> Result<Option<super::Summary>> {
+    let shown = target;
+    let target = resolve_target(target);
+    let (parent, name) = beside(&target);
+    let record_path = parent.join(format!(".{name}{RECORD}"));
+    // The first build of an output takes no lock here: it has no record.
+    if fs::symlink_metadata(&record_path).is_err() {
+        return Ok(None);
+    }
+    let _lock = OutputLock::acquire(&parent, &name, shown)?;
+    let stamps_path = parent.join(format!(".{name}{STAMPS}"));
+    let record = read_own_file(&record_path)
+        .ok()
+        .flatten()
+        .and_then(|text| Record::parse(&text));
+    let Some(record) = record
+        .filter(|r| r.inputs == inputs && list_stamps(&stamps_path, &target) == Some(r.lists))
+    else {
+        return Ok(None);
+    };
+    // Every output has a stamp; each is checked, and every folder on the way to it is
+    // a real one, as a build checks the files it keeps.
+    let stamps = read_stamps(&stamps_path);
+    let dir = rustix::fs::open(
+        &target,
+        rustix::fs::OFlags::DIRECTORY
+            | rustix::fs::OFlags::RDONLY
+            | rustix::fs::OFlags::NOFOLLOW
+            | rustix::fs::OFlags::CLOEXEC,
+        rustix::fs::Mode::empty(),
+    );
+    let (Ok(dir), true) = (dir, stamps.len() == record.files) else {
+        return Ok(None);
+    };
+    let folders: std::collections::HashSet<&str> = stamps
+        .keys()
+        .flat_map(|rel| rel.match_indices('/').map(|(end, _)| &rel[..end]))
+        .collect();
+    let intact = {
+        use rayon::prelude::*;
+        folders.par_iter().all(|folder| {
+            rustix::fs::statat(&dir, *folder, rustix::fs::AtFlags::SYMLINK_NOFOLLOW)
+                .is_ok_and(|s| rustix::fs::FileType::from_raw_mode(s.st_mode).is_dir())
+        }) && stamps.par_iter().all(|(rel, &stamp)| {
+            stamp != NO_STAMP
+                && stamp_of(rel, |r| stat_file(&dir, r)).is_some_and(|(_, now)| now == stamp)
+        })
+    };
+    Ok(intact.then(|| super::Summary {
+        pages: record.pages,
+        charts: record.charts,
+        files: record.files,
+        images: record.images,
+        reused: record.files,
+        up_to_date: true,
+        ..Default::default()
+    }))
+}
+
 impl StagedSite {
     /// Locks the output, removes what killed builds left and opens a staging folder.
     pub(crate) fn create(target: &Path) -> Result<StagedSite> {
         let shown = target;
         let target = resolve_target(target);
-        let parent = match target.parent() {
-            Some(p) if !p.as_os_str().is_empty() => p.to_path_buf(),
-            _ => PathBuf::from("."),
-        };
+        let (parent, name) = beside(&target);
         fs::create_dir_all(&parent).map_err(|e| Error::io(&parent, e))?;
-        let name = target
-            .file_name()
-            .map_or("site".into(), |n| n.to_string_lossy().to_string());
         let lock = OutputLock::acquire(&parent, &name, shown)?;
         // Holding the lock, any staging folder beside the target belongs to a build
         // that was killed before it could clean up. Only folders a build leaves are
@@ -497,7 +643,7 @@ impl StagedSite {
             return Err(Error::io(&mark, e));
         }
         let previous = target.is_dir().then(|| target.to_path_buf());
-        let stamps_path = parent.join(format!(".{name}.stamps"));
+        let stamps_path = parent.join(format!(".{name}{STAMPS}"));
         let previous_keys = match &previous {
             Some(p) => {
                 let stamps = read_stamps(&stamps_path);
@@ -529,6 +675,7 @@ impl StagedSite {
             stats: WriteStats::default(),
             previous_keys,
             stamps_path,
+            record_path: parent.join(format!(".{name}{RECORD}")),
             previous_folders: Default::default(),
             damaged: AtomicUsize::new(0),
             keys: Default::default(),
@@ -549,11 +696,24 @@ impl StagedSite {
     /// folder in for the target in one rename and removes the old one. When every
     /// output is the previous build's, nothing is written: the live site is this
     /// build's already.
-    pub(crate) fn commit(mut self, fingerprinted: &[String]) -> Result<()> {
+    ///
+    /// `inputs` is the fingerprint of the inputs this site was built from, taken before
+    /// they were read (`None` when it could not be trusted): recorded with `summary`
+    /// once the site is live, it lets the next build see it has nothing to do.
+    pub(crate) fn commit(
+        mut self,
+        fingerprinted: &[String],
+        inputs: Option<u128>,
+        summary: &super::Summary,
+    ) -> Result<()> {
+        // Whatever happens next, the record must not outlive the site it describes.
+        // (One that cannot be removed cannot mislead either: it names the stamps of
+        // the live site's lists, which the swap replaces.)
+        let _ = fs::remove_file(&self.record_path);
         let damaged = self.damaged.load(Ordering::Relaxed);
         if damaged > 0 {
             eprintln!(
-                "{damaged} file(s) of the previous site in {} were not as the last build left them (edited by hand?): written again",
+                "{damaged} file(s) of the previous site in {} were changed since the last build left them (edited by hand, or by a build stopped midway?): written again",
                 self.target.display()
             );
         }
@@ -569,33 +729,16 @@ impl StagedSite {
             if let Some(cache) = &self.cache {
                 cache.sweep();
             }
+            self.write_record(inputs, summary);
             return Ok(());
         }
+        // The stamps must describe the live site: gone before it changes, and taken
+        // once it is in place and the previous one removed (linking or unlinking a
+        // kept file moves its change time). Stamps left by a failure here only cost
+        // renders: the kept files' change times no longer match them.
+        let _ = fs::remove_file(&self.stamps_path);
         let kept = std::mem::take(&mut *self.kept.lock().expect("not poisoned"));
-        let linked = self.link_kept(kept)?;
-        let staged = {
-            use rustix::fs::{Mode, OFlags};
-            rustix::fs::open(
-                &self.staging,
-                OFlags::DIRECTORY | OFlags::RDONLY | OFlags::CLOEXEC,
-                Mode::empty(),
-            )
-            .map_err(|e| Error::io(&self.staging, e.into()))?
-        };
-        let stamps: std::collections::HashMap<&str, Stamp> = {
-            use rayon::prelude::*;
-            keys.par_iter()
-                .map(|(rel, _)| {
-                    let stamp = linked.get(rel.as_str()).copied().or_else(|| {
-                        stamp_of(rel, |r| stat_file(&staged, r)).map(|(_, stamp)| stamp)
-                    });
-                    (rel.as_str(), stamp.unwrap_or(NO_STAMP))
-                })
-                .collect()
-        };
-        self.write_stamps(&own_list(&keys, |rel, _| {
-            stamps.get(rel).copied().unwrap_or(NO_STAMP) as u128
-        }));
+        self.link_kept(kept)?;
         self.write_new(&self.staging.join(MANIFEST), manifest.as_bytes())?;
         self.write_new(&self.staging.join(IMMUTABLE_LIST), list.as_bytes())?;
         let mark = self.staging.join(STAGING_MARK);
@@ -621,24 +764,78 @@ impl StagedSite {
         if let Some(cache) = &self.cache {
             cache.sweep();
         }
+        self.write_stamps(&keys);
+        self.write_record(inputs, summary);
         Ok(())
     }
 
-    /// Replaces the stamps beside the output with `text`, whole or not at all. Stamps
-    /// only spare work, so failing to write them does not fail the build: the old ones
-    /// are removed if they can be (else they match nothing new), and the next build
-    /// renders everything again.
-    fn write_stamps(&self, text: &str) {
-        let tmp = PathBuf::from(format!("{}.tmp", self.stamps_path.display()));
-        let _ = fs::remove_file(&tmp);
-        let written = self.write_new(&tmp, text.as_bytes()).and_then(|()| {
-            fs::rename(&tmp, &self.stamps_path).map_err(|e| Error::io(&self.stamps_path, e))
+    /// Records what the live site (this build's, now) was built from. Like the
+    /// stamps, the record only spares work: without it the next build does all of it.
+    fn write_record(&self, inputs: Option<u128>, summary: &super::Summary) {
+        let Some(inputs) = inputs else {
+            return;
+        };
+        let Some(lists) = list_stamps(&self.stamps_path, &self.target) else {
+            return;
+        };
+        let record = Record {
+            inputs,
+            pages: summary.pages,
+            charts: summary.charts,
+            files: summary.files,
+            images: summary.images,
+            lists,
+        };
+        if let Err(e) = self.replace_beside(&self.record_path, &record.render()) {
+            eprintln!("{e}; not recorded, so the next build reads every input again");
+        }
+    }
+
+    /// Writes the stamps of the live site's files (`keys`' paths) beside it, whole or
+    /// not at all. Stamps only spare work, so failing to write them does not fail the
+    /// build: the next build renders everything again.
+    fn write_stamps(&self, keys: &[(String, u128)]) {
+        let live = rustix::fs::open(
+            &self.target,
+            rustix::fs::OFlags::DIRECTORY
+                | rustix::fs::OFlags::RDONLY
+                | rustix::fs::OFlags::NOFOLLOW
+                | rustix::fs::OFlags::CLOEXEC,
+            rustix::fs::Mode::empty(),
+        );
+        let Ok(live) = live else {
+            return;
+        };
+        let stamps: Vec<Stamp> = {
+            use rayon::prelude::*;
+            keys.par_iter()
+                .map(|(rel, _)| {
+                    stamp_of(rel, |r| stat_file(&live, r)).map_or(NO_STAMP, |(_, stamp)| stamp)
+                })
+                .collect()
+        };
+        let mut stamp = stamps.iter();
+        let text = own_list(keys, |_, _| {
+            u128::from(*stamp.next().expect("one stamp per output"))
         });
-        if let Err(e) = written {
-            let _ = fs::remove_file(&tmp);
+        if let Err(e) = self.replace_beside(&self.stamps_path, &text) {
             let _ = fs::remove_file(&self.stamps_path);
             eprintln!("{e}; not recorded, so the next build renders every file again");
         }
+    }
+
+    /// Replaces `path`, a file of this program's beside the output, with `text`: whole
+    /// (written aside, then renamed over it) or not at all.
+    fn replace_beside(&self, path: &Path, text: &str) -> Result<()> {
+        let tmp = PathBuf::from(format!("{}.tmp", path.display()));
+        let _ = fs::remove_file(&tmp);
+        let written = self
+            .write_new(&tmp, text.as_bytes())
+            .and_then(|()| fs::rename(&tmp, path).map_err(|e| Error::io(path, e)));
+        if written.is_err() {
+            let _ = fs::remove_file(&tmp);
+        }
+        written
     }
 
     /// Whether this build's site is the live one already: nothing new was placed,
@@ -657,19 +854,14 @@ impl StagedSite {
     /// Links the kept outputs from the previous build into the staging folder (or
     /// copies them, see [`link_or_copy`]). They were all there when the build looked;
     /// one gone since (removed by hand during the build) fails the build rather than
-    /// publish a site without it. Returns the stamps of those hard-linked (the same
-    /// files); a copy is a new file with a new stamp.
-    fn link_kept(
-        &self,
-        kept: Vec<(String, bool, Stamp)>,
-    ) -> Result<std::collections::HashMap<String, Stamp>> {
+    /// publish a site without it.
+    fn link_kept(&self, kept: Vec<(String, bool)>) -> Result<()> {
         use rayon::prelude::*;
         let Some(previous) = &self.previous else {
-            return Ok(Default::default());
+            return Ok(());
         };
-        kept.into_par_iter().map(|(rel, siblings, stamp)| {
+        kept.into_par_iter().try_for_each(|(rel, siblings)| {
             let rel = &rel;
-            let mut all_linked = true;
             let dest = self.destination(rel)?;
             let suffixes: &[&str] = if siblings {
                 &["", ".gz", ".br"]
@@ -678,7 +870,7 @@ impl StagedSite {
             };
             for s in suffixes {
                 let from = previous.join(format!("{rel}{s}"));
-                all_linked &= link_or_copy(&from, Path::new(&format!("{}{s}", dest.display()))).map_err(
+                link_or_copy(&from, Path::new(&format!("{}{s}", dest.display()))).map_err(
                     |e| {
                         Error::in_file(
                             &from,
@@ -687,10 +879,8 @@ impl StagedSite {
                     },
                 )?;
             }
-            Ok(all_linked.then(|| (rel.clone(), stamp)))
+            Ok(())
         })
-        .filter_map(Result::transpose)
-        .collect()
     }
 
     /// Creates `path` and writes `bytes`; refuses a path that already exists, so a
@@ -772,7 +962,7 @@ impl StagedSite {
         let intact = self
             .previous_stamp(rel)
             .filter(|&(_, stamp)| stamp == recorded_stamp);
-        let Some((len, stamp)) = intact else {
+        let Some((len, _)) = intact else {
             // With no stamp recorded (none beside the output) nothing is known edited.
             if same_key && recorded_stamp != NO_STAMP {
                 self.damaged.fetch_add(1, Ordering::Relaxed);
@@ -786,11 +976,10 @@ impl StagedSite {
                 return false;
             }
         }
-        self.kept.lock().expect("not poisoned").push((
-            rel.to_string(),
-            has_siblings(rel, len),
-            stamp,
-        ));
+        self.kept
+            .lock()
+            .expect("not poisoned")
+            .push((rel.to_string(), has_siblings(rel, len)));
         true
     }
 }
@@ -943,14 +1132,13 @@ type BrSibling = brotlic::CompressorWriter<Recording<fs::File>>;
 /// link (vfat, some network mounts, `protected_hardlinks`), as the image cache does: a
 /// build after an edit must not fail only because the output cannot hold links. The
 /// copy is a new file, so nothing is written through the live site's inodes.
-/// Whether it linked.
-fn link_or_copy(from: &Path, to: &Path) -> std::io::Result<bool> {
+fn link_or_copy(from: &Path, to: &Path) -> std::io::Result<()> {
     if fs::hard_link(from, to).is_ok() {
-        return Ok(true);
+        return Ok(());
     }
     let mut source = fs::File::open(from)?;
     let mut target = create_new(to)?;
-    std::io::copy(&mut source, &mut target).map(|_| false)
+    std::io::copy(&mut source, &mut target).map(|_| ())
 }
 
 /// Creates `path`, refusing one that exists (see [`StagedSite::write_new`]).
@@ -1121,7 +1309,7 @@ impl Drop for StagedSite {
 
 /// A list this program reads back with [`read_own_list`]: the program, then each
 /// output's value and path, in `keys`' order.
-fn own_list(keys: &[(String, u128)], value: impl Fn(&str, u128) -> u128) -> String {
+fn own_list(keys: &[(String, u128)], mut value: impl FnMut(&str, u128) -> u128) -> String {
     let mut text = format!("program {}\n", super::keys::PROGRAM_ID);
     for (path, key) in keys {
         text.push_str(&format!("{:032x} {path}\n", value(path, *key)));
@@ -1222,24 +1410,50 @@ fn stamp_of(rel: &str, stat: impl Fn(&str) -> Option<rustix::fs::Stat>) -> Optio
     let page = stat(rel)?;
     let len = page.st_size as u64;
     let mut hash = xxhash_rust::xxh3::Xxh3::new();
-    let mut add = |s: &rustix::fs::Stat| {
-        for field in [
-            s.st_ino,
-            s.st_size as u64,
-            s.st_mtime as u64,
-            s.st_mtime_nsec,
-        ] {
-            hash.update(&field.to_le_bytes());
-        }
-    };
-    add(&page);
+    add_to_stamp(&mut hash, &page);
     if has_siblings(rel, len) {
         for suffix in [".gz", ".br"] {
-            add(&stat(&format!("{rel}{suffix}"))?);
+            add_to_stamp(&mut hash, &stat(&format!("{rel}{suffix}"))?);
         }
     }
     // Never NO_STAMP, which means "could not stat".
     Some((len, hash.digest().max(1)))
+}
+
+/// Adds what a [`Stamp`] keeps of a file to it.
+fn add_to_stamp(hash: &mut xxhash_rust::xxh3::Xxh3, s: &rustix::fs::Stat) {
+    // The change time too: a file rewritten in place to the same length with its
+    // modification time put back (`cp -p`) keeps its inode, size and mtime.
+    for field in [
+        s.st_ino,
+        s.st_size as u64,
+        s.st_mtime as u64,
+        s.st_mtime_nsec,
+        s.st_ctime as u64,
+        s.st_ctime_nsec,
+    ] {
+        hash.update(&field.to_le_bytes());
+    }
+}
+
+/// The stamps of the lists that say what the live site's files are: the stamps beside
+/// it, and its manifest and immutable list. `None` if one is not a regular file.
+fn list_stamps(stamps: &Path, site: &Path) -> Option<[Stamp; 3]> {
+    let stamp = |path: &Path| {
+        let stat = rustix::fs::lstat(path).ok()?;
+        rustix::fs::FileType::from_raw_mode(stat.st_mode)
+            .is_file()
+            .then(|| {
+                let mut hash = xxhash_rust::xxh3::Xxh3::new();
+                add_to_stamp(&mut hash, &stat);
+                hash.digest().max(1)
+            })
+    };
+    Some([
+        stamp(stamps)?,
+        stamp(&site.join(MANIFEST))?,
+        stamp(&site.join(IMMUTABLE_LIST))?,
+    ])
 }
 
 /// gzip by libdeflate: at each level about twice zlib's speed, and smaller at level 6.
@@ -1309,6 +1523,44 @@ pub(crate) fn brotli(bytes: &[u8], effort: Effort) -> Vec<u8> {
 mod tests {
     use super::*;
 
+    fn record() -> Record {
+        Record {
+            inputs: 0x0123_4567_89ab_cdef_0011_2233_4455_6677,
+            pages: 20,
+            charts: 6,
+            files: 54,
+            images: 0,
+            lists: [1, u64::MAX, 0x42],
+        }
+    }
+
+    #[test]
+    fn a_record_reads_back_and_nothing_else_passes_for_one() {
+        let text = record().render();
+        assert_eq!(Record::parse(&text), Some(record()));
+        let truncated = text.lines().take(3).collect::<Vec<_>>().join("\n");
+        for bad in [
+            String::new(),
+            truncated,
+            text.replacen("program ", "program 0", 1),
+            text.replace("site 20 6 54 0", "site 20 6 54"),
+            text.replace("site 20", "site -20"),
+            text.replace("lists 0000000000000001", "lists"),
+            format!("{text}one line too many\n"),
+            text.replace("inputs ", "inputs z"),
+        ] {
+            assert_eq!(Record::parse(&bad), None, "{bad}");
+        }
+    }
+
+    proptest::proptest! {
+        #[test]
+        fn any_text_read_as_a_record_never_panics(text in "(?s).{0,300}") {
+            let _ = Record::parse(&text);
+            let _ = Record::parse(&format!("program {}\ninputs {text}", super::super::keys::PROGRAM_ID));
+        }
+    }
+
     #[test]
     fn failed_build_leaves_nothing_and_commit_swaps() {
         let dir = tempfile::tempdir().unwrap();
@@ -1330,14 +1582,14 @@ mod tests {
         let page = "x".repeat(2000);
         let staged = StagedSite::create(&target).unwrap();
         staged.put("a/index.html", page.as_bytes()).unwrap();
-        staged.commit(&[]).unwrap();
+        staged.commit(&[], None, &Default::default()).unwrap();
         assert!(!target.join("old.html").exists());
         assert!(target.join("a/index.html.gz").exists() && target.join("a/index.html.br").exists());
 
         let staged = StagedSite::create(&target).unwrap();
         staged.put("a/index.html", page.as_bytes()).unwrap();
         assert_eq!(staged.stats.reused.load(Ordering::Relaxed), 1);
-        staged.commit(&[]).unwrap();
+        staged.commit(&[], None, &Default::default()).unwrap();
         assert_eq!(
             fs::read(target.join("a/index.html")).unwrap(),
             page.as_bytes()
