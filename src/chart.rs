@@ -439,12 +439,10 @@ fn draw_with_plotters(
             continue;
         }
         let colour = f.colours[i];
-        let steps: Vec<(f64, f64)> = step_points(&series.points, spec.end.max(spec.start))
+        let corners = step_corners(&series.points, spec.end.max(spec.start));
+        let kept = simplified(corners, |(d, v)| area.map_coordinate(&at(d, v)))
             .into_iter()
-            .map(|(d, v)| at(d, v))
-            .collect();
-        let pixels: Vec<(i32, i32)> = steps.iter().map(|p| area.map_coordinate(p)).collect();
-        let kept = simplify(&pixels).into_iter().map(|k| steps[k]);
+            .map(|(d, v)| at(d, v));
         for line in LineSeries::new(kept, colour.stroke_width(W_STEP)) {
             area.draw(&line)?;
         }
@@ -958,61 +956,79 @@ fn tooltips(
 
 /// Corner points of a step line: each value runs flat until the next decision, and
 /// the last one until `end`.
-fn step_points(points: &[(NaiveDate, f64)], end: NaiveDate) -> Vec<(NaiveDate, f64)> {
-    let mut out = Vec::with_capacity(points.len() * 2 + 1);
-    for (i, &(date, value)) in points.iter().enumerate() {
-        if i > 0 {
-            out.push((date, points[i - 1].1));
-        }
-        out.push((date, value));
-    }
-    if let Some(&(date, value)) = points.last() {
-        if date < end {
-            out.push((end, value));
-        }
-    }
-    out
+fn step_corners(
+    points: &[(NaiveDate, f64)],
+    end: NaiveDate,
+) -> impl Iterator<Item = (NaiveDate, f64)> + '_ {
+    let corners = points
+        .iter()
+        .enumerate()
+        .flat_map(move |(i, &(date, value))| {
+            let before = (i > 0).then(|| (date, points[i - 1].1));
+            before.into_iter().chain(std::iter::once((date, value)))
+        });
+    let tail = points
+        .last()
+        .filter(|&&(date, _)| date < end)
+        .map(|&(_, value)| (end, value));
+    corners.chain(tail)
 }
 
-/// Indices of the pixel points worth drawing. Within one pixel column only the first,
-/// lowest, highest and last points can be seen; along a flat or vertical run only the
-/// ends. A series of a million decisions draws as a few thousand points at most.
-fn simplify(pixels: &[(i32, i32)]) -> Vec<usize> {
-    let mut columns: Vec<usize> = Vec::with_capacity(pixels.len().min(8192));
-    let mut i = 0;
-    while i < pixels.len() {
-        let mut j = i;
-        while j + 1 < pixels.len() && pixels[j + 1].0 == pixels[i].0 {
-            j += 1;
-        }
-        let run = i..=j;
-        let lowest = run
-            .clone()
-            .max_by_key(|&k| pixels[k].1)
-            .expect("non-empty run");
-        let highest = run
-            .clone()
-            .min_by_key(|&k| pixels[k].1)
-            .expect("non-empty run");
-        let mut picks = [i, lowest.min(highest), lowest.max(highest), j];
-        picks.sort_unstable();
-        for k in picks {
-            if columns.last() != Some(&k) && columns.last().is_none_or(|&l| pixels[l] != pixels[k])
+/// The points of a line worth drawing, given where each lands (`pixel`). Within one
+/// pixel column only the first, lowest, highest and last points can be seen; along a
+/// flat or vertical run only the ends. A series of a million decisions draws as a few
+/// thousand points at most, and is looked at one point at a time: its two million
+/// corners are never held together.
+fn simplified<P: Copy>(points: impl Iterator<Item = P>, pixel: impl Fn(P) -> (i32, i32)) -> Vec<P> {
+    // A point with its place in the line and its pixel.
+    type Seen<P> = (usize, (i32, i32), P);
+    fn push_column<P: Copy>(columns: &mut Vec<Seen<P>>, run: [Seen<P>; 4]) {
+        let [first, lowest, highest, last] = run;
+        let (a, b) = if lowest.0 <= highest.0 {
+            (lowest, highest)
+        } else {
+            (highest, lowest)
+        };
+        for k in [first, a, b, last] {
+            if columns
+                .last()
+                .is_none_or(|&(i, at, _)| i != k.0 && at != k.1)
             {
                 columns.push(k);
             }
         }
-        i = j + 1;
+    }
+    let mut columns: Vec<Seen<P>> = Vec::new();
+    // The column being read: its first, lowest (the last of the largest y), highest
+    // (the first of the smallest y) and last points.
+    let mut run: Option<[Seen<P>; 4]> = None;
+    for (i, point) in points.enumerate() {
+        let seen = (i, pixel(point), point);
+        match &mut run {
+            Some([first, lowest, highest, last]) if first.1 .0 == seen.1 .0 => {
+                if seen.1 .1 >= lowest.1 .1 {
+                    *lowest = seen;
+                }
+                if seen.1 .1 < highest.1 .1 {
+                    *highest = seen;
+                }
+                *last = seen;
+            }
+            _ => {
+                if let Some(done) = run.replace([seen; 4]) {
+                    push_column(&mut columns, done);
+                }
+            }
+        }
+    }
+    if let Some(done) = run {
+        push_column(&mut columns, done);
     }
     // Drop middle points of straight horizontal or vertical runs.
-    let mut kept: Vec<usize> = Vec::with_capacity(columns.len());
-    for &k in &columns {
-        if kept.len() >= 2 {
-            let (a, b, c) = (
-                pixels[kept[kept.len() - 2]],
-                pixels[kept[kept.len() - 1]],
-                pixels[k],
-            );
+    let mut kept: Vec<Seen<P>> = Vec::with_capacity(columns.len());
+    for k in columns {
+        if let [.., (_, a, _), (_, b, _)] = kept[..] {
+            let c = k.1;
             let flat = a.1 == b.1 && b.1 == c.1;
             let upright = a.0 == b.0 && b.0 == c.0 && (a.1 <= b.1) == (b.1 <= c.1);
             if flat || upright {
@@ -1021,7 +1037,7 @@ fn simplify(pixels: &[(i32, i32)]) -> Vec<usize> {
         }
         kept.push(k);
     }
-    kept
+    kept.into_iter().map(|(_, _, point)| point).collect()
 }
 
 #[cfg(test)]
@@ -1030,6 +1046,59 @@ mod tests {
 
     fn d(s: &str) -> NaiveDate {
         crate::data::parse_date(s).unwrap()
+    }
+
+    /// The reduction as first written, holding every pixel: the reference for
+    /// [`simplified`].
+    /// Within one pixel column only the first,
+    /// lowest, highest and last points can be seen; along a flat or vertical run only the
+    /// ends. A series of a million decisions draws as a few thousand points at most.
+    fn simplify(pixels: &[(i32, i32)]) -> Vec<usize> {
+        let mut columns: Vec<usize> = Vec::with_capacity(pixels.len().min(8192));
+        let mut i = 0;
+        while i < pixels.len() {
+            let mut j = i;
+            while j + 1 < pixels.len() && pixels[j + 1].0 == pixels[i].0 {
+                j += 1;
+            }
+            let run = i..=j;
+            let lowest = run
+                .clone()
+                .max_by_key(|&k| pixels[k].1)
+                .expect("non-empty run");
+            let highest = run
+                .clone()
+                .min_by_key(|&k| pixels[k].1)
+                .expect("non-empty run");
+            let mut picks = [i, lowest.min(highest), lowest.max(highest), j];
+            picks.sort_unstable();
+            for k in picks {
+                if columns.last() != Some(&k)
+                    && columns.last().is_none_or(|&l| pixels[l] != pixels[k])
+                {
+                    columns.push(k);
+                }
+            }
+            i = j + 1;
+        }
+        // Drop middle points of straight horizontal or vertical runs.
+        let mut kept: Vec<usize> = Vec::with_capacity(columns.len());
+        for &k in &columns {
+            if kept.len() >= 2 {
+                let (a, b, c) = (
+                    pixels[kept[kept.len() - 2]],
+                    pixels[kept[kept.len() - 1]],
+                    pixels[k],
+                );
+                let flat = a.1 == b.1 && b.1 == c.1;
+                let upright = a.0 == b.0 && b.0 == c.0 && (a.1 <= b.1) == (b.1 <= c.1);
+                if flat || upright {
+                    kept.pop();
+                }
+            }
+            kept.push(k);
+        }
+        kept
     }
 
     #[test]
@@ -1047,6 +1116,30 @@ mod tests {
         let kept = simplify(&pts);
         let kept: Vec<_> = kept.iter().map(|&i| pts[i]).collect();
         assert_eq!(kept, [(0, 5), (3, 5), (3, 1), (3, 9), (3, 4), (4, 4)]);
+        assert_eq!(simplified(pts.iter().copied(), |p| p), kept);
+    }
+
+    proptest::proptest! {
+        /// Reading a line one point at a time keeps exactly the points the reference
+        /// keeps from the whole line, whatever the columns, runs and ties.
+        #[test]
+        fn simplified_keeps_what_the_whole_line_reduction_keeps(
+            steps in proptest::collection::vec((0i32..3, 0i32..6), 0..200),
+        ) {
+            let mut x = 0;
+            let pixels: Vec<(i32, i32)> = steps
+                .iter()
+                .map(|&(dx, y)| {
+                    x += dx;
+                    (x, y)
+                })
+                .collect();
+            let kept: Vec<usize> = simplified(pixels.iter().copied().enumerate(), |(_, p)| p)
+                .into_iter()
+                .map(|(i, _)| i)
+                .collect();
+            proptest::prop_assert_eq!(kept, simplify(&pixels));
+        }
     }
 
     #[test]
