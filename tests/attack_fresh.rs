@@ -148,5 +148,8 @@ fn a_live_page_edited_just_after_the_swap_is_never_taken_for_the_builds() {
         }
         live_equals_cold(root, "warm", &[], "after a live edit just after the swap");
     }
-    assert!(caught > 0, "no build was caught between its swap and its end");
+    assert!(
+        caught > 0,
+        "no build was caught between its swap and its end"
+    );
 }

@@ -88,8 +88,9 @@ pub(crate) const MANIFEST: &str = ".petrol-watch-manifest";
 ///
 /// Stamps are kept beside the output (`.<name>.stamps`), not in it: they differ
 /// between two builds of the same inputs, and a site depends on its inputs alone.
-/// Written before the swap; if the swap does not happen, a stamp of a file that
-/// never went live matches nothing, which costs a render, never a wrong file.
+/// Taken once the site is live and the previous one removed, and only for files still
+/// as the build staged them (see [`StagedSite::write_stamps`]): a file written in the
+/// live site in that moment gets none, which costs a render, never a wrong file.
 type Stamp = u64;
 
 /// The stamp recorded for a file the build could not stat: never equal to a real one's.
@@ -738,9 +739,14 @@ impl StagedSite {
         // renders: the kept files' change times no longer match them.
         let _ = fs::remove_file(&self.stamps_path);
         let kept = std::mem::take(&mut *self.kept.lock().expect("not poisoned"));
+        let kept_paths: std::collections::HashSet<String> =
+            kept.iter().map(|(rel, _)| rel.clone()).collect();
         self.link_kept(kept)?;
         self.write_new(&self.staging.join(MANIFEST), manifest.as_bytes())?;
         self.write_new(&self.staging.join(IMMUTABLE_LIST), list.as_bytes())?;
+        // The site's files as this build made them, while no one else can see them:
+        // once live, anything may write them before the stamps are taken.
+        let staged = self.staged_fields(&keys);
         let mark = self.staging.join(STAGING_MARK);
         fs::remove_file(&mark).map_err(|e| Error::io(&mark, e))?;
         if self.target.is_dir() {
@@ -764,7 +770,7 @@ impl StagedSite {
         if let Some(cache) = &self.cache {
             cache.sweep();
         }
-        self.write_stamps(&keys);
+        self.write_stamps(&keys, &staged, &kept_paths);
         self.write_record(inputs, summary);
         Ok(())
     }
@@ -791,10 +797,43 @@ impl StagedSite {
         }
     }
 
+    /// What a stamp keeps of each output's files in the staging folder, in `keys`' order
+    /// (`None` where one cannot be seen).
+    fn staged_fields(&self, keys: &[(String, u128)]) -> Vec<Option<Vec<StampFields>>> {
+        use rayon::prelude::*;
+        let staging = rustix::fs::open(
+            &self.staging,
+            rustix::fs::OFlags::DIRECTORY
+                | rustix::fs::OFlags::RDONLY
+                | rustix::fs::OFlags::NOFOLLOW
+                | rustix::fs::OFlags::CLOEXEC,
+            rustix::fs::Mode::empty(),
+        );
+        let Ok(staging) = staging else {
+            return vec![None; keys.len()];
+        };
+        keys.par_iter()
+            .map(|(rel, _)| {
+                stats_of(rel, |r| stat_file(&staging, r))
+                    .map(|files| files.iter().map(stamp_fields).collect())
+            })
+            .collect()
+    }
+
     /// Writes the stamps of the live site's files (`keys`' paths) beside it, whole or
     /// not at all. Stamps only spare work, so failing to write them does not fail the
     /// build: the next build renders everything again.
-    fn write_stamps(&self, keys: &[(String, u128)]) {
+    ///
+    /// A stamp says "as this build left it", so a file that is no longer as it was
+    /// `staged` (written in the live site since the swap) gets [`NO_STAMP`] and is
+    /// made again by the next build. Taken from the live site only because removing
+    /// the previous site moves the change time of the files kept from it.
+    fn write_stamps(
+        &self,
+        keys: &[(String, u128)],
+        staged: &[Option<Vec<StampFields>>],
+        kept: &std::collections::HashSet<String>,
+    ) {
         let live = rustix::fs::open(
             &self.target,
             rustix::fs::OFlags::DIRECTORY
@@ -809,8 +848,14 @@ impl StagedSite {
         let stamps: Vec<Stamp> = {
             use rayon::prelude::*;
             keys.par_iter()
-                .map(|(rel, _)| {
-                    stamp_of(rel, |r| stat_file(&live, r)).map_or(NO_STAMP, |(_, stamp)| stamp)
+                .zip(staged)
+                .map(|((rel, _), staged)| {
+                    let Some(staged) = staged else {
+                        return NO_STAMP;
+                    };
+                    stats_of(rel, |r| stat_file(&live, r))
+                        .filter(|files| as_staged(staged, files, kept.contains(rel)))
+                        .map_or(NO_STAMP, |files| stamp_from(&files))
                 })
                 .collect()
         };
@@ -1407,31 +1452,67 @@ fn has_siblings(rel: &str, len: u64) -> bool {
 /// The [`Stamp`] of `rel` under `dir`, with its length, if it and every sibling it
 /// should have are regular files. `stat` looks a path up.
 fn stamp_of(rel: &str, stat: impl Fn(&str) -> Option<rustix::fs::Stat>) -> Option<(u64, Stamp)> {
-    let page = stat(rel)?;
-    let len = page.st_size as u64;
-    let mut hash = xxhash_rust::xxh3::Xxh3::new();
-    add_to_stamp(&mut hash, &page);
-    if has_siblings(rel, len) {
-        for suffix in [".gz", ".br"] {
-            add_to_stamp(&mut hash, &stat(&format!("{rel}{suffix}"))?);
-        }
-    }
-    // Never NO_STAMP, which means "could not stat".
-    Some((len, hash.digest().max(1)))
+    let files = stats_of(rel, stat)?;
+    Some((files[0].st_size as u64, stamp_from(&files)))
 }
 
-/// Adds what a [`Stamp`] keeps of a file to it.
-fn add_to_stamp(hash: &mut xxhash_rust::xxh3::Xxh3, s: &rustix::fs::Stat) {
-    // The change time too: a file rewritten in place to the same length with its
-    // modification time put back (`cp -p`) keeps its inode, size and mtime.
-    for field in [
+/// The [`Stamp`] of an output's files: the file, then its siblings.
+fn stamp_from(files: &[rustix::fs::Stat]) -> Stamp {
+    let mut hash = xxhash_rust::xxh3::Xxh3::new();
+    for file in files {
+        add_to_stamp(&mut hash, file);
+    }
+    // Never NO_STAMP, which means "could not stat".
+    hash.digest().max(1)
+}
+
+/// The stats of `rel` and of every sibling it should have, if all are regular files.
+fn stats_of(
+    rel: &str,
+    stat: impl Fn(&str) -> Option<rustix::fs::Stat>,
+) -> Option<Vec<rustix::fs::Stat>> {
+    let page = stat(rel)?;
+    let mut files = vec![page];
+    if has_siblings(rel, page.st_size as u64) {
+        for suffix in [".gz", ".br"] {
+            files.push(stat(&format!("{rel}{suffix}"))?);
+        }
+    }
+    Some(files)
+}
+
+/// What a [`Stamp`] keeps of a file (inode, size, modification and change times).
+type StampFields = [u64; 6];
+
+fn stamp_fields(s: &rustix::fs::Stat) -> StampFields {
+    [
         s.st_ino,
         s.st_size as u64,
         s.st_mtime as u64,
         s.st_mtime_nsec,
         s.st_ctime as u64,
         s.st_ctime_nsec,
-    ] {
+    ]
+}
+
+/// Whether an output's files, as they are `live` after the swap, are the ones the build
+/// staged (`staged`, taken before it). A file the build wrote is exactly as staged; a
+/// file it kept from the previous site has a new change time (removing the previous
+/// site's name for it moves it), so only its inode, size and modification time count.
+fn as_staged(staged: &[StampFields], live: &[rustix::fs::Stat], kept: bool) -> bool {
+    let compared = if kept { 4 } else { 6 };
+    staged.len() == live.len()
+        && staged
+            .iter()
+            .zip(live)
+            .all(|(staged, live)| staged[..compared] == stamp_fields(live)[..compared])
+}
+
+/// Adds what a [`Stamp`] keeps of a file to it.
+fn add_to_stamp(hash: &mut xxhash_rust::xxh3::Xxh3, s: &rustix::fs::Stat) {
+    // The change time too: a file rewritten in place to the same length with its
+    // modification time put back (`cp -p`) keeps its inode, size and mtime.
+    for field in stamp_fields(s) {
         hash.update(&field.to_le_bytes());
     }
 }
