@@ -153,3 +153,235 @@ fn a_live_page_edited_just_after_the_swap_is_never_taken_for_the_builds() {
         "no build was caught between its swap and its end"
     );
 }
+
+/// A site built twice once its inputs have settled: the second build took the shortcut.
+fn recorded(site: &tempfile::TempDir) {
+    build_ok(site.path(), "warm");
+    let out = build_ok(site.path(), "warm");
+    assert!(up_to_date(&out), "{}", stdout(&out));
+}
+
+/// Runs each change on its own copy of the small site, recorded once its inputs had
+/// settled, then (after they settle again) builds: whatever the build says, the live
+/// site must equal a cold build. `prepare` runs on each copy before anything settles.
+fn each_change_ends_cold(cases: &[(&str, fn(&Path))], prepare: fn(&Path)) {
+    let sites: Vec<tempfile::TempDir> = cases
+        .iter()
+        .map(|_| {
+            let site = small_site();
+            prepare(site.path());
+            site
+        })
+        .collect();
+    std::thread::sleep(SETTLE);
+    for site in &sites {
+        recorded(site);
+    }
+    for ((_, change), site) in cases.iter().zip(&sites) {
+        change(site.path());
+    }
+    std::thread::sleep(SETTLE);
+    for ((what, _), site) in cases.iter().zip(&sites) {
+        let out = build_within(site.path(), "warm", what);
+        live_equals_cold(site.path(), "warm", &[], what);
+        // And once more, now that this build may have recorded them.
+        let again = build_within(site.path(), "warm", what);
+        live_equals_cold(site.path(), "warm", &[], &format!("{what}, built again"));
+        let _ = (out, again);
+    }
+}
+
+/// The files the build keeps beside its output, replaced by what no build writes: a
+/// FIFO must not be waited on, a link not followed, a folder or garbage or a huge
+/// file not trusted; each build still succeeds, and the site is a cold build's.
+#[test]
+fn odd_files_in_place_of_the_record_and_stamps_are_never_trusted_nor_waited_on() {
+    fn copy_then_link(file: &Path) {
+        let copy = file.with_extension("copy");
+        fs::copy(file, &copy).unwrap();
+        fs::remove_file(file).unwrap();
+        std::os::unix::fs::symlink(&copy, file).unwrap();
+    }
+    let cases: Vec<(&str, fn(&Path))> = vec![
+        ("the record a FIFO", |root| {
+            let record = root.join(".warm.inputs");
+            fs::remove_file(&record).unwrap();
+            mkfifo(&record);
+        }),
+        ("the record a link to a copy of itself", |root| {
+            copy_then_link(&root.join(".warm.inputs"))
+        }),
+        ("the record a folder", |root| {
+            let record = root.join(".warm.inputs");
+            fs::remove_file(&record).unwrap();
+            fs::create_dir(&record).unwrap();
+            fs::write(record.join("x"), "x").unwrap();
+        }),
+        ("the record garbage", |root| {
+            fs::write(
+                root.join(".warm.inputs"),
+                [0xffu8, 0, 7, b'\n'].repeat(1000),
+            )
+            .unwrap()
+        }),
+        ("the record a huge sparse file", |root| {
+            let f = fs::File::options()
+                .append(true)
+                .open(root.join(".warm.inputs"))
+                .unwrap();
+            f.set_len(100 << 30).unwrap();
+        }),
+        ("the record another output's", |root| {
+            build_ok(root, "other");
+            fs::copy(root.join(".other.inputs"), root.join(".warm.inputs")).unwrap();
+        }),
+        ("the stamps a FIFO", |root| {
+            let stamps = root.join(".warm.stamps");
+            fs::remove_file(&stamps).unwrap();
+            mkfifo(&stamps);
+        }),
+        ("the stamps a link to a copy of themselves", |root| {
+            copy_then_link(&root.join(".warm.stamps"))
+        }),
+        ("the record's temporary name taken by a folder", |root| {
+            fs::create_dir(root.join(".warm.inputs.tmp")).unwrap();
+            fs::write(root.join(".warm.inputs.tmp/x"), "x").unwrap();
+            // And a change, so that the build has a record to write.
+            append(&root.join("content/notes/second-note.md"), "\nMore.\n");
+        }),
+        ("the record's temporary name a FIFO", |root| {
+            mkfifo(&root.join(".warm.inputs.tmp"));
+            append(&root.join("content/notes/second-note.md"), "\nMore.\n");
+        }),
+    ];
+    each_change_ends_cold(&cases, |_| {});
+}
+
+/// The live site, the site root and the inputs moved, copied and relinked in ways that
+/// keep files' times: none of them passes for the recorded site unless it is one.
+#[test]
+fn moved_copied_and_relinked_inputs_and_outputs_end_as_a_cold_build() {
+    let cases: Vec<(&str, fn(&Path))> = vec![
+        ("the live site moved away and back", |root| {
+            fs::rename(root.join("warm"), root.join("w2")).unwrap();
+            fs::rename(root.join("w2"), root.join("warm")).unwrap();
+        }),
+        ("the live site copied with cp -a over itself", |root| {
+            cp_a(&root.join("warm"), &root.join("w2"));
+            fs::remove_dir_all(root.join("warm")).unwrap();
+            fs::rename(root.join("w2"), root.join("warm")).unwrap();
+        }),
+        ("the live site replaced by a link to a cp -a copy", |root| {
+            cp_a(&root.join("warm"), &root.join("w2"));
+            fs::remove_dir_all(root.join("warm")).unwrap();
+            std::os::unix::fs::symlink(root.join("w2"), root.join("warm")).unwrap();
+        }),
+        (
+            "an older build's live site put back (cp -a), inputs since changed",
+            |root| {
+                cp_a(&root.join("warm"), &root.join("older"));
+                cp_a(&root.join(".warm.stamps"), &root.join("older.stamps"));
+                cp_a(&root.join(".warm.inputs"), &root.join("older.inputs"));
+                let note = root.join("content/notes/second-note.md");
+                rewrite_in_place(&note, "second", "SECOND", true);
+                std::thread::sleep(SETTLE);
+                build_ok(root, "warm");
+                fs::remove_dir_all(root.join("warm")).unwrap();
+                fs::rename(root.join("older"), root.join("warm")).unwrap();
+                fs::rename(root.join("older.stamps"), root.join(".warm.stamps")).unwrap();
+                fs::rename(root.join("older.inputs"), root.join(".warm.inputs")).unwrap();
+            },
+        ),
+        ("a note moved into a folder as index.md", |root| {
+            let notes = root.join("content/notes");
+            fs::create_dir(notes.join("second-note")).unwrap();
+            fs::rename(
+                notes.join("second-note.md"),
+                notes.join("second-note/index.md"),
+            )
+            .unwrap();
+        }),
+        ("a dataset renamed", |root| {
+            fs::rename(
+                root.join("data/brent-crude.csv"),
+                root.join("data/brent.csv"),
+            )
+            .unwrap();
+        }),
+        (
+            "a static file replaced by a folder of the same name",
+            |root| {
+                let extra = root.join("static/extra.txt");
+                fs::remove_file(&extra).unwrap();
+                fs::create_dir(&extra).unwrap();
+                fs::write(extra.join("inner.txt"), "inner").unwrap();
+            },
+        ),
+        ("a hidden file added to static/", |root| {
+            fs::write(root.join("static/.hidden"), "not published").unwrap();
+        }),
+        (
+            "a linked notes folder pointed at a cp -a copy, one note rewritten in place",
+            |root| {
+                let (v1, v2) = (root.join("elsewhere/v1"), root.join("elsewhere/v2"));
+                cp_a(&v1, &v2);
+                rewrite_in_place(&v2.join("linked.md"), "first", "FIRST", true);
+                let link = root.join("content/notes/linked");
+                fs::remove_file(&link).unwrap();
+                std::os::unix::fs::symlink("../../elsewhere/v2", &link).unwrap();
+            },
+        ),
+        (
+            "a file outside the root, linked as a note, rewritten in place",
+            |root| {
+                rewrite_in_place(
+                    &root.join("elsewhere/outside.md"),
+                    "outside",
+                    "OUTSIDE",
+                    true,
+                );
+            },
+        ),
+        ("the site root moved, built there, and moved back", |root| {
+            let moved = root.with_extension("moved");
+            fs::rename(root, &moved).unwrap();
+            let out = build_ok(&moved, "warm");
+            assert!(!up_to_date(&out), "a moved root is another site");
+            fs::rename(&moved, root).unwrap();
+        }),
+    ];
+    each_change_ends_cold(&cases, |root| {
+        fs::write(root.join("static/extra.txt"), "extra").unwrap();
+        let v1 = root.join("elsewhere/v1");
+        fs::create_dir_all(&v1).unwrap();
+        fs::write(
+            v1.join("linked.md"),
+            "+++\ntitle = \"Linked\"\ndate = 2024-04-01\n+++\n\nThe first target.\n",
+        )
+        .unwrap();
+        // Relative links: the root is moved in one case.
+        std::os::unix::fs::symlink("../../elsewhere/v1", root.join("content/notes/linked"))
+            .unwrap();
+        fs::write(
+            root.join("elsewhere/outside.md"),
+            "+++\ntitle = \"Outside\"\ndate = 2024-04-02\n+++\n\nFrom outside the root.\n",
+        )
+        .unwrap();
+        std::os::unix::fs::symlink(
+            "../../elsewhere/outside.md",
+            root.join("content/notes/outside.md"),
+        )
+        .unwrap();
+    });
+}
+
+/// `cp -a`: a copy that keeps modification times (and not inodes or change times).
+fn cp_a(from: &Path, to: &Path) {
+    let ok = Command::new("cp")
+        .arg("-a")
+        .arg(from)
+        .arg(to)
+        .status()
+        .unwrap();
+    assert!(ok.success(), "cp -a {} {}", from.display(), to.display());
+}
