@@ -385,3 +385,122 @@ fn cp_a(from: &Path, to: &Path) {
         .unwrap();
     assert!(ok.success(), "cp -a {} {}", from.display(), to.display());
 }
+
+/// A build killed (SIGKILL) at any moment, from before it reads its inputs to after
+/// its swap: the builds after it never pass off what it left for an up-to-date site.
+/// Half the kills are of builds whose every output is the previous build's (only a
+/// note's time changed), which remove and rewrite the record without a swap.
+#[test]
+fn a_build_killed_at_any_moment_leaves_nothing_that_passes_for_up_to_date() {
+    /// When to kill: after this many milliseconds, or (`None`) right after the swap.
+    const KILLS: [Option<u64>; 8] = [
+        Some(0),
+        Some(10),
+        Some(30),
+        Some(60),
+        Some(120),
+        Some(250),
+        Some(500),
+        None,
+    ];
+    let sites: Vec<tempfile::TempDir> = KILLS.iter().map(|_| site_with_notes(60)).collect();
+    for site in &sites {
+        build_ok(site.path(), "warm");
+    }
+    std::thread::sleep(SETTLE);
+    for site in &sites {
+        recorded(site);
+    }
+    for (i, site) in sites.iter().enumerate() {
+        let note = site.path().join("content/notes/extra-3.md");
+        if i % 2 == 0 {
+            append(&note, "\nA change.\n");
+        } else {
+            // Same bytes, new change time: read again, nothing to write.
+            fs::write(&note, fs::read(&note).unwrap()).unwrap();
+        }
+    }
+    std::thread::sleep(SETTLE);
+    for (site, kill) in sites.iter().zip(KILLS) {
+        let root = site.path();
+        let warm = root.join("warm");
+        let before = fs::metadata(&warm).unwrap().ino();
+        let mut child = Command::new(bin())
+            .arg("--root")
+            .arg(root)
+            .args(["build", "--out", "warm"])
+            .stdout(Stdio::null())
+            .stderr(Stdio::null())
+            .spawn()
+            .unwrap();
+        let started = Instant::now();
+        match kill {
+            Some(ms) => std::thread::sleep(Duration::from_millis(ms)),
+            None => {
+                while fs::metadata(&warm).is_ok_and(|m| m.ino() == before)
+                    && child.try_wait().unwrap().is_none()
+                    && started.elapsed() < LIMIT
+                {}
+            }
+        }
+        let _ = child.kill();
+        let _ = child.wait();
+        let when = format!("after a build killed at {kill:?} ms");
+        for _ in 0..2 {
+            let out = build_within(root, "warm", &when);
+            live_equals_cold(root, "warm", &[], &format!("{when}: {}", stdout(&out)));
+        }
+    }
+}
+
+/// Builds of the same inputs racing on one output, with and without `--drafts`, and
+/// into another output: each output ends as the cold build of its last builder's
+/// options, and a build with the other options is never taken for it.
+#[test]
+fn racing_builds_with_other_options_never_pass_for_each_other() {
+    let site = small_site();
+    let root = site.path();
+    fs::write(
+        root.join("content/notes/a-draft.md"),
+        "+++\ntitle = \"A draft\"\ndate = 2024-05-02\ndraft = true\n+++\n\nNot yet.\n",
+    )
+    .unwrap();
+    std::thread::sleep(SETTLE);
+    let spawn = |args: &[&str]| {
+        Command::new(bin())
+            .arg("--root")
+            .arg(root)
+            .args(args)
+            .stdout(Stdio::piped())
+            .stderr(Stdio::piped())
+            .spawn()
+            .unwrap()
+    };
+    for round in 0..4 {
+        let children = [
+            spawn(&["build", "--out", "warm", "--drafts"]),
+            spawn(&["build", "--out", "warm"]),
+            spawn(&["build", "--out", "other", "--drafts"]),
+            spawn(&["build", "--out", "warm", "--drafts"]),
+            spawn(&["build", "--out", "warm"]),
+        ];
+        for child in children {
+            let out = child.wait_with_output().unwrap();
+            assert!(out.status.success(), "round {round}: {}", stderr(&out));
+        }
+        // Whichever finished last, a build with either options makes that site.
+        let (drafts, plain): (&[&str], &[&str]) = if round % 2 == 0 {
+            (&["--drafts"], &[])
+        } else {
+            (&[], &["--drafts"])
+        };
+        for extra in [drafts, plain] {
+            let mut args = vec!["build", "--out", "warm"];
+            args.extend_from_slice(extra);
+            let (out, _) = run_within(root, &args, LIMIT);
+            assert!(out.status.success(), "{}", stderr(&out));
+            live_equals_cold(root, "warm", extra, &format!("round {round} {extra:?}"));
+        }
+        live_equals_cold(root, "other", &["--drafts"], &format!("round {round} other"));
+    }
+}
