@@ -504,3 +504,24 @@ fn racing_builds_with_other_options_never_pass_for_each_other() {
         live_equals_cold(root, "other", &["--drafts"], &format!("round {round} other"));
     }
 }
+
+/// A file added to the live site by hand is not what a build of the inputs makes (the
+/// server sends every file in the folder): neither the shortcut nor a build whose
+/// every output is the previous one's may keep it.
+#[test]
+fn a_file_added_to_the_live_site_is_never_kept() {
+    let cases: Vec<(&str, fn(&Path))> = vec![
+        ("a page added to the live site", |root| {
+            let gone = root.join("warm/notes/gone");
+            fs::create_dir_all(&gone).unwrap();
+            fs::write(gone.join("index.html"), "<!doctype html><p>A stale page.").unwrap();
+        }),
+        ("a compressed sibling added beside a small file", |root| {
+            fs::write(root.join("warm/robots.txt.br"), "not brotli").unwrap();
+        }),
+        ("a link added among the live site's files", |root| {
+            std::os::unix::fs::symlink("index.html", root.join("warm/home.html")).unwrap();
+        }),
+    ];
+    each_change_ends_cold(&cases, |_| {});
+}
