@@ -154,6 +154,9 @@ fn a_live_page_edited_just_after_the_swap_is_never_taken_for_the_builds() {
     );
 }
 
+/// A change made to a site (its inputs, its live site, or where they are).
+type Change = fn(&Path);
+
 /// A site built twice once its inputs have settled: the second build took the shortcut.
 fn recorded(site: &tempfile::TempDir) {
     build_ok(site.path(), "warm");
@@ -164,7 +167,7 @@ fn recorded(site: &tempfile::TempDir) {
 /// Runs each change on its own copy of the small site, recorded once its inputs had
 /// settled, then (after they settle again) builds: whatever the build says, the live
 /// site must equal a cold build. `prepare` runs on each copy before anything settles.
-fn each_change_ends_cold(cases: &[(&str, fn(&Path))], prepare: fn(&Path)) {
+fn each_change_ends_cold(cases: &[(&str, Change)], prepare: fn(&Path)) {
     let sites: Vec<tempfile::TempDir> = cases
         .iter()
         .map(|_| {
@@ -202,7 +205,7 @@ fn odd_files_in_place_of_the_record_and_stamps_are_never_trusted_nor_waited_on()
         fs::remove_file(file).unwrap();
         std::os::unix::fs::symlink(&copy, file).unwrap();
     }
-    let cases: Vec<(&str, fn(&Path))> = vec![
+    let cases: Vec<(&str, Change)> = vec![
         ("the record a FIFO", |root| {
             let record = root.join(".warm.inputs");
             fs::remove_file(&record).unwrap();
@@ -261,7 +264,7 @@ fn odd_files_in_place_of_the_record_and_stamps_are_never_trusted_nor_waited_on()
 /// keep files' times: none of them passes for the recorded site unless it is one.
 #[test]
 fn moved_copied_and_relinked_inputs_and_outputs_end_as_a_cold_build() {
-    let cases: Vec<(&str, fn(&Path))> = vec![
+    let cases: Vec<(&str, Change)> = vec![
         ("the live site moved away and back", |root| {
             fs::rename(root.join("warm"), root.join("w2")).unwrap();
             fs::rename(root.join("w2"), root.join("warm")).unwrap();
@@ -501,7 +504,12 @@ fn racing_builds_with_other_options_never_pass_for_each_other() {
             assert!(out.status.success(), "{}", stderr(&out));
             live_equals_cold(root, "warm", extra, &format!("round {round} {extra:?}"));
         }
-        live_equals_cold(root, "other", &["--drafts"], &format!("round {round} other"));
+        live_equals_cold(
+            root,
+            "other",
+            &["--drafts"],
+            &format!("round {round} other"),
+        );
     }
 }
 
@@ -510,7 +518,7 @@ fn racing_builds_with_other_options_never_pass_for_each_other() {
 /// every output is the previous one's may keep it.
 #[test]
 fn a_file_added_to_the_live_site_is_never_kept() {
-    let cases: Vec<(&str, fn(&Path))> = vec![
+    let cases: Vec<(&str, Change)> = vec![
         ("a page added to the live site", |root| {
             let gone = root.join("warm/notes/gone");
             fs::create_dir_all(&gone).unwrap();

@@ -578,19 +578,20 @@ pub(crate) fn already_built(target: &Path, inputs: u128) -> Result<Option<super:
     let (Ok(dir), true) = (dir, stamps.len() == record.files) else {
         return Ok(None);
     };
-    let folders: std::collections::HashSet<&str> = stamps
-        .keys()
-        .flat_map(|rel| rel.match_indices('/').map(|(end, _)| &rel[..end]))
-        .collect();
+    let folders = folders_of(stamps.keys().map(String::as_str));
     let intact = {
         use rayon::prelude::*;
+        let files: Option<usize> = stamps
+            .par_iter()
+            .map(|(rel, &stamp)| {
+                let (len, now) = stamp_of(rel, |r| stat_file(&dir, r))?;
+                (stamp != NO_STAMP && now == stamp).then(|| files_of(rel, len))
+            })
+            .sum();
         folders.par_iter().all(|folder| {
             rustix::fs::statat(&dir, *folder, rustix::fs::AtFlags::SYMLINK_NOFOLLOW)
                 .is_ok_and(|s| rustix::fs::FileType::from_raw_mode(s.st_mode).is_dir())
-        }) && stamps.par_iter().all(|(rel, &stamp)| {
-            stamp != NO_STAMP
-                && stamp_of(rel, |r| stat_file(&dir, r)).is_some_and(|(_, now)| now == stamp)
-        })
+        }) && files.is_some_and(|files| holds_only(&target, files, folders.len()))
     };
     Ok(intact.then(|| super::Summary {
         pages: record.pages,
@@ -890,10 +891,20 @@ impl StagedSite {
         let Some(previous) = &self.previous else {
             return false;
         };
+        let kept = self.kept.lock().expect("not poisoned");
+        let outputs = kept
+            .iter()
+            .map(|(_, siblings)| if *siblings { 3 } else { 1 })
+            .sum();
         self.placed.load(Ordering::Relaxed) == 0
             && read_own_file(&previous.join(MANIFEST)).is_ok_and(|m| m.as_deref() == Some(manifest))
             && read_own_file(&previous.join(IMMUTABLE_LIST))
                 .is_ok_and(|l| l.as_deref() == Some(list))
+            && holds_only(
+                previous,
+                outputs,
+                folders_of(kept.iter().map(|(rel, _)| rel.as_str())).len(),
+            )
     }
 
     /// Links the kept outputs from the previous build into the staging folder (or
@@ -1506,6 +1517,46 @@ fn as_staged(staged: &[StampFields], live: &[rustix::fs::Stat], kept: bool) -> b
             .iter()
             .zip(live)
             .all(|(staged, live)| staged[..compared] == stamp_fields(live)[..compared])
+}
+
+/// How many files an output of `len` bytes at `rel` is: itself, and its siblings.
+fn files_of(rel: &str, len: u64) -> usize {
+    if has_siblings(rel, len) {
+        3
+    } else {
+        1
+    }
+}
+
+/// The folders the outputs `rels` are in (every folder on the way), but the site's.
+fn folders_of<'a>(rels: impl Iterator<Item = &'a str>) -> std::collections::HashSet<&'a str> {
+    rels.flat_map(|rel| rel.match_indices('/').map(|(end, _)| &rel[..end]))
+        .collect()
+}
+
+/// Whether the site at `site` holds nothing but `outputs` files (the outputs with
+/// their siblings, all known to be there) and its two lists, in `folders` folders. A
+/// file added to the live site by hand is served like the others, and no build of
+/// the inputs makes it: a site that has one is not up to date, nor kept as it is.
+/// Stops at the first entry too many, so a big tree added by hand is not walked.
+fn holds_only(site: &Path, outputs: usize, folders: usize) -> bool {
+    let files = outputs + [MANIFEST, IMMUTABLE_LIST].len();
+    let (mut seen_files, mut seen_folders) = (0, 0);
+    // Links are entries like files, never followed.
+    for entry in walkdir::WalkDir::new(site).min_depth(1) {
+        let Ok(entry) = entry else {
+            return false;
+        };
+        if entry.file_type().is_dir() {
+            seen_folders += 1;
+        } else {
+            seen_files += 1;
+        }
+        if seen_files > files || seen_folders > folders {
+            return false;
+        }
+    }
+    seen_files == files && seen_folders == folders
 }
 
 /// Adds what a [`Stamp`] keeps of a file to it.
