@@ -533,3 +533,33 @@ fn a_file_added_to_the_live_site_is_never_kept() {
     ];
     each_change_ends_cold(&cases, |_| {});
 }
+
+/// The lock beside the output replaced by a FIFO (opening one to write waits for a
+/// reader that never comes) or a link (opened through, it creates a file wherever it
+/// points): the build says what is wrong, within seconds, and leaves the site as is.
+#[test]
+fn a_lock_that_is_not_a_file_is_refused_not_waited_on_or_followed() {
+    let site = small_site();
+    let root = site.path();
+    build_ok(root, "warm");
+    let before = snapshot(&root.join("warm"));
+    let lock = root.join(".warm.lock");
+    fs::remove_file(&lock).unwrap();
+    mkfifo(&lock);
+    let (out, took) = run_within(root, &["build", "--out", "warm"], Duration::from_secs(20));
+    assert_fails_with(&out, ".warm.lock");
+    assert!(took < Duration::from_secs(10), "{took:?}");
+    fs::remove_file(&lock).unwrap();
+    let elsewhere = root.join("elsewhere-lock");
+    std::os::unix::fs::symlink(&elsewhere, &lock).unwrap();
+    let (out, _) = run_within(root, &["build", "--out", "warm"], LIMIT);
+    assert_fails_with(&out, ".warm.lock");
+    assert!(!elsewhere.exists(), "the lock's link was followed");
+    assert_same(
+        &snapshot(&root.join("warm")),
+        &before,
+        "after a refused lock",
+    );
+    fs::remove_file(&lock).unwrap();
+    build_ok(root, "warm");
+}

@@ -334,13 +334,31 @@ struct OutputLock {
 
 impl OutputLock {
     fn acquire(parent: &Path, name: &str, shown: &Path) -> Result<OutputLock> {
+        use std::os::unix::fs::OpenOptionsExt;
         let path = parent.join(format!(".{name}.lock"));
+        let not_a_lock = || {
+            Error::in_file(
+                &path,
+                "not the lock file this program makes (a FIFO, a link or a device?): remove it",
+            )
+        };
         let file = fs::OpenOptions::new()
             .create(true)
             .truncate(false)
             .write(true)
+            // Opening a FIFO to write would wait for a reader forever; a link would be
+            // opened through, creating a file wherever it points.
+            .custom_flags(
+                (rustix::fs::OFlags::NONBLOCK | rustix::fs::OFlags::NOFOLLOW).bits() as i32,
+            )
             .open(&path)
-            .map_err(|e| Error::io(&path, e))?;
+            .map_err(|e| match rustix::io::Errno::from_io_error(&e) {
+                Some(rustix::io::Errno::LOOP | rustix::io::Errno::NXIO) => not_a_lock(),
+                _ => Error::io(&path, e),
+            })?;
+        if !file.metadata().is_ok_and(|m| m.is_file()) {
+            return Err(not_a_lock());
+        }
         match file.try_lock() {
             Ok(()) => {}
             Err(fs::TryLockError::WouldBlock) => {
