@@ -563,3 +563,72 @@ fn a_lock_that_is_not_a_file_is_refused_not_waited_on_or_followed() {
     fs::remove_file(&lock).unwrap();
     build_ok(root, "warm");
 }
+
+/// Live pages edited by hand while a build runs, after the build found them intact
+/// and chose to keep them but before it took their stamps, must not be stamped as
+/// what the build wrote: every later build would keep them. Every note page is
+/// written in place (one byte, so the same size) as soon as the build's manifest is
+/// in its staging folder (rendering is over, the stamps not yet taken).
+#[test]
+fn live_pages_edited_while_a_build_keeps_them_are_never_stamped_as_its_own() {
+    use std::os::unix::fs::FileExt;
+    let site = site_with_notes(400);
+    let root = site.path();
+    build_ok(root, "warm");
+    let warm = root.join("warm");
+    let pages: Vec<std::path::PathBuf> = (0..400)
+        .map(|i| warm.join(format!("notes/extra-{i}/index.html")))
+        .collect();
+    let edited = |page: &Path| fs::read(page).unwrap().starts_with(b"<X");
+    let mut raced = 0;
+    for attempt in 0..3 {
+        append(
+            &root.join("content/notes/second-note.md"),
+            &format!("\nAttempt {attempt}.\n"),
+        );
+        let mut child = Command::new(bin())
+            .arg("--root")
+            .arg(root)
+            .args(["build", "--out", "warm"])
+            .stdout(Stdio::null())
+            .stderr(Stdio::null())
+            .spawn()
+            .unwrap();
+        let started = Instant::now();
+        let staging = loop {
+            let found = staging_folders(root);
+            if let Some(name) = found.first() {
+                break Some(root.join(name));
+            }
+            if child.try_wait().unwrap().is_some() || started.elapsed() > LIMIT {
+                break None;
+            }
+        };
+        if let Some(staging) = staging {
+            // Rendering is over (every keep decided) once the manifest is written; the
+            // stamps are taken a moment later.
+            while !staging.join(".petrol-watch-manifest").exists()
+                && staging.exists()
+                && started.elapsed() < LIMIT
+            {}
+            for page in &pages {
+                if let Ok(f) = fs::File::options().write(true).open(page) {
+                    let _ = f.write_all_at(b"X", 1);
+                }
+            }
+            raced += 1;
+        }
+        assert!(child.wait().unwrap().success());
+        let out = build_within(root, "warm", "after pages were edited during a build");
+        let kept: Vec<&std::path::PathBuf> = pages.iter().filter(|p| edited(p)).collect();
+        assert!(
+            kept.is_empty(),
+            "attempt {attempt}: {} hand-edited pages kept, such as {}: {}",
+            kept.len(),
+            kept[0].display(),
+            stdout(&out)
+        );
+        live_equals_cold(root, "warm", &[], "after pages were edited during a build");
+    }
+    assert!(raced > 0, "no build was caught while it rendered");
+}
