@@ -129,6 +129,21 @@ pub(crate) struct WriteStats {
     pub(crate) reused: AtomicUsize,
 }
 
+/// An output taken from the previous build: its path, whether it has siblings, and
+/// what its stamp kept of its files when the build found them intact.
+type Kept = (String, bool, Vec<StampFields>);
+
+/// How a kept output's files came into the new site, for its stamp.
+enum KeptAs {
+    /// Hard-linked: the same files, which must still be as they were found intact.
+    Linked(Vec<StampFields>),
+    /// Copied (no hard links here) from files still as they were found intact: new
+    /// files, which must be as they were staged.
+    Copied,
+    /// Copied from files changed after they were found intact: no stamp.
+    Spoiled,
+}
+
 /// A site being written into a temporary folder next to `target`.
 pub(crate) struct StagedSite {
     staging: PathBuf,
@@ -155,7 +170,7 @@ pub(crate) struct StagedSite {
     keys: std::sync::Mutex<Vec<(String, u128)>>,
     /// Outputs to take from the previous build (each with its compressed siblings or
     /// not), linked into the staging folder at the commit if anything changed.
-    kept: std::sync::Mutex<Vec<(String, bool)>>,
+    kept: std::sync::Mutex<Vec<Kept>>,
     /// Files placed in the staging folder: any means the site changed.
     placed: AtomicUsize,
     /// Folders already made in the staging folder.
@@ -758,9 +773,7 @@ impl StagedSite {
         // renders: the kept files' change times no longer match them.
         let _ = fs::remove_file(&self.stamps_path);
         let kept = std::mem::take(&mut *self.kept.lock().expect("not poisoned"));
-        let kept_paths: std::collections::HashSet<String> =
-            kept.iter().map(|(rel, _)| rel.clone()).collect();
-        self.link_kept(kept)?;
+        let kept = self.link_kept(kept)?;
         self.write_new(&self.staging.join(MANIFEST), manifest.as_bytes())?;
         self.write_new(&self.staging.join(IMMUTABLE_LIST), list.as_bytes())?;
         // The site's files as this build made them, while no one else can see them:
@@ -789,7 +802,7 @@ impl StagedSite {
         if let Some(cache) = &self.cache {
             cache.sweep();
         }
-        self.write_stamps(&keys, &staged, &kept_paths);
+        self.write_stamps(&keys, &staged, &kept);
         self.write_record(inputs, summary);
         Ok(())
     }
@@ -843,15 +856,17 @@ impl StagedSite {
     /// not at all. Stamps only spare work, so failing to write them does not fail the
     /// build: the next build renders everything again.
     ///
-    /// A stamp says "as this build left it", so a file that is no longer as it was
-    /// `staged` (written in the live site since the swap) gets [`NO_STAMP`] and is
-    /// made again by the next build. Taken from the live site only because removing
-    /// the previous site moves the change time of the files kept from it.
+    /// A stamp says "as this build left it", so a file written in the live site
+    /// since the build made it or found it intact gets [`NO_STAMP`] and is made again
+    /// by the next build: one it wrote must be as `staged`, one it kept as it was
+    /// found (by inode, size and modification time: linking it, and removing the
+    /// previous site's name for it, move its change time). Taken from the live site
+    /// only because of that move.
     fn write_stamps(
         &self,
         keys: &[(String, u128)],
         staged: &[Option<Vec<StampFields>>],
-        kept: &std::collections::HashSet<String>,
+        kept: &std::collections::HashMap<String, KeptAs>,
     ) {
         let live = rustix::fs::open(
             &self.target,
@@ -869,11 +884,13 @@ impl StagedSite {
             keys.par_iter()
                 .zip(staged)
                 .map(|((rel, _), staged)| {
-                    let Some(staged) = staged else {
-                        return NO_STAMP;
+                    let (left, compared) = match (kept.get(rel), staged) {
+                        (Some(KeptAs::Linked(found)), _) => (found, KEPT_FIELDS),
+                        (Some(KeptAs::Copied) | None, Some(staged)) => (staged, ALL_FIELDS),
+                        _ => return NO_STAMP,
                     };
                     stats_of(rel, |r| stat_file(&live, r))
-                        .filter(|files| as_staged(staged, files, kept.contains(rel)))
+                        .filter(|files| as_left(left, files, compared))
                         .map_or(NO_STAMP, |files| stamp_from(&files))
                 })
                 .collect()
@@ -912,7 +929,7 @@ impl StagedSite {
         let kept = self.kept.lock().expect("not poisoned");
         let outputs = kept
             .iter()
-            .map(|(_, siblings)| if *siblings { 3 } else { 1 })
+            .map(|(_, siblings, _)| if *siblings { 3 } else { 1 })
             .sum();
         self.placed.load(Ordering::Relaxed) == 0
             && read_own_file(&previous.join(MANIFEST)).is_ok_and(|m| m.as_deref() == Some(manifest))
@@ -921,30 +938,30 @@ impl StagedSite {
             && holds_only(
                 previous,
                 outputs,
-                folders_of(kept.iter().map(|(rel, _)| rel.as_str())).len(),
+                folders_of(kept.iter().map(|(rel, _, _)| rel.as_str())).len(),
             )
     }
 
     /// Links the kept outputs from the previous build into the staging folder (or
     /// copies them, see [`link_or_copy`]). They were all there when the build looked;
     /// one gone since (removed by hand during the build) fails the build rather than
-    /// publish a site without it.
-    fn link_kept(&self, kept: Vec<(String, bool)>) -> Result<()> {
+    /// publish a site without it. Says how each came in, for its stamp.
+    fn link_kept(&self, kept: Vec<Kept>) -> Result<std::collections::HashMap<String, KeptAs>> {
         use rayon::prelude::*;
         let Some(previous) = &self.previous else {
-            return Ok(());
+            return Ok(Default::default());
         };
-        kept.into_par_iter().try_for_each(|(rel, siblings)| {
-            let rel = &rel;
-            let dest = self.destination(rel)?;
+        kept.into_par_iter().map(|(rel, siblings, found)| {
+            let dest = self.destination(&rel)?;
             let suffixes: &[&str] = if siblings {
                 &["", ".gz", ".br"]
             } else {
                 &[""]
             };
+            let mut copied = false;
             for s in suffixes {
                 let from = previous.join(format!("{rel}{s}"));
-                link_or_copy(&from, Path::new(&format!("{}{s}", dest.display()))).map_err(
+                copied |= !link_or_copy(&from, Path::new(&format!("{}{s}", dest.display()))).map_err(
                     |e| {
                         Error::in_file(
                             &from,
@@ -953,8 +970,18 @@ impl StagedSite {
                     },
                 )?;
             }
-            Ok(())
+            let how = if !copied {
+                KeptAs::Linked(found)
+            } else if previous_dir_stats(previous, &rel)
+                .is_some_and(|files| as_left(&found, &files, KEPT_FIELDS))
+            {
+                KeptAs::Copied
+            } else {
+                KeptAs::Spoiled
+            };
+            Ok((rel, how))
         })
+        .collect()
     }
 
     /// Creates `path` and writes `bytes`; refuses a path that already exists, so a
@@ -1009,15 +1036,15 @@ impl StagedSite {
         real
     }
 
-    /// The length and stamp of the previous build's `rel`, if it and its siblings are
-    /// regular files reached without a link.
-    fn previous_stamp(&self, rel: &str) -> Option<(u64, Stamp)> {
+    /// The stats of the previous build's `rel` and its siblings, if all are regular
+    /// files reached without a link.
+    fn previous_stats(&self, rel: &str) -> Option<Vec<rustix::fs::Stat>> {
         let fd = self.previous_dir.as_ref()?;
         let dir = rel.rsplit_once('/').map_or("", |(dir, _)| dir);
         if !self.previous_folder_is_real(dir) {
             return None;
         }
-        stamp_of(rel, |r| stat_file(fd, r))
+        stats_of(rel, |r| stat_file(fd, r))
     }
 
     /// Keeps the previous build's `rel` and its siblings if they are still as that
@@ -1034,15 +1061,16 @@ impl StagedSite {
             return false;
         }
         let intact = self
-            .previous_stamp(rel)
-            .filter(|&(_, stamp)| stamp == recorded_stamp);
-        let Some((len, _)) = intact else {
+            .previous_stats(rel)
+            .filter(|files| stamp_from(files) == recorded_stamp);
+        let Some(found) = intact else {
             // With no stamp recorded (none beside the output) nothing is known edited.
             if same_key && recorded_stamp != NO_STAMP {
                 self.damaged.fetch_add(1, Ordering::Relaxed);
             }
             return false;
         };
+        let len = found[0].st_size as u64;
         if let (false, Some(bytes), Some(previous)) = (same_key, bytes, &self.previous) {
             let same = len == bytes.len() as u64
                 && fs::read(previous.join(rel)).is_ok_and(|old| old == bytes);
@@ -1050,10 +1078,11 @@ impl StagedSite {
                 return false;
             }
         }
-        self.kept
-            .lock()
-            .expect("not poisoned")
-            .push((rel.to_string(), has_siblings(rel, len)));
+        self.kept.lock().expect("not poisoned").push((
+            rel.to_string(),
+            has_siblings(rel, len),
+            found.iter().map(stamp_fields).collect(),
+        ));
         true
     }
 }
@@ -1206,13 +1235,25 @@ type BrSibling = brotlic::CompressorWriter<Recording<fs::File>>;
 /// link (vfat, some network mounts, `protected_hardlinks`), as the image cache does: a
 /// build after an edit must not fail only because the output cannot hold links. The
 /// copy is a new file, so nothing is written through the live site's inodes.
-fn link_or_copy(from: &Path, to: &Path) -> std::io::Result<()> {
+/// Whether it linked.
+fn link_or_copy(from: &Path, to: &Path) -> std::io::Result<bool> {
     if fs::hard_link(from, to).is_ok() {
-        return Ok(());
+        return Ok(true);
     }
     let mut source = fs::File::open(from)?;
     let mut target = create_new(to)?;
-    std::io::copy(&mut source, &mut target).map(|_| ())
+    std::io::copy(&mut source, &mut target).map(|_| false)
+}
+
+/// The stats of the previous site's `rel` and its siblings, looked up by path (as
+/// they were copied).
+fn previous_dir_stats(previous: &Path, rel: &str) -> Option<Vec<rustix::fs::Stat>> {
+    stats_of(rel, |r| {
+        let stat = rustix::fs::lstat(previous.join(r)).ok()?;
+        rustix::fs::FileType::from_raw_mode(stat.st_mode)
+            .is_file()
+            .then_some(stat)
+    })
 }
 
 /// Creates `path`, refusing one that exists (see [`StagedSite::write_new`]).
@@ -1524,17 +1565,22 @@ fn stamp_fields(s: &rustix::fs::Stat) -> StampFields {
     ]
 }
 
-/// Whether an output's files, as they are `live` after the swap, are the ones the build
-/// staged (`staged`, taken before it). A file the build wrote is exactly as staged; a
-/// file it kept from the previous site has a new change time (removing the previous
-/// site's name for it moves it), so only its inode, size and modification time count.
-fn as_staged(staged: &[StampFields], live: &[rustix::fs::Stat], kept: bool) -> bool {
-    let compared = if kept { 4 } else { 6 };
-    staged.len() == live.len()
-        && staged
+/// All of [`StampFields`]; the first [`KEPT_FIELDS`] are the inode, size and
+/// modification time, all a hard-linked file keeps: linking and unlinking it move its
+/// change time.
+const ALL_FIELDS: usize = 6;
+const KEPT_FIELDS: usize = 4;
+
+/// Whether an output's files, as they are `now`, are as the build `left` them, by
+/// their first `compared` fields. Only an in-place rewrite of a kept file to the same
+/// size with its modification time put back, between the build finding it intact
+/// and taking the stamps, passes unseen.
+fn as_left(left: &[StampFields], now: &[rustix::fs::Stat], compared: usize) -> bool {
+    left.len() == now.len()
+        && left
             .iter()
-            .zip(live)
-            .all(|(staged, live)| staged[..compared] == stamp_fields(live)[..compared])
+            .zip(now)
+            .all(|(left, now)| left[..compared] == stamp_fields(now)[..compared])
 }
 
 /// How many files an output of `len` bytes at `rel` is: itself, and its siblings.
