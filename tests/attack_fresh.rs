@@ -345,6 +345,15 @@ fn moved_copied_and_relinked_inputs_and_outputs_end_as_a_cold_build() {
                 );
             },
         ),
+        ("a FIFO put among the notes", |root| {
+            mkfifo(&root.join("content/notes/waiting.md"));
+        }),
+        (
+            "a dangling link put in content/, outside the notes",
+            |root| {
+                std::os::unix::fs::symlink("/nonexistent/x", root.join("content/gone")).unwrap();
+            },
+        ),
         ("the site root moved, built there, and moved back", |root| {
             let moved = root.with_extension("moved");
             fs::rename(root, &moved).unwrap();
