@@ -89,8 +89,9 @@ pub(crate) const MANIFEST: &str = ".petrol-watch-manifest";
 /// Stamps are kept beside the output (`.<name>.stamps`), not in it: they differ
 /// between two builds of the same inputs, and a site depends on its inputs alone.
 /// Taken once the site is live and the previous one removed, and only for files still
-/// as the build staged them (see [`StagedSite::write_stamps`]): a file written in the
-/// live site in that moment gets none, which costs a render, never a wrong file.
+/// as the build wrote them or, kept from the previous site, found them (see
+/// [`StagedSite::write_stamps`]): a file written in the live site while the build runs
+/// gets none, which costs a render, never a wrong file.
 type Stamp = u64;
 
 /// The stamp recorded for a file the build could not stat: never equal to a real one's.
@@ -920,8 +921,8 @@ impl StagedSite {
     }
 
     /// Whether this build's site is the live one already: nothing new was placed,
-    /// and the previous build recorded the same outputs with the same keys and the
-    /// same immutable files.
+    /// the previous build recorded the same outputs with the same keys and the same
+    /// immutable files, and the live folder holds nothing else ([`holds_only`]).
     fn unchanged(&self, manifest: &str, list: &str) -> bool {
         let Some(previous) = &self.previous else {
             return false;
