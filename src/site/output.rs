@@ -88,8 +88,10 @@ pub(crate) const MANIFEST: &str = ".petrol-watch-manifest";
 ///
 /// Stamps are kept beside the output (`.<name>.stamps`), not in it: they differ
 /// between two builds of the same inputs, and a site depends on its inputs alone.
-/// Written before the swap; if the swap does not happen, a stamp of a file that
-/// never went live matches nothing, which costs a render, never a wrong file.
+/// Taken once the site is live and the previous one removed, and only for files still
+/// as the build wrote them or, kept from the previous site, found them (see
+/// [`StagedSite::write_stamps`]): a file written in the live site while the build runs
+/// gets none, which costs a render, never a wrong file.
 type Stamp = u64;
 
 /// The stamp recorded for a file the build could not stat: never equal to a real one's.
@@ -128,6 +130,21 @@ pub(crate) struct WriteStats {
     pub(crate) reused: AtomicUsize,
 }
 
+/// An output taken from the previous build: its path, whether it has siblings, and
+/// what its stamp kept of its files when the build found them intact.
+type Kept = (String, bool, Vec<StampFields>);
+
+/// How a kept output's files came into the new site, for its stamp.
+enum KeptAs {
+    /// Hard-linked: the same files, which must still be as they were found intact.
+    Linked(Vec<StampFields>),
+    /// Copied (no hard links here) from files still as they were found intact: new
+    /// files, which must be as they were staged.
+    Copied,
+    /// Copied from files changed after they were found intact: no stamp.
+    Spoiled,
+}
+
 /// A site being written into a temporary folder next to `target`.
 pub(crate) struct StagedSite {
     staging: PathBuf,
@@ -154,7 +171,7 @@ pub(crate) struct StagedSite {
     keys: std::sync::Mutex<Vec<(String, u128)>>,
     /// Outputs to take from the previous build (each with its compressed siblings or
     /// not), linked into the staging folder at the commit if anything changed.
-    kept: std::sync::Mutex<Vec<(String, bool)>>,
+    kept: std::sync::Mutex<Vec<Kept>>,
     /// Files placed in the staging folder: any means the site changed.
     placed: AtomicUsize,
     /// Folders already made in the staging folder.
@@ -333,13 +350,31 @@ struct OutputLock {
 
 impl OutputLock {
     fn acquire(parent: &Path, name: &str, shown: &Path) -> Result<OutputLock> {
+        use std::os::unix::fs::OpenOptionsExt;
         let path = parent.join(format!(".{name}.lock"));
+        let not_a_lock = || {
+            Error::in_file(
+                &path,
+                "not the lock file this program makes (a FIFO, a link or a device?): remove it",
+            )
+        };
         let file = fs::OpenOptions::new()
             .create(true)
             .truncate(false)
             .write(true)
+            // Opening a FIFO to write would wait for a reader forever; a link would be
+            // opened through, creating a file wherever it points.
+            .custom_flags(
+                (rustix::fs::OFlags::NONBLOCK | rustix::fs::OFlags::NOFOLLOW).bits() as i32,
+            )
             .open(&path)
-            .map_err(|e| Error::io(&path, e))?;
+            .map_err(|e| match rustix::io::Errno::from_io_error(&e) {
+                Some(rustix::io::Errno::LOOP | rustix::io::Errno::NXIO) => not_a_lock(),
+                _ => Error::io(&path, e),
+            })?;
+        if !file.metadata().is_ok_and(|m| m.is_file()) {
+            return Err(not_a_lock());
+        }
         match file.try_lock() {
             Ok(()) => {}
             Err(fs::TryLockError::WouldBlock) => {
@@ -577,19 +612,20 @@ pub(crate) fn already_built(target: &Path, inputs: u128) -> Result<Option<super:
     let (Ok(dir), true) = (dir, stamps.len() == record.files) else {
         return Ok(None);
     };
-    let folders: std::collections::HashSet<&str> = stamps
-        .keys()
-        .flat_map(|rel| rel.match_indices('/').map(|(end, _)| &rel[..end]))
-        .collect();
+    let folders = folders_of(stamps.keys().map(String::as_str));
     let intact = {
         use rayon::prelude::*;
+        let files: Option<usize> = stamps
+            .par_iter()
+            .map(|(rel, &stamp)| {
+                let (len, now) = stamp_of(rel, |r| stat_file(&dir, r))?;
+                (stamp != NO_STAMP && now == stamp).then(|| files_of(rel, len))
+            })
+            .sum();
         folders.par_iter().all(|folder| {
             rustix::fs::statat(&dir, *folder, rustix::fs::AtFlags::SYMLINK_NOFOLLOW)
                 .is_ok_and(|s| rustix::fs::FileType::from_raw_mode(s.st_mode).is_dir())
-        }) && stamps.par_iter().all(|(rel, &stamp)| {
-            stamp != NO_STAMP
-                && stamp_of(rel, |r| stat_file(&dir, r)).is_some_and(|(_, now)| now == stamp)
-        })
+        }) && files.is_some_and(|files| holds_only(&target, files, folders.len()))
     };
     Ok(intact.then(|| super::Summary {
         pages: record.pages,
@@ -738,9 +774,12 @@ impl StagedSite {
         // renders: the kept files' change times no longer match them.
         let _ = fs::remove_file(&self.stamps_path);
         let kept = std::mem::take(&mut *self.kept.lock().expect("not poisoned"));
-        self.link_kept(kept)?;
+        let kept = self.link_kept(kept)?;
         self.write_new(&self.staging.join(MANIFEST), manifest.as_bytes())?;
         self.write_new(&self.staging.join(IMMUTABLE_LIST), list.as_bytes())?;
+        // The site's files as this build made them, while no one else can see them:
+        // once live, anything may write them before the stamps are taken.
+        let staged = self.staged_fields(&keys);
         let mark = self.staging.join(STAGING_MARK);
         fs::remove_file(&mark).map_err(|e| Error::io(&mark, e))?;
         if self.target.is_dir() {
@@ -764,7 +803,7 @@ impl StagedSite {
         if let Some(cache) = &self.cache {
             cache.sweep();
         }
-        self.write_stamps(&keys);
+        self.write_stamps(&keys, &staged, &kept);
         self.write_record(inputs, summary);
         Ok(())
     }
@@ -791,10 +830,45 @@ impl StagedSite {
         }
     }
 
+    /// What a stamp keeps of each output's files in the staging folder, in `keys`' order
+    /// (`None` where one cannot be seen).
+    fn staged_fields(&self, keys: &[(String, u128)]) -> Vec<Option<Vec<StampFields>>> {
+        use rayon::prelude::*;
+        let staging = rustix::fs::open(
+            &self.staging,
+            rustix::fs::OFlags::DIRECTORY
+                | rustix::fs::OFlags::RDONLY
+                | rustix::fs::OFlags::NOFOLLOW
+                | rustix::fs::OFlags::CLOEXEC,
+            rustix::fs::Mode::empty(),
+        );
+        let Ok(staging) = staging else {
+            return vec![None; keys.len()];
+        };
+        keys.par_iter()
+            .map(|(rel, _)| {
+                stats_of(rel, |r| stat_file(&staging, r))
+                    .map(|files| files.iter().map(stamp_fields).collect())
+            })
+            .collect()
+    }
+
     /// Writes the stamps of the live site's files (`keys`' paths) beside it, whole or
     /// not at all. Stamps only spare work, so failing to write them does not fail the
     /// build: the next build renders everything again.
-    fn write_stamps(&self, keys: &[(String, u128)]) {
+    ///
+    /// A stamp says "as this build left it", so a file written in the live site
+    /// since the build made it or found it intact gets [`NO_STAMP`] and is made again
+    /// by the next build: one it wrote must be as `staged`, one it kept as it was
+    /// found (by inode, size and modification time: linking it, and removing the
+    /// previous site's name for it, move its change time). Taken from the live site
+    /// only because of that move.
+    fn write_stamps(
+        &self,
+        keys: &[(String, u128)],
+        staged: &[Option<Vec<StampFields>>],
+        kept: &std::collections::HashMap<String, KeptAs>,
+    ) {
         let live = rustix::fs::open(
             &self.target,
             rustix::fs::OFlags::DIRECTORY
@@ -809,8 +883,16 @@ impl StagedSite {
         let stamps: Vec<Stamp> = {
             use rayon::prelude::*;
             keys.par_iter()
-                .map(|(rel, _)| {
-                    stamp_of(rel, |r| stat_file(&live, r)).map_or(NO_STAMP, |(_, stamp)| stamp)
+                .zip(staged)
+                .map(|((rel, _), staged)| {
+                    let (left, compared) = match (kept.get(rel), staged) {
+                        (Some(KeptAs::Linked(found)), _) => (found, KEPT_FIELDS),
+                        (Some(KeptAs::Copied) | None, Some(staged)) => (staged, ALL_FIELDS),
+                        _ => return NO_STAMP,
+                    };
+                    stats_of(rel, |r| stat_file(&live, r))
+                        .filter(|files| as_left(left, files, compared))
+                        .map_or(NO_STAMP, |files| stamp_from(&files))
                 })
                 .collect()
         };
@@ -839,38 +921,48 @@ impl StagedSite {
     }
 
     /// Whether this build's site is the live one already: nothing new was placed,
-    /// and the previous build recorded the same outputs with the same keys and the
-    /// same immutable files.
+    /// the previous build recorded the same outputs with the same keys and the same
+    /// immutable files, and the live folder holds nothing else ([`holds_only`]).
     fn unchanged(&self, manifest: &str, list: &str) -> bool {
         let Some(previous) = &self.previous else {
             return false;
         };
+        let kept = self.kept.lock().expect("not poisoned");
+        let outputs = kept
+            .iter()
+            .map(|(_, siblings, _)| if *siblings { 3 } else { 1 })
+            .sum();
         self.placed.load(Ordering::Relaxed) == 0
             && read_own_file(&previous.join(MANIFEST)).is_ok_and(|m| m.as_deref() == Some(manifest))
             && read_own_file(&previous.join(IMMUTABLE_LIST))
                 .is_ok_and(|l| l.as_deref() == Some(list))
+            && holds_only(
+                previous,
+                outputs,
+                folders_of(kept.iter().map(|(rel, _, _)| rel.as_str())).len(),
+            )
     }
 
     /// Links the kept outputs from the previous build into the staging folder (or
     /// copies them, see [`link_or_copy`]). They were all there when the build looked;
     /// one gone since (removed by hand during the build) fails the build rather than
-    /// publish a site without it.
-    fn link_kept(&self, kept: Vec<(String, bool)>) -> Result<()> {
+    /// publish a site without it. Says how each came in, for its stamp.
+    fn link_kept(&self, kept: Vec<Kept>) -> Result<std::collections::HashMap<String, KeptAs>> {
         use rayon::prelude::*;
         let Some(previous) = &self.previous else {
-            return Ok(());
+            return Ok(Default::default());
         };
-        kept.into_par_iter().try_for_each(|(rel, siblings)| {
-            let rel = &rel;
-            let dest = self.destination(rel)?;
+        kept.into_par_iter().map(|(rel, siblings, found)| {
+            let dest = self.destination(&rel)?;
             let suffixes: &[&str] = if siblings {
                 &["", ".gz", ".br"]
             } else {
                 &[""]
             };
+            let mut copied = false;
             for s in suffixes {
                 let from = previous.join(format!("{rel}{s}"));
-                link_or_copy(&from, Path::new(&format!("{}{s}", dest.display()))).map_err(
+                copied |= !link_or_copy(&from, Path::new(&format!("{}{s}", dest.display()))).map_err(
                     |e| {
                         Error::in_file(
                             &from,
@@ -879,8 +971,18 @@ impl StagedSite {
                     },
                 )?;
             }
-            Ok(())
+            let how = if !copied {
+                KeptAs::Linked(found)
+            } else if previous_dir_stats(previous, &rel)
+                .is_some_and(|files| as_left(&found, &files, KEPT_FIELDS))
+            {
+                KeptAs::Copied
+            } else {
+                KeptAs::Spoiled
+            };
+            Ok((rel, how))
         })
+        .collect()
     }
 
     /// Creates `path` and writes `bytes`; refuses a path that already exists, so a
@@ -935,15 +1037,15 @@ impl StagedSite {
         real
     }
 
-    /// The length and stamp of the previous build's `rel`, if it and its siblings are
-    /// regular files reached without a link.
-    fn previous_stamp(&self, rel: &str) -> Option<(u64, Stamp)> {
+    /// The stats of the previous build's `rel` and its siblings, if all are regular
+    /// files reached without a link.
+    fn previous_stats(&self, rel: &str) -> Option<Vec<rustix::fs::Stat>> {
         let fd = self.previous_dir.as_ref()?;
         let dir = rel.rsplit_once('/').map_or("", |(dir, _)| dir);
         if !self.previous_folder_is_real(dir) {
             return None;
         }
-        stamp_of(rel, |r| stat_file(fd, r))
+        stats_of(rel, |r| stat_file(fd, r))
     }
 
     /// Keeps the previous build's `rel` and its siblings if they are still as that
@@ -960,15 +1062,16 @@ impl StagedSite {
             return false;
         }
         let intact = self
-            .previous_stamp(rel)
-            .filter(|&(_, stamp)| stamp == recorded_stamp);
-        let Some((len, _)) = intact else {
+            .previous_stats(rel)
+            .filter(|files| stamp_from(files) == recorded_stamp);
+        let Some(found) = intact else {
             // With no stamp recorded (none beside the output) nothing is known edited.
             if same_key && recorded_stamp != NO_STAMP {
                 self.damaged.fetch_add(1, Ordering::Relaxed);
             }
             return false;
         };
+        let len = found[0].st_size as u64;
         if let (false, Some(bytes), Some(previous)) = (same_key, bytes, &self.previous) {
             let same = len == bytes.len() as u64
                 && fs::read(previous.join(rel)).is_ok_and(|old| old == bytes);
@@ -976,10 +1079,11 @@ impl StagedSite {
                 return false;
             }
         }
-        self.kept
-            .lock()
-            .expect("not poisoned")
-            .push((rel.to_string(), has_siblings(rel, len)));
+        self.kept.lock().expect("not poisoned").push((
+            rel.to_string(),
+            has_siblings(rel, len),
+            found.iter().map(stamp_fields).collect(),
+        ));
         true
     }
 }
@@ -1132,13 +1236,25 @@ type BrSibling = brotlic::CompressorWriter<Recording<fs::File>>;
 /// link (vfat, some network mounts, `protected_hardlinks`), as the image cache does: a
 /// build after an edit must not fail only because the output cannot hold links. The
 /// copy is a new file, so nothing is written through the live site's inodes.
-fn link_or_copy(from: &Path, to: &Path) -> std::io::Result<()> {
+/// Whether it linked.
+fn link_or_copy(from: &Path, to: &Path) -> std::io::Result<bool> {
     if fs::hard_link(from, to).is_ok() {
-        return Ok(());
+        return Ok(true);
     }
     let mut source = fs::File::open(from)?;
     let mut target = create_new(to)?;
-    std::io::copy(&mut source, &mut target).map(|_| ())
+    std::io::copy(&mut source, &mut target).map(|_| false)
+}
+
+/// The stats of the previous site's `rel` and its siblings, looked up by path (as
+/// they were copied).
+fn previous_dir_stats(previous: &Path, rel: &str) -> Option<Vec<rustix::fs::Stat>> {
+    stats_of(rel, |r| {
+        let stat = rustix::fs::lstat(previous.join(r)).ok()?;
+        rustix::fs::FileType::from_raw_mode(stat.st_mode)
+            .is_file()
+            .then_some(stat)
+    })
 }
 
 /// Creates `path`, refusing one that exists (see [`StagedSite::write_new`]).
@@ -1407,31 +1523,112 @@ fn has_siblings(rel: &str, len: u64) -> bool {
 /// The [`Stamp`] of `rel` under `dir`, with its length, if it and every sibling it
 /// should have are regular files. `stat` looks a path up.
 fn stamp_of(rel: &str, stat: impl Fn(&str) -> Option<rustix::fs::Stat>) -> Option<(u64, Stamp)> {
-    let page = stat(rel)?;
-    let len = page.st_size as u64;
-    let mut hash = xxhash_rust::xxh3::Xxh3::new();
-    add_to_stamp(&mut hash, &page);
-    if has_siblings(rel, len) {
-        for suffix in [".gz", ".br"] {
-            add_to_stamp(&mut hash, &stat(&format!("{rel}{suffix}"))?);
-        }
-    }
-    // Never NO_STAMP, which means "could not stat".
-    Some((len, hash.digest().max(1)))
+    let files = stats_of(rel, stat)?;
+    Some((files[0].st_size as u64, stamp_from(&files)))
 }
 
-/// Adds what a [`Stamp`] keeps of a file to it.
-fn add_to_stamp(hash: &mut xxhash_rust::xxh3::Xxh3, s: &rustix::fs::Stat) {
-    // The change time too: a file rewritten in place to the same length with its
-    // modification time put back (`cp -p`) keeps its inode, size and mtime.
-    for field in [
+/// The [`Stamp`] of an output's files: the file, then its siblings.
+fn stamp_from(files: &[rustix::fs::Stat]) -> Stamp {
+    let mut hash = xxhash_rust::xxh3::Xxh3::new();
+    for file in files {
+        add_to_stamp(&mut hash, file);
+    }
+    // Never NO_STAMP, which means "could not stat".
+    hash.digest().max(1)
+}
+
+/// The stats of `rel` and of every sibling it should have, if all are regular files.
+fn stats_of(
+    rel: &str,
+    stat: impl Fn(&str) -> Option<rustix::fs::Stat>,
+) -> Option<Vec<rustix::fs::Stat>> {
+    let page = stat(rel)?;
+    let mut files = vec![page];
+    if has_siblings(rel, page.st_size as u64) {
+        for suffix in [".gz", ".br"] {
+            files.push(stat(&format!("{rel}{suffix}"))?);
+        }
+    }
+    Some(files)
+}
+
+/// What a [`Stamp`] keeps of a file (inode, size, modification and change times).
+type StampFields = [u64; 6];
+
+fn stamp_fields(s: &rustix::fs::Stat) -> StampFields {
+    [
         s.st_ino,
         s.st_size as u64,
         s.st_mtime as u64,
         s.st_mtime_nsec,
         s.st_ctime as u64,
         s.st_ctime_nsec,
-    ] {
+    ]
+}
+
+/// All of [`StampFields`]; the first [`KEPT_FIELDS`] are the inode, size and
+/// modification time, all a hard-linked file keeps: linking and unlinking it move its
+/// change time.
+const ALL_FIELDS: usize = 6;
+const KEPT_FIELDS: usize = 4;
+
+/// Whether an output's files, as they are `now`, are as the build `left` them, by
+/// their first `compared` fields. Only an in-place rewrite of a kept file to the same
+/// size with its modification time put back, between the build finding it intact
+/// and taking the stamps, passes unseen.
+fn as_left(left: &[StampFields], now: &[rustix::fs::Stat], compared: usize) -> bool {
+    left.len() == now.len()
+        && left
+            .iter()
+            .zip(now)
+            .all(|(left, now)| left[..compared] == stamp_fields(now)[..compared])
+}
+
+/// How many files an output of `len` bytes at `rel` is: itself, and its siblings.
+fn files_of(rel: &str, len: u64) -> usize {
+    if has_siblings(rel, len) {
+        3
+    } else {
+        1
+    }
+}
+
+/// The folders the outputs `rels` are in (every folder on the way), but the site's.
+fn folders_of<'a>(rels: impl Iterator<Item = &'a str>) -> std::collections::HashSet<&'a str> {
+    rels.flat_map(|rel| rel.match_indices('/').map(|(end, _)| &rel[..end]))
+        .collect()
+}
+
+/// Whether the site at `site` holds nothing but `outputs` files (the outputs with
+/// their siblings, all known to be there) and its two lists, in `folders` folders. A
+/// file added to the live site by hand is served like the others, and no build of
+/// the inputs makes it: a site that has one is not up to date, nor kept as it is.
+/// Stops at the first entry too many, so a big tree added by hand is not walked.
+fn holds_only(site: &Path, outputs: usize, folders: usize) -> bool {
+    let files = outputs + [MANIFEST, IMMUTABLE_LIST].len();
+    let (mut seen_files, mut seen_folders) = (0, 0);
+    // Links are entries like files, never followed.
+    for entry in walkdir::WalkDir::new(site).min_depth(1) {
+        let Ok(entry) = entry else {
+            return false;
+        };
+        if entry.file_type().is_dir() {
+            seen_folders += 1;
+        } else {
+            seen_files += 1;
+        }
+        if seen_files > files || seen_folders > folders {
+            return false;
+        }
+    }
+    seen_files == files && seen_folders == folders
+}
+
+/// Adds what a [`Stamp`] keeps of a file to it.
+fn add_to_stamp(hash: &mut xxhash_rust::xxh3::Xxh3, s: &rustix::fs::Stat) {
+    // The change time too: a file rewritten in place to the same length with its
+    // modification time put back (`cp -p`) keeps its inode, size and mtime.
+    for field in stamp_fields(s) {
         hash.update(&field.to_le_bytes());
     }
 }
