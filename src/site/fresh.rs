@@ -1,7 +1,7 @@
 //! Whether a build has anything to do, known without reading an input: a fingerprint
 //! of the site's inputs as `stat` sees them. Every file under `site.toml`, `data/`,
-//! `content/`, `templates/` and `static/` counts (links followed, as the build follows
-//! them): its path, file system, inode, size, mode, and modification and change
+//! `content/notes/`, `templates/` and `static/` counts (links followed, as the build
+//! follows them): its path, file system, inode, size, mode, and modification and change
 //! times; with the program and the build's options. The build records it beside the
 //! output once its site is live (see `output`); the next build that finds the same
 //! fingerprint, over a live site whose every file is as that build left it, has
@@ -25,7 +25,7 @@ use std::time::{Duration, SystemTime, UNIX_EPOCH};
 use xxhash_rust::xxh3::Xxh3;
 
 use super::keys::PROGRAM_ID;
-use super::load::INPUTS;
+use super::load::READ;
 use super::BuildOptions;
 
 /// How long after a file's last change its times are trusted to show the next one:
@@ -48,7 +48,7 @@ pub(crate) fn fingerprint(options: &BuildOptions) -> Option<u128> {
     let mut hash = Xxh3::new();
     (PROGRAM_ID, root.as_os_str().as_bytes(), options.drafts).hash(&mut hash);
     let mut files: Vec<PathBuf> = Vec::new();
-    for input in INPUTS {
+    for input in READ {
         let top = root.join(input);
         // Folders in name order, through links (a loop is an error), as the loaders
         // walk them; a folder counts by the names in it, a file by its `stat` below.

@@ -93,8 +93,13 @@ pub(crate) fn load(options: &BuildOptions) -> Result<Inputs> {
     })
 }
 
-/// Everything a build reads, relative to the site's root.
+/// The site's inputs, relative to its root: what an output folder must stay clear of.
 pub(crate) const INPUTS: [&str; 5] = ["site.toml", "data", "content", "templates", "static"];
+
+/// What the loaders below read, relative to the site's root (the notes are the only
+/// part of `content/` read): the files whose fingerprint says whether a build has
+/// anything to do. A loader that reads elsewhere must add it here.
+pub(crate) const READ: [&str; 5] = ["site.toml", "data", "content/notes", "templates", "static"];
 
 pub(crate) const REQUIRED_TEMPLATES: [&str; 8] = [
     "index.html",
