@@ -613,20 +613,24 @@ pub(crate) fn already_built(target: &Path, inputs: u128) -> Result<Option<super:
         return Ok(None);
     };
     let folders = folders_of(stamps.keys().map(String::as_str));
-    let intact = {
-        use rayon::prelude::*;
-        let files: Option<usize> = stamps
-            .par_iter()
-            .map(|(rel, &stamp)| {
-                let (len, now) = stamp_of(rel, |r| stat_file(&dir, r))?;
-                (stamp != NO_STAMP && now == stamp).then(|| files_of(rel, len))
-            })
-            .sum();
-        folders.par_iter().all(|folder| {
-            rustix::fs::statat(&dir, *folder, rustix::fs::AtFlags::SYMLINK_NOFOLLOW)
-                .is_ok_and(|s| rustix::fs::FileType::from_raw_mode(s.st_mode).is_dir())
-        }) && files.is_some_and(|files| holds_only(&target, files, folders.len()))
-    };
+    // The stamps are checked while the folder is walked for anything else in it: the
+    // walk is one folder after another, the checks spread over every core. The walk
+    // also sees every folder for what it is: one replaced by a link counts as a file,
+    // and its folders are not walked, so the counts differ.
+    let (files, entries) = rayon::join(
+        || {
+            use rayon::prelude::*;
+            stamps
+                .par_iter()
+                .map(|(rel, &stamp)| {
+                    let (len, now) = stamp_of(rel, |r| stat_file(&dir, r))?;
+                    (stamp != NO_STAMP && now == stamp).then(|| files_of(rel, len))
+                })
+                .sum::<Option<usize>>()
+        },
+        || entries_within(&target, stamps.len() * 3 + OWN_LISTS, folders.len()),
+    );
+    let intact = files.is_some_and(|files| entries == Some((files + OWN_LISTS, folders.len())));
     Ok(intact.then(|| super::Summary {
         pages: record.pages,
         charts: record.charts,
@@ -1599,29 +1603,34 @@ fn folders_of<'a>(rels: impl Iterator<Item = &'a str>) -> std::collections::Hash
         .collect()
 }
 
+/// The lists a build writes into the site besides its outputs: the manifest and the
+/// immutable list.
+const OWN_LISTS: usize = 2;
+
 /// Whether the site at `site` holds nothing but `outputs` files (the outputs with
 /// their siblings, all known to be there) and its two lists, in `folders` folders. A
 /// file added to the live site by hand is served like the others, and no build of
 /// the inputs makes it: a site that has one is not up to date, nor kept as it is.
-/// Stops at the first entry too many, so a big tree added by hand is not walked.
 fn holds_only(site: &Path, outputs: usize, folders: usize) -> bool {
-    let files = outputs + [MANIFEST, IMMUTABLE_LIST].len();
+    entries_within(site, outputs + OWN_LISTS, folders) == Some((outputs + OWN_LISTS, folders))
+}
+
+/// How many files and folders `site` holds, if at most `files` and `folders`: the
+/// walk stops at the first entry too many, so a big tree added by hand is not walked.
+fn entries_within(site: &Path, files: usize, folders: usize) -> Option<(usize, usize)> {
     let (mut seen_files, mut seen_folders) = (0, 0);
     // Links are entries like files, never followed.
     for entry in walkdir::WalkDir::new(site).min_depth(1) {
-        let Ok(entry) = entry else {
-            return false;
-        };
-        if entry.file_type().is_dir() {
+        if entry.ok()?.file_type().is_dir() {
             seen_folders += 1;
         } else {
             seen_files += 1;
         }
         if seen_files > files || seen_folders > folders {
-            return false;
+            return None;
         }
     }
-    seen_files == files && seen_folders == folders
+    Some((seen_files, seen_folders))
 }
 
 /// Adds what a [`Stamp`] keeps of a file to it.
