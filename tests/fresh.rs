@@ -166,12 +166,15 @@ fn every_kind_of_change_is_seen_after_it_has_settled() {
                 rewrite_keeping_time(&root.join("warm/index.html"), "<html", "<HTML");
             },
         ),
-        ("a folder of the live site moved away and linked back", |root| {
-            let folder = root.join("warm/notes/second-note");
-            let away = root.join("away");
-            fs::rename(&folder, &away).unwrap();
-            std::os::unix::fs::symlink(&away, &folder).unwrap();
-        }),
+        (
+            "a folder of the live site moved away and linked back",
+            |root| {
+                let folder = root.join("warm/notes/second-note");
+                let away = root.join("away");
+                fs::rename(&folder, &away).unwrap();
+                std::os::unix::fs::symlink(&away, &folder).unwrap();
+            },
+        ),
         ("a compressed sibling in the live site removed", |root| {
             fs::remove_file(root.join("warm/index.html.br")).unwrap();
         }),
