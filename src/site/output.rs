@@ -12,6 +12,11 @@
 //! build left it (its [`Stamp`], kept beside the output): one edited by hand since is
 //! written again, so a page is never published with siblings of other content.
 //!
+//! Before any of that, [`already_built`] answers for a build whose inputs are as the
+//! live site's build found them (the [`Record`] beside the output, see `fresh`): if
+//! every live file still matches its stamp and the folder holds nothing else, there
+//! is nothing to do.
+//!
 //! Images are the slow part of a build (a share card costs milliseconds; a page,
 //! microseconds), so keyed images are also kept by key in a cache beside the output
 //! (`.public.cache/`), the way Hugo keeps `resources/_gen` and Zola its processed
@@ -80,11 +85,11 @@ pub(crate) type StreamFn<'a> = dyn Fn(&mut dyn Write) -> std::io::Result<()> + S
 pub(crate) const MANIFEST: &str = ".petrol-watch-manifest";
 
 /// What an output's files were when the build that wrote them finished: a hash of the
-/// inode, length and modification time of the file and of its `.gz`/`.br` siblings.
-/// Keys say what a file should hold; the stamp says it still holds it. Without it a
-/// page edited by hand in the live site (or its `.br` replaced) would be kept by every
-/// later build, since a kept file is never read again. Like git's index, this trusts
-/// that whatever rewrites a file changes its inode or its modification time.
+/// inode, length, and modification and change times of the file and of its `.gz`/`.br`
+/// siblings. Keys say what a file should hold; the stamp says it still holds it.
+/// Without it a page edited by hand in the live site (or its `.br` replaced) would be
+/// kept by every later build, since a kept file is never read again. Like git's index,
+/// this trusts that whatever rewrites a file moves its change time.
 ///
 /// Stamps are kept beside the output (`.<name>.stamps`), not in it: they differ
 /// between two builds of the same inputs, and a site depends on its inputs alone.
