@@ -109,14 +109,7 @@ fn a_live_page_edited_just_after_the_swap_is_never_taken_for_the_builds() {
             std::thread::sleep(SETTLE);
         }
         let before = fs::metadata(&warm).unwrap().ino();
-        let mut child = Command::new(bin())
-            .arg("--root")
-            .arg(root)
-            .args(["build", "--out", "warm"])
-            .stdout(Stdio::null())
-            .stderr(Stdio::null())
-            .spawn()
-            .unwrap();
+        let mut child = spawn_quiet(root, &["build", "--out", "warm"]);
         let started = Instant::now();
         let swapped = loop {
             if fs::metadata(&warm).is_ok_and(|m| m.ino() != before) {
@@ -436,14 +429,7 @@ fn a_build_killed_at_any_moment_leaves_nothing_that_passes_for_up_to_date() {
         let root = site.path();
         let warm = root.join("warm");
         let before = fs::metadata(&warm).unwrap().ino();
-        let mut child = Command::new(bin())
-            .arg("--root")
-            .arg(root)
-            .args(["build", "--out", "warm"])
-            .stdout(Stdio::null())
-            .stderr(Stdio::null())
-            .spawn()
-            .unwrap();
+        let mut child = spawn_quiet(root, &["build", "--out", "warm"]);
         let started = Instant::now();
         match kill {
             Some(ms) => std::thread::sleep(Duration::from_millis(ms)),
@@ -594,14 +580,7 @@ fn live_pages_edited_while_a_build_keeps_them_are_never_stamped_as_its_own() {
             &root.join("content/notes/second-note.md"),
             &format!("\nAttempt {attempt}.\n"),
         );
-        let mut child = Command::new(bin())
-            .arg("--root")
-            .arg(root)
-            .args(["build", "--out", "warm"])
-            .stdout(Stdio::null())
-            .stderr(Stdio::null())
-            .spawn()
-            .unwrap();
+        let mut child = spawn_quiet(root, &["build", "--out", "warm"]);
         let started = Instant::now();
         let staging = loop {
             let found = staging_folders(root);

@@ -606,15 +606,7 @@ pub(crate) fn already_built(target: &Path, inputs: u128) -> Result<Option<super:
     // Every output has a stamp; each is checked, and every folder on the way to it is
     // a real one, as a build checks the files it keeps.
     let stamps = read_stamps(&stamps_path);
-    let dir = rustix::fs::open(
-        &target,
-        rustix::fs::OFlags::DIRECTORY
-            | rustix::fs::OFlags::RDONLY
-            | rustix::fs::OFlags::NOFOLLOW
-            | rustix::fs::OFlags::CLOEXEC,
-        rustix::fs::Mode::empty(),
-    );
-    let (Ok(dir), true) = (dir, stamps.len() == record.files) else {
+    let (Some(dir), true) = (open_folder(&target), stamps.len() == record.files) else {
         return Ok(None);
     };
     let folders = folders_of(stamps.keys().map(String::as_str));
@@ -702,15 +694,7 @@ impl StagedSite {
             }
             None => Default::default(),
         };
-        let previous_dir = previous.as_ref().and_then(|p| {
-            use rustix::fs::{Mode, OFlags};
-            rustix::fs::open(
-                p,
-                OFlags::DIRECTORY | OFlags::RDONLY | OFlags::CLOEXEC,
-                Mode::empty(),
-            )
-            .ok()
-        });
+        let previous_dir = previous.as_deref().and_then(open_folder);
         Ok(StagedSite {
             staging,
             previous_dir,
@@ -843,15 +827,7 @@ impl StagedSite {
     /// (`None` where one cannot be seen).
     fn staged_fields(&self, keys: &[(String, u128)]) -> Vec<Option<Vec<StampFields>>> {
         use rayon::prelude::*;
-        let staging = rustix::fs::open(
-            &self.staging,
-            rustix::fs::OFlags::DIRECTORY
-                | rustix::fs::OFlags::RDONLY
-                | rustix::fs::OFlags::NOFOLLOW
-                | rustix::fs::OFlags::CLOEXEC,
-            rustix::fs::Mode::empty(),
-        );
-        let Ok(staging) = staging else {
+        let Some(staging) = open_folder(&self.staging) else {
             return vec![None; keys.len()];
         };
         keys.par_iter()
@@ -878,15 +854,7 @@ impl StagedSite {
         staged: &[Option<Vec<StampFields>>],
         kept: &std::collections::HashMap<String, KeptAs>,
     ) {
-        let live = rustix::fs::open(
-            &self.target,
-            rustix::fs::OFlags::DIRECTORY
-                | rustix::fs::OFlags::RDONLY
-                | rustix::fs::OFlags::NOFOLLOW
-                | rustix::fs::OFlags::CLOEXEC,
-            rustix::fs::Mode::empty(),
-        );
-        let Ok(live) = live else {
+        let Some(live) = open_folder(&self.target) else {
             return;
         };
         let stamps: Vec<Stamp> = {
@@ -1513,6 +1481,18 @@ fn read_own_file(path: &Path) -> std::result::Result<Option<String>, String> {
             .map_err(|_| "not UTF-8, so not this program's".to_string()),
         Err(e) => Err(e.to_string()),
     }
+}
+
+/// `path`, a folder, opened to look files up from (a few path components each instead
+/// of the whole path); a link there is not followed.
+fn open_folder(path: &Path) -> Option<rustix::fd::OwnedFd> {
+    use rustix::fs::{Mode, OFlags};
+    rustix::fs::open(
+        path,
+        OFlags::DIRECTORY | OFlags::RDONLY | OFlags::NOFOLLOW | OFlags::CLOEXEC,
+        Mode::empty(),
+    )
+    .ok()
 }
 
 /// The stat of the regular file `rel` under `dir`, the last component not followed

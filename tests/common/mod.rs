@@ -460,3 +460,16 @@ pub fn mkfifo(path: &Path) {
         .unwrap();
     assert!(made.success(), "mkfifo {}", path.display());
 }
+
+/// Starts the binary on `root` with `args`, its output discarded: for builds a test
+/// races, kills or times.
+pub fn spawn_quiet(root: &Path, args: &[&str]) -> std::process::Child {
+    Command::new(bin())
+        .arg("--root")
+        .arg(root)
+        .args(args)
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .spawn()
+        .unwrap()
+}
