@@ -82,9 +82,10 @@ pub(crate) struct BuildOptions {
     pub(crate) drafts: bool,
 }
 
-/// Loads and plans, then (holding the output's lock) renders into a staged folder and
-/// swaps it in for `out`. On any error the staged folder is removed and `out` is
-/// untouched.
+/// Returns at once when the live site at `out` is already this build's (its inputs
+/// are as the last build found them, see `fresh`); else loads and plans, then
+/// (holding the output's lock) renders into a staged folder and swaps it in for
+/// `out`. On any error the staged folder is removed and `out` is untouched.
 pub(crate) fn build(options: &BuildOptions, out: &Path) -> Result<Summary> {
     let started = Instant::now();
     // Taken before any input is read: whatever changes while this build reads shows
