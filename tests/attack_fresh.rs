@@ -457,11 +457,7 @@ fn a_build_killed_at_any_moment_leaves_nothing_that_passes_for_up_to_date() {
 fn racing_builds_with_other_options_never_pass_for_each_other() {
     let site = small_site();
     let root = site.path();
-    fs::write(
-        root.join("content/notes/a-draft.md"),
-        "+++\ntitle = \"A draft\"\ndate = 2024-05-02\ndraft = true\n+++\n\nNot yet.\n",
-    )
-    .unwrap();
+    add_draft_note(root);
     std::thread::sleep(SETTLE);
     let spawn = |args: &[&str]| {
         Command::new(bin())

@@ -224,11 +224,7 @@ fn every_kind_of_change_is_seen_after_it_has_settled() {
 fn building_with_drafts_is_not_the_site_without_them() {
     let site = small_site();
     let root = site.path();
-    fs::write(
-        root.join("content/notes/a-draft.md"),
-        "+++\ntitle = \"A draft\"\ndate = 2024-05-02\ndraft = true\n+++\n\nNot yet.\n",
-    )
-    .unwrap();
+    add_draft_note(root);
     std::thread::sleep(SETTLE);
     build_ok(root, "warm");
     assert!(up_to_date(&build_ok(root, "warm")));

@@ -473,3 +473,13 @@ pub fn spawn_quiet(root: &Path, args: &[&str]) -> std::process::Child {
         .spawn()
         .unwrap()
 }
+
+/// Adds a note marked `draft = true` to the site at `root`, published only with
+/// `--drafts` at `/notes/a-draft/`.
+pub fn add_draft_note(root: &Path) {
+    std::fs::write(
+        root.join("content/notes/a-draft.md"),
+        "+++\ntitle = \"A draft\"\ndate = 2024-05-02\ndraft = true\n+++\n\nNot yet.\n",
+    )
+    .unwrap();
+}
