@@ -1667,11 +1667,35 @@ pub(crate) fn gzip(bytes: &[u8], effort: Effort) -> Vec<u8> {
         let compressor = compressors[slot].get_or_insert_with(|| {
             Compressor::new(CompressionLvl::new(level).expect("1 and 6 are valid levels"))
         });
-        let mut out = vec![0; compressor.gzip_compress_bound(bytes.len())];
-        let n = compressor
-            .gzip_compress(bytes, &mut out)
-            .expect("the output holds the bound");
-        out.truncate(n);
+        into_scratch(compressor.gzip_compress_bound(bytes.len()), |out| {
+            compressor
+                .gzip_compress(bytes, out)
+                .expect("the output holds the bound")
+        })
+    })
+}
+
+/// Most bytes of scratch space a thread keeps between files: a page's bound, not a
+/// whole dataset's download.
+const SCRATCH_KEPT: usize = 4 << 20;
+
+/// Runs `compress` on a scratch buffer of `bound` bytes and returns the `n` bytes it
+/// wrote. The buffer is the thread's, reused: a fresh zeroed buffer of the bound for
+/// each of a build's thousands of files cost more clearing memory than a page's
+/// compression saves by not copying its result.
+fn into_scratch(bound: usize, compress: impl FnOnce(&mut [u8]) -> usize) -> Vec<u8> {
+    thread_local! {
+        static SCRATCH: std::cell::RefCell<Vec<u8>> = const { std::cell::RefCell::new(Vec::new()) };
+    }
+    SCRATCH.with_borrow_mut(|scratch| {
+        if scratch.len() < bound {
+            scratch.resize(bound, 0);
+        }
+        let n = compress(&mut scratch[..bound]);
+        let out = scratch[..n].to_vec();
+        if scratch.len() > SCRATCH_KEPT {
+            *scratch = Vec::new();
+        }
         out
     })
 }
@@ -1697,17 +1721,17 @@ pub(crate) fn brotli(bytes: &[u8], effort: Effort) -> Vec<u8> {
         };
     let quality = brotlic::Quality::new(quality).expect("2 and 4 are valid qualities");
     let window = brotlic::WindowSize::new(fits as u8).expect("clamped to 10..=22");
-    let mut out = vec![0; brotlic::compress_bound(bytes.len(), quality).expect("quality >= 2")];
-    let n = brotlic::compress(
-        bytes,
-        &mut out,
-        quality,
-        window,
-        brotlic::CompressionMode::Generic,
-    )
-    .expect("the output holds the bound");
-    out.truncate(n);
-    out
+    let bound = brotlic::compress_bound(bytes.len(), quality).expect("quality >= 2");
+    into_scratch(bound, |out| {
+        brotlic::compress(
+            bytes,
+            out,
+            quality,
+            window,
+            brotlic::CompressionMode::Generic,
+        )
+        .expect("the output holds the bound")
+    })
 }
 
 #[cfg(test)]
