@@ -712,3 +712,106 @@ fn stylesheet(root: &Path) -> String {
         .unwrap();
     fs::read_to_string(css).unwrap()
 }
+
+/// The widest dataset allowed (64 series) with daily rows and the longest values and
+/// changes a row can have: a year of it was a 1.8 MB page. Each year is now split into
+/// pages of its newest rows first, every page is under 1 MB, and every row is on
+/// exactly one page, reached through the pages' earlier/later links, the sitemap and
+/// the feed's links to rows.
+#[test]
+fn a_year_too_wide_for_one_page_is_split_into_pages_under_1_mb() {
+    let site = frozen_site();
+    let series = 64;
+    let mut csv = String::from("date");
+    for s in 0..series {
+        csv.push_str(&format!(",s{s}"));
+    }
+    csv.push('\n');
+    let mut days = Days {
+        y: 2024,
+        m: 1,
+        d: 0,
+    };
+    let mut dates = Vec::new();
+    for i in 0..731u32 {
+        let date = days.next();
+        csv.push_str(&date);
+        dates.push(date);
+        for s in 0..series {
+            // The smallest and the largest value in turn (the longest change and
+            // percentage), or a value kept from the row before (the longest cell).
+            let value = match (i + s) % 3 {
+                0 => "0.000001",
+                _ if s % 2 == 0 && i % 3 == 2 => "0.000001",
+                _ => "999999999999.999999",
+            };
+            csv.push(',');
+            csv.push_str(value);
+        }
+        csv.push('\n');
+    }
+    fs::write(site.path().join("data/wide.csv"), csv).unwrap();
+    build(site.path());
+    let public = site.path().join("public");
+    for (path, bytes) in snapshot(&public) {
+        if path.ends_with(".html") {
+            assert!(bytes.len() < 1_000_000, "{path}: {} bytes", bytes.len());
+        }
+    }
+    // Every page of the dataset's rows, and the rows each holds.
+    let mut pages: BTreeMap<String, Vec<String>> = BTreeMap::new();
+    for (path, bytes) in snapshot(&public.join("prices/wide")) {
+        if path.ends_with("index.html") && path.contains('/') {
+            let url = format!("/prices/wide/{}", path.trim_end_matches("index.html"));
+            pages.insert(url, row_ids(&String::from_utf8(bytes).unwrap()));
+        }
+    }
+    assert!(pages.len() > 4, "two years in several pages each: {:?}", pages.keys());
+    let mut all: Vec<&String> = pages.values().flatten().collect();
+    all.sort();
+    assert_eq!(all, dates.iter().collect::<Vec<_>>(), "every row on one page");
+    // From the newest year's first page back through "earlier": every row, newest first.
+    let dataset = page(site.path(), "prices/wide/index.html");
+    assert!(dataset.contains("href=\"/prices/wide/2025/\""));
+    let mut url = Some("/prices/wide/2025/".to_string());
+    let mut walked = Vec::new();
+    while let Some(u) = url {
+        assert!(walked.len() <= dates.len(), "the chain of pages loops");
+        let html = fs::read_to_string(public.join(&u[1..]).join("index.html")).unwrap();
+        walked.extend(row_ids(&html));
+        url = html
+            .split("<link rel=\"prev\" href=\"")
+            .nth(1)
+            .map(|rest| rest.split('"').next().unwrap().to_string());
+    }
+    let newest_first: Vec<String> = dates.iter().rev().cloned().collect();
+    assert_eq!(walked, newest_first);
+    // The dataset page shows the newest rows of the newest year.
+    let shown = row_ids(&dataset);
+    assert!(!shown.is_empty() && shown[..] == newest_first[..shown.len()]);
+    let sitemap = page(site.path(), "sitemap.xml");
+    for url in pages.keys() {
+        assert!(
+            sitemap.contains(&format!("<loc>https://petrol-watch.web.app{url}</loc>")),
+            "{url} in the sitemap"
+        );
+    }
+    // The feed links each decision to the page holding its row.
+    let feed = page(site.path(), "prices/wide/feed.xml");
+    let links: Vec<&str> = feed
+        .split("<link href=\"https://petrol-watch.web.app")
+        .skip(1)
+        .map(|rest| rest.split('"').next().unwrap())
+        .filter(|l| l.contains("#d-"))
+        .collect();
+    assert!(!links.is_empty());
+    for link in links {
+        let (url, id) = link.split_once("#d-").unwrap();
+        assert!(
+            pages.get(url).is_some_and(|ids| ids.iter().any(|i| i == id)),
+            "{link}: no such row on that page"
+        );
+    }
+    let out = run(site.path(), &["check"]);
+    assert!(out.status.success(), "{}", stderr(&out));
+}
