@@ -247,7 +247,7 @@ fn decision_entries(d: &Dataset, n: usize) -> Vec<FeedEntry> {
                     style.long(t.dates[i]),
                     parts.join(", ")
                 ),
-                url: pages::row_url(&d.slug, t.dates[i]),
+                url: pages::row_url(d, i),
                 date: t.dates[i],
                 updated: t.dates[i],
                 content: format!("<p>{}</p>", parts.join("<br>")),

@@ -97,6 +97,72 @@ pub(crate) fn years(d: &Dataset) -> Vec<(i32, Range<usize>)> {
     out
 }
 
+/// Bytes a decision table's row takes at most for its anchor and date, and for each
+/// series' value and change: the longest is a 19-character value kept from the row
+/// before, whose "unchanged" is spelled out for screen readers. `pages`' tests hold
+/// written rows to these.
+pub(crate) const ROW_BYTES: usize = 48;
+pub(crate) const CELL_BYTES: usize = 120;
+/// What one page's table of rows may take, leaving room under 1 MB for the page
+/// around it (its summary and column headers grow with the series too).
+const TABLE_BYTES: usize = 600_000;
+
+/// Rows one page of `d` may show: a whole year (366) up to 13 series; fewer with more.
+pub(crate) fn rows_per_page(d: &Dataset) -> usize {
+    (TABLE_BYTES / (ROW_BYTES + CELL_BYTES * d.series.len())).max(1)
+}
+
+/// One page of a year's rows. A year with more rows than a page holds has several:
+/// page 1 holds its newest rows, as its table reads newest first, so going "earlier"
+/// from a year's last page leads to the previous year's page 1.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(crate) struct YearPage {
+    pub(crate) year: i32,
+    /// From 1.
+    pub(crate) number: usize,
+    /// Pages the year has.
+    pub(crate) count: usize,
+    /// The rows this page shows.
+    pub(crate) rows: Range<usize>,
+}
+
+impl YearPage {
+    /// Page `number` of a year whose rows are `year_rows`, at `per` rows a page.
+    fn of(year: i32, year_rows: Range<usize>, per: usize, number: usize) -> YearPage {
+        let end = year_rows.end - (number - 1) * per;
+        YearPage {
+            year,
+            number,
+            count: year_rows.len().div_ceil(per),
+            rows: end.saturating_sub(per).max(year_rows.start)..end,
+        }
+    }
+}
+
+/// Every year page of `d`, newest year first, each year's pages from 1.
+pub(crate) fn year_pages(d: &Dataset) -> Vec<YearPage> {
+    let per = rows_per_page(d);
+    years(d)
+        .into_iter()
+        .flat_map(|(year, rows)| {
+            (1..=rows.len().div_ceil(per)).map(move |n| YearPage::of(year, rows.clone(), per, n))
+        })
+        .collect()
+}
+
+/// The first page of `year`: its newest rows.
+pub(crate) fn first_year_page(d: &Dataset, year: i32) -> YearPage {
+    YearPage::of(year, year_rows(d, year), rows_per_page(d), 1)
+}
+
+/// The year page that shows row `i`.
+pub(crate) fn year_page_of(d: &Dataset, i: usize) -> YearPage {
+    let year = d.table.dates[i].year();
+    let rows = year_rows(d, year);
+    let per = rows_per_page(d);
+    YearPage::of(year, rows.clone(), per, (rows.end - 1 - i) / per + 1)
+}
+
 /// The row range of `year`, found by binary search (rows are sorted by date).
 pub(crate) fn year_rows(d: &Dataset, year: i32) -> Range<usize> {
     let dates = &d.table.dates;
@@ -302,6 +368,50 @@ mod tests {
             let (month, year) = (date.format("%b"), date.year());
             prop_assert_eq!(DateStyle::Day.short(date), format!("{} {month} {year}", date.day()));
             prop_assert_eq!(DateStyle::Month.short(date), format!("{month} {year}"));
+        }
+    }
+}
+
+#[cfg(test)]
+mod year_page_tests {
+    use super::*;
+    use proptest::prelude::*;
+
+    proptest! {
+        /// A year's pages hold each of its rows once, newest first from page 1, at
+        /// most a page's rows each; `year_page_of` finds the page showing a row.
+        #[test]
+        fn year_pages_hold_every_row_once(
+            gaps in proptest::collection::vec(1i64..5, 1..800),
+            series in 1usize..64,
+        ) {
+            let mut text = String::from("date");
+            for s in 0..series {
+                text.push_str(&format!(",s{s}"));
+            }
+            let mut date = NaiveDate::from_ymd_opt(2000, 1, 1).unwrap();
+            for gap in &gaps {
+                date = date + chrono::Duration::days(*gap);
+                text.push_str(&format!("\n{date}{}", ",1".repeat(series)));
+            }
+            let table = crate::data::parse_table(&text, std::path::Path::new("t.csv")).unwrap();
+            let d = Dataset::new("t", table, None);
+            let per = rows_per_page(&d);
+            let pages = year_pages(&d);
+            let mut seen = vec![0; d.table.len()];
+            for page in &pages {
+                prop_assert!(!page.rows.is_empty() && page.rows.len() <= per);
+                let year = year_rows(&d, page.year);
+                prop_assert_eq!(page.count, year.len().div_ceil(per));
+                if page.number == 1 {
+                    prop_assert_eq!(page.rows.end, year.end);
+                }
+                for i in page.rows.clone() {
+                    seen[i] += 1;
+                    prop_assert_eq!(&year_page_of(&d, i), page);
+                }
+            }
+            prop_assert!(seen.iter().all(|&n| n == 1));
         }
     }
 }

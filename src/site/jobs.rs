@@ -267,11 +267,12 @@ pub(crate) fn render(inputs: &Inputs, plan: &Plan, sink: &dyn Sink) -> Result<Su
                 });
                 page(Some(key), &|| renderer.dataset(d, chart, compare))
             }
-            Job::DatasetYear(d, year) => {
+            Job::DatasetYear(d, page) => {
                 // The whole dataset is hashed once, not once per year page.
-                let key = keys.page(|h| (dataset_keys[d.slug.as_str()], year).hash(h));
+                let key =
+                    keys.page(|h| (dataset_keys[d.slug.as_str()], page.year, page.number).hash(h));
                 sink.put_archive_keyed(path, key, &|| {
-                    Ok(renderer.dataset_year(d, *year)?.into_bytes())
+                    Ok(renderer.dataset_year(d, page)?.into_bytes())
                 })
             }
             Job::DatasetFeed(d) => page(

@@ -5,7 +5,7 @@ use std::collections::BTreeMap;
 use std::fmt::Write as _;
 use std::path::Path;
 
-use chrono::{Datelike, NaiveDate};
+use chrono::NaiveDate;
 use serde::Serialize;
 use tera::{Context, Tera};
 
@@ -35,9 +35,18 @@ pub(crate) fn year_url(slug: &str, year: i32) -> String {
 pub(crate) fn dataset_feed_url(slug: &str) -> String {
     format!("/prices/{slug}/feed.xml")
 }
-/// Where a row lives: its year's page, at its anchor.
-pub(crate) fn row_url(slug: &str, date: NaiveDate) -> String {
-    format!("{}#d-{date}", year_url(slug, date.year()))
+/// A page of a year's rows: the year's page for its first, then
+/// `/prices/<slug>/<year>/page/2/`… (see [`figures::YearPage`]).
+pub(crate) fn year_page_url(slug: &str, page: &figures::YearPage) -> String {
+    match page.number {
+        1 => year_url(slug, page.year),
+        n => format!("/prices/{slug}/{}/page/{n}/", page.year),
+    }
+}
+/// Where row `i` of `d` lives: the year page that shows it, at its anchor.
+pub(crate) fn row_url(d: &Dataset, i: usize) -> String {
+    let page = figures::year_page_of(d, i);
+    format!("{}#d-{}", year_page_url(&d.slug, &page), d.table.dates[i])
 }
 pub(crate) fn csv_url(slug: &str) -> String {
     format!("/data/{slug}.csv")
@@ -562,8 +571,8 @@ impl<'a> Renderer<'a> {
         // (a dataset with many series shows fewer years here, never a bigger page).
         let mut shown = 0;
         let mut cells = 0;
-        for (_, range) in years.iter().take(LATEST_YEARS) {
-            let more = range.len() * d.series.len();
+        for (year, _) in years.iter().take(LATEST_YEARS) {
+            let more = figures::first_year_page(d, *year).rows.len() * d.series.len();
             if shown > 0 && cells + more > PAGE_CELLS {
                 break;
             }
@@ -590,42 +599,53 @@ impl<'a> Renderer<'a> {
         }))
     }
 
-    /// One year of a dataset's rows, with a summary and links to the years around it.
-    pub(crate) fn dataset_year(&self, d: &Dataset, year: i32) -> Result<String> {
+    /// One page of a year of a dataset's rows (a whole year, unless it has more rows
+    /// than a page holds), with the year's summary and links to the pages around it.
+    pub(crate) fn dataset_year(&self, d: &Dataset, page: &figures::YearPage) -> Result<String> {
         let style = DateStyle::of(d);
-        let range = figures::year_rows(d, year);
-        let dates = &d.table.dates;
-        let url = year_url(&d.slug, year);
-        let count = range.len();
-        let title = format!("{} in {year}", d.title);
-        let description = format!(
+        let year = page.year;
+        let year_rows = figures::year_rows(d, year);
+        let url = year_page_url(&d.slug, page);
+        let count = year_rows.len();
+        let mut title = format!("{} in {year}", d.title);
+        let mut description = format!(
             "{} {} of {} in {year}, with the change at each and the year's average, low and high.",
             count,
             plural(&d.row_noun, count),
             d.title
         );
+        let part = (page.count > 1).then(|| {
+            let _ = write!(title, ", page {} of {}", page.number, page.count);
+            let _ = write!(description, " Page {} of {}.", page.number, page.count);
+            serde_json::json!({"number": page.number, "count": page.count})
+        });
         let mut ctx = Context::new();
         ctx.insert("dataset", &dataset_context(d, style));
         ctx.insert("year", &year);
+        ctx.insert("part", &part);
         let link = |i: Option<usize>| {
             i.map(|i| {
-                let y = dates[i].year();
-                serde_json::json!({"year": y, "url": year_url(&d.slug, y)})
+                let p = figures::year_page_of(d, i);
+                let label = match p.count {
+                    1 => p.year.to_string(),
+                    n => format!("{}, page {} of {n}", p.year, p.number),
+                };
+                serde_json::json!({"year": p.year, "label": label, "url": year_page_url(&d.slug, &p)})
             })
         };
-        ctx.insert("earlier", &link(range.start.checked_sub(1)));
+        ctx.insert("earlier", &link(page.rows.start.checked_sub(1)));
         ctx.insert(
             "later",
-            &link((range.end < dates.len()).then_some(range.end)),
+            &link((page.rows.end < d.table.len()).then_some(page.rows.end)),
         );
         ctx.insert("rows_html", ROWS_MARKER);
-        let page = self.render(
+        let html = self.render(
             "dataset_year.html",
             self.page(&title, &description, &url, "website"),
             ctx,
         )?;
-        Ok(splice_with(&page, |out| {
-            year_body_html(out, d, style, year, range)
+        Ok(splice_with(&html, |out| {
+            year_body_html(out, d, style, year, year_rows, page.rows.clone())
         }))
     }
     /// One page of the notes index: `notes` are that page's; the tag list (the most
@@ -992,7 +1012,8 @@ fn year_links(d: &Dataset, years: &[(i32, std::ops::Range<usize>)]) -> serde_jso
     serde_json::json!({"shown": shown, "more": years.len().saturating_sub(YEAR_LINKS), "oldest": oldest.flatten()})
 }
 
-/// A year as an open-or-closed group on the dataset page.
+/// A year as an open-or-closed group on the dataset page: its summary and the rows of
+/// its first page (all of them, unless the year has more than a page holds).
 fn year_group_html(
     out: &mut String,
     d: &Dataset,
@@ -1002,27 +1023,40 @@ fn year_group_html(
     open: bool,
 ) {
     let count = range.len();
+    let first = figures::first_year_page(d, year);
     let _ = write!(
         out,
         "<details class=\"year\" id=\"y-{year}\"{}>\n<summary><span class=\"year-name\">{year}</span> <span class=\"year-count\">{count} {}</span></summary>\n",
         if open { " open" } else { "" },
         esc(&plural(&d.row_noun, count)),
     );
-    year_body_html(out, d, style, year, range);
-    let _ = writeln!(
-        out,
-        "<p class=\"year-page\"><a href=\"{}\">{year} on its own page</a></p>\n</details>",
-        year_url(&d.slug, year)
-    );
+    year_body_html(out, d, style, year, range, first.rows.clone());
+    if first.count == 1 {
+        let _ = writeln!(
+            out,
+            "<p class=\"year-page\"><a href=\"{}\">{year} on its own page</a></p>\n</details>",
+            year_url(&d.slug, year)
+        );
+    } else {
+        let _ = writeln!(
+            out,
+            "<p class=\"year-page\">The newest {} of {count}: <a href=\"{}\">all of {year} on {} pages</a></p>\n</details>",
+            first.rows.len(),
+            year_url(&d.slug, year),
+            first.count
+        );
+    }
 }
 
-/// A year's summary (per series: rises, cuts, average, low, high) and its table.
+/// A year's summary (per series: rises, cuts, average, low, high) over all its rows
+/// `range`, and the table of `rows` of them.
 fn year_body_html(
     out: &mut String,
     d: &Dataset,
     style: DateStyle,
     year: i32,
     range: std::ops::Range<usize>,
+    rows: std::ops::Range<usize>,
 ) {
     out.push_str("<ul class=\"year-stats\">\n");
     for (series, sum) in d.series.iter().zip(figures::year_summary(d, range.clone())) {
@@ -1041,7 +1075,7 @@ fn year_body_html(
         );
     }
     out.push_str("</ul>\n");
-    decision_table_html(out, d, style, year, range);
+    decision_table_html(out, d, style, year, rows);
 }
 
 /// One year's rows as a table, newest first: one header row (so it can stay in view
@@ -1163,4 +1197,94 @@ pub(crate) fn error_chain(e: &dyn std::error::Error) -> String {
         source = s.source();
     }
     message
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use proptest::prelude::*;
+
+    /// A dataset of `series` series from `rows` (each row's values as written).
+    fn dataset(series: usize, rows: &[Vec<String>]) -> Dataset {
+        let mut text = String::from("date");
+        for s in 0..series {
+            let _ = write!(text, ",s{s}");
+        }
+        let mut date = NaiveDate::from_ymd_opt(2024, 1, 1).unwrap();
+        for row in rows {
+            let _ = write!(text, "\n{date}");
+            for value in row {
+                let _ = write!(text, ",{value}");
+            }
+            date = date.succ_opt().unwrap();
+        }
+        let table = crate::data::parse_table(&text, Path::new("data/t.csv")).unwrap();
+        Dataset::new("t", table, None)
+    }
+
+    fn value() -> impl Strategy<Value = String> {
+        prop_oneof![
+            Just("0.000001".to_string()),
+            Just("999999999999.999999".to_string()),
+            Just("0".to_string()),
+            (0u64..1_000_000_000_000_000_000).prop_map(|m| format!(
+                "{}.{:06}",
+                m / 1_000_000,
+                m % 1_000_000
+            )),
+        ]
+    }
+
+    proptest! {
+        /// No written row is longer than the bytes a year page's rows are planned
+        /// for ([`figures::ROW_BYTES`], [`figures::CELL_BYTES`]): what keeps every
+        /// page under 1 MB.
+        #[test]
+        fn rows_stay_within_the_bytes_pages_are_planned_for(
+            series in 1usize..6,
+            rows in proptest::collection::vec(proptest::collection::vec(value(), 6), 1..12),
+            repeat in proptest::collection::vec(proptest::bool::ANY, 12),
+        ) {
+            // Some rows keep the row before's values: "unchanged" is the longest cell.
+            let mut written: Vec<Vec<String>> = Vec::new();
+            for (i, row) in rows.iter().enumerate() {
+                let row = match (i, repeat[i]) {
+                    (1.., true) => written[i - 1].clone(),
+                    _ => row[..series].to_vec(),
+                };
+                written.push(row);
+            }
+            let d = dataset(series, &written);
+            let mut out = String::new();
+            decision_rows_html(&mut out, &d, DateStyle::Day, 0..d.table.len());
+            for line in out.lines() {
+                prop_assert!(
+                    line.len() < figures::ROW_BYTES + figures::CELL_BYTES * series,
+                    "{} bytes: {line}", line.len()
+                );
+            }
+        }
+    }
+
+    /// The longest rows the widest dataset can have, page by page: each page's rows
+    /// stay within what a page plans for.
+    #[test]
+    fn the_widest_longest_rows_fit_their_page() {
+        let series = crate::data::MAX_SERIES;
+        let rows: Vec<Vec<String>> = (0..400)
+            .map(|i| {
+                let v = match i % 3 {
+                    0 => "0.000001",
+                    _ => "999999999999.999999",
+                };
+                vec![v.to_string(); series]
+            })
+            .collect();
+        let d = dataset(series, &rows);
+        for page in figures::year_pages(&d) {
+            let mut out = String::new();
+            decision_rows_html(&mut out, &d, DateStyle::Day, page.rows.clone());
+            assert!(out.len() <= 600_000, "{page:?}: {} bytes", out.len());
+        }
+    }
 }

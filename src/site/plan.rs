@@ -52,8 +52,8 @@ pub(crate) enum Job<'a> {
     SitemapPart(usize),
     Robots,
     Dataset(&'a Dataset),
-    /// One year of a dataset's rows.
-    DatasetYear(&'a Dataset, i32),
+    /// One page of a year of a dataset's rows.
+    DatasetYear(&'a Dataset, figures::YearPage),
     /// A dataset's own Atom feed of its newest decisions.
     DatasetFeed(&'a Dataset),
     Json(&'a Dataset),
@@ -404,12 +404,16 @@ pub(crate) fn plan(inputs: &Inputs) -> Result<Plan<'_>> {
         ] {
             p.add(path, job, false, source(file, what));
         }
-        for (year, _) in figures::years(d) {
+        for page in figures::year_pages(d) {
+            let what = match page.count {
+                1 => format!("the page of {}", page.year),
+                n => format!("page {} of {n} of {}", page.number, page.year),
+            };
             p.add(
-                pages::output_path(&pages::year_url(&d.slug, year)),
-                Job::DatasetYear(d, year),
+                pages::output_path(&pages::year_page_url(&d.slug, &page)),
+                Job::DatasetYear(d, page),
                 false,
-                source(file, format!("the page of {year}")),
+                source(file, what),
             );
         }
         let compare = config
@@ -546,11 +550,12 @@ fn site_urls(inputs: &Inputs, tags: &[Tag]) -> Vec<SiteUrl> {
     );
     for d in &inputs.datasets {
         let dates = &d.table.dates;
-        urls.extend(
-            figures::years(d)
-                .into_iter()
-                .map(|(y, r)| (pages::year_url(&d.slug, y), Some(dates[r.end - 1]))),
-        );
+        urls.extend(figures::year_pages(d).into_iter().map(|p| {
+            (
+                pages::year_page_url(&d.slug, &p),
+                Some(dates[p.rows.end - 1]),
+            )
+        }));
     }
     urls.extend(
         inputs
