@@ -766,10 +766,18 @@ fn a_year_too_wide_for_one_page_is_split_into_pages_under_1_mb() {
             pages.insert(url, row_ids(&String::from_utf8(bytes).unwrap()));
         }
     }
-    assert!(pages.len() > 4, "two years in several pages each: {:?}", pages.keys());
+    assert!(
+        pages.len() > 4,
+        "two years in several pages each: {:?}",
+        pages.keys()
+    );
     let mut all: Vec<&String> = pages.values().flatten().collect();
     all.sort();
-    assert_eq!(all, dates.iter().collect::<Vec<_>>(), "every row on one page");
+    assert_eq!(
+        all,
+        dates.iter().collect::<Vec<_>>(),
+        "every row on one page"
+    );
     // From the newest year's first page back through "earlier": every row, newest first.
     let dataset = page(site.path(), "prices/wide/index.html");
     assert!(dataset.contains("href=\"/prices/wide/2025/\""));
@@ -808,7 +816,9 @@ fn a_year_too_wide_for_one_page_is_split_into_pages_under_1_mb() {
     for link in links {
         let (url, id) = link.split_once("#d-").unwrap();
         assert!(
-            pages.get(url).is_some_and(|ids| ids.iter().any(|i| i == id)),
+            pages
+                .get(url)
+                .is_some_and(|ids| ids.iter().any(|i| i == id)),
             "{link}: no such row on that page"
         );
     }

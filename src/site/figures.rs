@@ -391,7 +391,7 @@ mod year_page_tests {
             }
             let mut date = NaiveDate::from_ymd_opt(2000, 1, 1).unwrap();
             for gap in &gaps {
-                date = date + chrono::Duration::days(*gap);
+                date += chrono::Duration::days(*gap);
                 text.push_str(&format!("\n{date}{}", ",1".repeat(series)));
             }
             let table = crate::data::parse_table(&text, std::path::Path::new("t.csv")).unwrap();
