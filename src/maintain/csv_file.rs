@@ -122,9 +122,13 @@ impl CsvFile {
         at.len() > 1 && at[0].line > at[at.len() - 1].line
     }
 
+    /// The file's line ending, from its first line: LF, CRLF, or a lone CR (old Mac
+    /// exports, which the parser reads too), so a new row never mixes styles.
     fn newline(&self) -> &'static str {
-        match self.text.find('\n') {
-            Some(i) if i > 0 && self.text.as_bytes()[i - 1] == b'\r' => "\r\n",
+        let bytes = self.text.as_bytes();
+        match self.text.find(['\r', '\n']) {
+            Some(i) if bytes[i] == b'\r' && bytes.get(i + 1) == Some(&b'\n') => "\r\n",
+            Some(i) if bytes[i] == b'\r' => "\r",
             _ => "\n",
         }
     }
