@@ -254,6 +254,15 @@ impl CsvFile {
         let real = std::fs::canonicalize(&self.path).map_err(|e| Error::io(&self.path, e))?;
         let dir = real.parent().unwrap_or(Path::new("."));
         let old = std::fs::metadata(&real).map_err(|e| Error::io(&self.path, e))?;
+        // The rename would replace a file marked read-only (its folder is what the
+        // rename needs), and even as root: keep `chmod a-w` meaning "do not edit", as
+        // editors do.
+        if old.permissions().readonly() {
+            return Err(Error::in_file(
+                &self.path,
+                "read-only (no write permission for anyone); make it writable (`chmod u+w`) to edit it",
+            ));
+        }
         let mut tmp = tempfile::NamedTempFile::new_in(dir).map_err(|e| Error::io(dir, e))?;
         std::io::Write::write_all(&mut tmp, self.text.as_bytes())
             .map_err(|e| Error::io(tmp.path(), e))?;
