@@ -5,6 +5,7 @@
 mod common;
 
 use common::*;
+use std::collections::{BTreeMap, BTreeSet};
 use std::fs;
 use std::path::Path;
 use std::time::Duration;
@@ -114,4 +115,341 @@ fn a_read_only_csv_is_not_edited() {
     );
     let o = within(site.path(), &["price", "list"]);
     assert!(o.status.success(), "{}", stderr(&o));
+}
+
+/// Every address a page refers to (`href`, `src`, each `srcset` candidate, `og:image`
+/// and the canonical link), as written.
+fn references(doc: &scraper::Html) -> Vec<String> {
+    let selector = scraper::Selector::parse("[href], [src], [srcset], meta[content]").unwrap();
+    let mut out = Vec::new();
+    for el in doc.select(&selector) {
+        let v = el.value();
+        out.extend(v.attr("href").map(str::to_string));
+        out.extend(v.attr("src").map(str::to_string));
+        if let Some(set) = v.attr("srcset") {
+            for candidate in set.split(',') {
+                out.extend(candidate.split_whitespace().next().map(str::to_string));
+            }
+        }
+        if v.attr("property") == Some("og:image") || v.attr("name") == Some("twitter:image") {
+            out.extend(v.attr("content").map(str::to_string));
+        }
+    }
+    out
+}
+
+/// The site path of `link` as found on the page at `page` (a site path), if it is
+/// one of this site's: absolute on the site's base, rooted, or relative.
+fn site_path(link: &str, page: &str, base: &str) -> Option<String> {
+    let link = link.split(['#', '?']).next().unwrap_or("");
+    if let Some(rest) = link.strip_prefix(base) {
+        return Some(if rest.is_empty() {
+            "/".into()
+        } else {
+            rest.into()
+        });
+    }
+    if link.is_empty() || link.starts_with("//") || link.contains(':') {
+        return None;
+    }
+    if link.starts_with('/') {
+        return Some(link.into());
+    }
+    let dir = page.rsplit_once('/').map_or("", |(d, _)| d);
+    let mut parts: Vec<&str> = dir.split('/').filter(|p| !p.is_empty()).collect();
+    for part in link.split('/') {
+        match part {
+            "." | "" => {}
+            ".." => {
+                parts.pop();
+            }
+            p => parts.push(p),
+        }
+    }
+    let trailing = if link.ends_with('/') { "/" } else { "" };
+    Some(format!("/{}{trailing}", parts.join("/")))
+}
+
+/// Whether a site path names a file of the built site, as `serve` answers it.
+fn resolves(public: &Path, path: &str) -> bool {
+    let rel = percent_decode(path.trim_start_matches('/'));
+    let file = public.join(&rel);
+    file.is_file() || file.join("index.html").is_file()
+}
+
+fn percent_decode(s: &str) -> String {
+    let bytes = s.as_bytes();
+    let mut out = Vec::with_capacity(bytes.len());
+    let mut i = 0;
+    while i < bytes.len() {
+        if bytes[i] == b'%' && i + 2 < bytes.len() {
+            if let Ok(b) = u8::from_str_radix(&s[i + 1..i + 3], 16) {
+                out.push(b);
+                i += 3;
+                continue;
+            }
+        }
+        out.push(bytes[i]);
+        i += 1;
+    }
+    String::from_utf8_lossy(&out).into_owned()
+}
+
+/// The site path a built HTML file is served at: `notes/index.html` → `/notes/`.
+fn page_path(file: &str) -> String {
+    match file.strip_suffix("index.html") {
+        Some(dir) => format!("/{dir}"),
+        None => format!("/{file}"),
+    }
+}
+
+/// The latest row of a dataset CSV as the site must publish it: its date and each
+/// value with its column's decimals (the most any row writes), from the CSV's own
+/// digits, never through a number type.
+fn latest_row(csv: &Path) -> (String, Vec<String>) {
+    let text = fs::read_to_string(csv).unwrap();
+    let mut lines = text
+        .trim_start_matches('\u{feff}')
+        .lines()
+        .map(|l| l.trim_end_matches('\r'))
+        .filter(|l| !l.trim().is_empty());
+    let width = lines.next().unwrap().split(',').count() - 1;
+    let mut decimals = vec![0; width];
+    let mut rows: Vec<(String, Vec<String>)> = Vec::new();
+    for line in lines {
+        let mut fields = line
+            .split(',')
+            .map(|f| f.trim().trim_matches('"').to_string());
+        let date = fields.next().unwrap();
+        let values: Vec<String> = fields.collect();
+        for (d, v) in decimals.iter_mut().zip(&values) {
+            *d = (*d).max(v.split_once('.').map_or(0, |(_, f)| f.len()));
+        }
+        rows.push((date, values));
+    }
+    let (date, values) = rows.into_iter().max_by(|a, b| a.0.cmp(&b.0)).unwrap();
+    let values = values
+        .iter()
+        .zip(&decimals)
+        .map(|(v, &d)| {
+            let (int, frac) = v.split_once('.').unwrap_or((v, ""));
+            let int = match int.trim_start_matches('0') {
+                "" => "0",
+                digits => digits,
+            };
+            if d == 0 {
+                int.to_string()
+            } else {
+                format!("{int}.{frac:0<d$}")
+            }
+        })
+        .collect();
+    (date, values)
+}
+
+fn text_of(el: scraper::ElementRef) -> String {
+    el.text()
+        .collect::<String>()
+        .split_whitespace()
+        .collect::<Vec<_>>()
+        .join(" ")
+}
+
+/// The dated value cards of `slug` on a page: the `datetime` they are in force from
+/// and each card's number. The home page has a summary per dataset, headed with a link
+/// to its page; a dataset's own page has one "Now" section.
+fn cards(doc: &scraper::Html, slug: &str) -> Option<(String, Vec<String>)> {
+    let section =
+        scraper::Selector::parse("section.dataset-summary, section[aria-labelledby=now]").unwrap();
+    let heading = scraper::Selector::parse("h2 a[href]").unwrap();
+    let time = scraper::Selector::parse(".meta time[datetime]").unwrap();
+    let value = scraper::Selector::parse(".card .card-value").unwrap();
+    let href = format!("/prices/{slug}/");
+    let s = doc.select(&section).find(|s| {
+        s.value().attr("aria-labelledby") == Some("now")
+            || s.select(&heading)
+                .next()
+                .and_then(|a| a.value().attr("href"))
+                == Some(href.as_str())
+    })?;
+    let date = s
+        .select(&time)
+        .next()?
+        .value()
+        .attr("datetime")?
+        .to_string();
+    let values = s
+        .select(&value)
+        .map(|v| text_of(v).rsplit(' ').next().unwrap().to_string())
+        .collect();
+    Some((date, values))
+}
+
+/// What readers get from the bundled site, checked as invariants (never today's
+/// figures): every page is complete (one `<h1>`, `lang`, a title, its own canonical
+/// address, an `og:image` that exists); every address a page refers to on this site is
+/// a file; the home and dataset pages show each dataset's latest CSV row digit for
+/// digit; every feed and the sitemap parse as XML; the sitemap lists every indexable
+/// page exactly once and nothing else.
+#[test]
+fn the_bundled_site_links_only_to_its_files_and_shows_each_latest_row() {
+    let site = fixture_site();
+    let o = within(site.path(), &["build"]);
+    assert!(o.status.success(), "{}", stderr(&o));
+    let public = site.path().join("public");
+    let config = fs::read_to_string(site.path().join("site.toml")).unwrap();
+    let base = config
+        .lines()
+        .find_map(|l| l.strip_prefix("base_url = \""))
+        .unwrap()
+        .trim_end_matches('"')
+        .trim_end_matches('/')
+        .to_string();
+
+    let files = snapshot(&public);
+    let mut problems = Vec::new();
+    let mut indexable = BTreeSet::new();
+    let h1 = scraper::Selector::parse("h1").unwrap();
+    let title = scraper::Selector::parse("head title").unwrap();
+    let html = scraper::Selector::parse("html[lang]").unwrap();
+    let canonical = scraper::Selector::parse("link[rel=canonical]").unwrap();
+    let og_image = scraper::Selector::parse("meta[property='og:image']").unwrap();
+    let noindex = scraper::Selector::parse("meta[name=robots][content*=noindex]").unwrap();
+    let ids = scraper::Selector::parse("[id]").unwrap();
+    for (file, bytes) in &files {
+        if !file.ends_with(".html") {
+            continue;
+        }
+        let page = page_path(file);
+        let doc = scraper::Html::parse_document(&String::from_utf8_lossy(bytes));
+        let mut bad = |what: String| problems.push(format!("{page}: {what}"));
+        let hidden = doc.select(&noindex).next().is_some();
+        let count = doc.select(&h1).count();
+        if count != 1 && !hidden {
+            bad(format!("{count} <h1>"));
+        }
+        if doc
+            .select(&html)
+            .next()
+            .and_then(|h| h.value().attr("lang"))
+            .is_none_or(str::is_empty)
+        {
+            bad("no lang".into());
+        }
+        if doc
+            .select(&title)
+            .map(text_of)
+            .filter(|t| !t.is_empty())
+            .count()
+            != 1
+        {
+            bad("not one non-empty <title>".into());
+        }
+        if !hidden {
+            indexable.insert(page.clone());
+            let links: Vec<_> = doc
+                .select(&canonical)
+                .filter_map(|l| l.value().attr("href"))
+                .collect();
+            if links != [format!("{base}{page}")] {
+                bad(format!("canonical {links:?}"));
+            }
+            // The pages a link preview is drawn for: home, each dataset, each note.
+            let segments: Vec<&str> = page.split('/').filter(|s| !s.is_empty()).collect();
+            let previewed = matches!(segments[..], [] | ["prices", _])
+                || matches!(segments[..], ["notes", s] if s != "page");
+            if previewed && doc.select(&og_image).next().is_none() {
+                bad("no og:image".into());
+            }
+        }
+        let own_ids: BTreeSet<&str> = doc.select(&ids).filter_map(|e| e.value().id()).collect();
+        for link in references(&doc) {
+            if let Some(fragment) = link.strip_prefix('#') {
+                if !fragment.is_empty() && !own_ids.contains(fragment) {
+                    bad(format!("{link} names no element"));
+                }
+                continue;
+            }
+            if let Some(path) = site_path(&link, &format!("/{file}"), &base) {
+                if !resolves(&public, &path) {
+                    bad(format!("{link} is no file"));
+                }
+            }
+        }
+    }
+
+    // Each dataset's latest row, digit for digit, on the home page and its own page.
+    let home =
+        scraper::Html::parse_document(&fs::read_to_string(public.join("index.html")).unwrap());
+    for entry in fs::read_dir(site.path().join("data")).unwrap() {
+        let path = entry.unwrap().path();
+        if path.extension().and_then(|e| e.to_str()) != Some("csv") {
+            continue;
+        }
+        let slug = path.file_stem().unwrap().to_str().unwrap().to_string();
+        let want = latest_row(&path);
+        let own = fs::read_to_string(public.join(format!("prices/{slug}/index.html"))).unwrap();
+        let own = scraper::Html::parse_document(&own);
+        for (where_, doc) in [("home", &home), ("its page", &own)] {
+            match cards(doc, &slug) {
+                Some(got) if got == want => {}
+                got => problems.push(format!(
+                    "{slug} on {where_}: cards show {got:?}, the CSV's latest row is {want:?}"
+                )),
+            }
+        }
+        // The dataset's download ends with that row too.
+        let json: serde_json::Value =
+            serde_json::from_slice(&fs::read(public.join(format!("api/{slug}.json"))).unwrap())
+                .unwrap();
+        let last = json
+            .as_array()
+            .and_then(|a| a.last())
+            .or_else(|| json["rows"].as_array().and_then(|a| a.last()))
+            .map(|r| r.to_string())
+            .unwrap_or_default();
+        if !last.contains(&want.0) {
+            problems.push(format!("api/{slug}.json ends with {last}, not {}", want.0));
+        }
+    }
+
+    // Feeds and sitemaps parse; the sitemap lists each indexable page once.
+    let mut listed: BTreeMap<String, usize> = BTreeMap::new();
+    for (file, bytes) in &files {
+        if !file.ends_with(".xml") {
+            continue;
+        }
+        let text = String::from_utf8(bytes.clone()).unwrap();
+        let doc = match roxmltree::Document::parse(&text) {
+            Ok(doc) => doc,
+            Err(e) => {
+                problems.push(format!("/{file}: not XML: {e}"));
+                continue;
+            }
+        };
+        if doc.root_element().tag_name().name() == "urlset" {
+            for loc in doc.descendants().filter(|n| n.has_tag_name("loc")) {
+                let url = loc.text().unwrap_or("");
+                match url.strip_prefix(&base) {
+                    Some(path) => *listed.entry(path.to_string()).or_default() += 1,
+                    None => problems.push(format!("/{file} lists {url}, not on {base}")),
+                }
+            }
+        }
+    }
+    for (path, n) in &listed {
+        if *n != 1 {
+            problems.push(format!("the sitemap lists {path} {n} times"));
+        }
+    }
+    let listed: BTreeSet<String> = listed.into_keys().collect();
+    for path in indexable.difference(&listed) {
+        problems.push(format!("{path} is not in the sitemap"));
+    }
+    for path in listed.difference(&indexable) {
+        problems.push(format!(
+            "the sitemap lists {path}, which is no indexable page"
+        ));
+    }
+    assert!(problems.is_empty(), "{}", problems.join("\n"));
 }
