@@ -453,3 +453,109 @@ fn the_bundled_site_links_only_to_its_files_and_shows_each_latest_row() {
     }
     assert!(problems.is_empty(), "{}", problems.join("\n"));
 }
+
+/// `dev` through an edit that breaks the build, its fix, and the same again while a
+/// page is open: each error and each recovery reaches the page as an event, and the
+/// server keeps answering. The error's text holds a carriage return (a header cell
+/// with a quoted CR, which the message quotes), which a server-sent event cannot carry
+/// as it is.
+#[test]
+fn dev_reports_each_broken_build_and_each_fix_to_open_pages() {
+    let site = small_site();
+    let root = site.path();
+    let o = within(root, &["build"]);
+    assert!(o.status.success(), "{}", stderr(&o));
+    let broken = root.join("data/broken.csv");
+    // Broken before dev starts: the first build fails and the last good site is served.
+    fs::write(&broken, b"date2,\"a\rb\"\n2026-01-01,1\n").unwrap();
+    let dev = DevServer::start(root);
+    let mut events = dev.events();
+    let mut seen = String::new();
+    let limit = Duration::from_secs(30);
+    assert!(
+        DevServer::wait_for(&mut events, &mut seen, "event: build-error", limit),
+        "{seen}\n{}",
+        dev.stderr.lock().unwrap()
+    );
+    assert!(seen.contains("broken.csv:1: missing header"), "{seen}");
+    // Fixed: a rebuild, and open pages reload.
+    save_as_editors_do(&broken, b"date,b\n2026-01-01,1\n");
+    assert!(
+        DevServer::wait_for(&mut events, &mut seen, "event: reload", limit),
+        "{seen}\n{}",
+        dev.stderr.lock().unwrap()
+    );
+    // Broken again while pages are open, then fixed again: both reach the page.
+    let before = seen.matches("event: build-error").count();
+    save_as_editors_do(&broken, b"date2,\"a\rb\"\n2026-01-01,1\n");
+    let deadline = std::time::Instant::now() + limit;
+    while seen.matches("event: build-error").count() == before
+        && std::time::Instant::now() < deadline
+    {
+        DevServer::wait_for(&mut events, &mut seen, "\u{0}", Duration::from_millis(200));
+    }
+    assert!(
+        seen.matches("event: build-error").count() > before,
+        "{seen}\n{}",
+        dev.stderr.lock().unwrap()
+    );
+    let reloads = seen.matches("event: reload").count();
+    fs::remove_file(&broken).unwrap();
+    while seen.matches("event: reload").count() == reloads
+        && std::time::Instant::now() < deadline + limit
+    {
+        DevServer::wait_for(&mut events, &mut seen, "\u{0}", Duration::from_millis(200));
+    }
+    assert!(
+        seen.matches("event: reload").count() > reloads,
+        "{seen}\n{}",
+        dev.stderr.lock().unwrap()
+    );
+    assert_eq!(get(dev.addr, "/").status, 200);
+}
+
+/// The first note's page, as `dev` serves it now.
+fn first_note(dev: &DevServer) -> String {
+    get(dev.addr, "/notes/first-note/").text()
+}
+
+/// Fifty saves of a note in a second make one rebuild that shows the last of them, not
+/// a build per save or a lost final save.
+#[test]
+fn dev_builds_fifty_saves_in_a_second_once_with_the_last() {
+    let site = small_site();
+    let note = site.path().join("content/notes/first-note.md");
+    let text = fs::read_to_string(&note).unwrap();
+    let dev = DevServer::start(site.path());
+    let mut events = dev.events();
+    let mut seen = String::new();
+    assert!(DevServer::wait_for(
+        &mut events,
+        &mut seen,
+        "connected",
+        Duration::from_secs(10)
+    ));
+    for i in 1..=50 {
+        save_as_editors_do(
+            &note,
+            text.replacen("First note", &format!("Save number {i}"), 1)
+                .as_bytes(),
+        );
+        std::thread::sleep(Duration::from_millis(20));
+    }
+    assert!(
+        DevServer::wait_for(
+            &mut events,
+            &mut seen,
+            "event: reload",
+            Duration::from_secs(30)
+        ),
+        "{seen}\n{}",
+        dev.stderr.lock().unwrap()
+    );
+    // Any build still to come is done well within this.
+    DevServer::wait_for(&mut events, &mut seen, "\u{0}", Duration::from_secs(2));
+    assert!(first_note(&dev).contains("Save number 50"));
+    let reloads = seen.matches("event: reload").count();
+    assert!(reloads <= 2, "{reloads} reloads for one burst of saves");
+}
