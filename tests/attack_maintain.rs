@@ -559,3 +559,56 @@ fn dev_builds_fifty_saves_in_a_second_once_with_the_last() {
     let reloads = seen.matches("event: reload").count();
     assert!(reloads <= 2, "{reloads} reloads for one burst of saves");
 }
+
+/// A file in a watched folder that something rewrites every 50 ms (a log, an editor's
+/// autosave) does not hold back the rebuild of a note edited meanwhile: the watcher
+/// gathered events until none came for 150 ms, so under a steady trickle it never
+/// built at all, and kept every event's path while it waited.
+#[test]
+fn dev_rebuilds_while_a_watched_file_keeps_changing() {
+    let site = small_site();
+    let note = site.path().join("content/notes/first-note.md");
+    let text = fs::read_to_string(&note).unwrap();
+    let dev = DevServer::start(site.path());
+    let mut events = dev.events();
+    let mut seen = String::new();
+    assert!(DevServer::wait_for(
+        &mut events,
+        &mut seen,
+        "connected",
+        Duration::from_secs(10)
+    ));
+    let stop = std::sync::Arc::new(std::sync::atomic::AtomicBool::new(false));
+    let busy = site.path().join("content/scratch.log");
+    let writer = {
+        let stop = stop.clone();
+        std::thread::spawn(move || {
+            let mut n = 0u64;
+            while !stop.load(std::sync::atomic::Ordering::Relaxed) {
+                n += 1;
+                fs::write(&busy, n.to_string()).unwrap();
+                std::thread::sleep(Duration::from_millis(50));
+            }
+        })
+    };
+    std::thread::sleep(Duration::from_millis(300));
+    save_as_editors_do(
+        &note,
+        text.replacen("First note", "Edited under a trickle", 1)
+            .as_bytes(),
+    );
+    let rebuilt = DevServer::wait_for(
+        &mut events,
+        &mut seen,
+        "event: reload",
+        Duration::from_secs(8),
+    );
+    stop.store(true, std::sync::atomic::Ordering::Relaxed);
+    writer.join().unwrap();
+    assert!(
+        rebuilt,
+        "no rebuild in 8 s while a watched file kept changing: {seen}\n{}",
+        dev.stderr.lock().unwrap()
+    );
+    assert!(first_note(&dev).contains("Edited under a trickle"));
+}

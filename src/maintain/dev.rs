@@ -177,17 +177,30 @@ fn watch(
     let handle = tokio::runtime::Handle::current();
     std::thread::spawn(move || {
         // Changes are gathered until none has come for a moment (an editor's save is
-        // several events), then built once. Written here rather than with a debouncing
-        // crate: the small one drops the event kinds needed above.
+        // several events), then built once; but for at most `MAX_GATHER`, so a file
+        // rewritten without pause (a log, an autosave) cannot hold a rebuild back for
+        // ever. Only whether a change was relevant is kept, not every path. Written
+        // here rather than with a debouncing crate: the small one drops the event kinds
+        // needed above.
+        const QUIET: Duration = Duration::from_millis(150);
+        const MAX_GATHER: Duration = Duration::from_secs(1);
+        let relevant = |p: &Path| p == config_file || dirs.iter().any(|d| p.starts_with(d));
         while let Ok(first) = rx.recv() {
-            let mut batch = vec![first];
-            while let Ok(path) = rx.recv_timeout(Duration::from_millis(150)) {
-                batch.push(path);
+            let deadline = std::time::Instant::now() + MAX_GATHER;
+            let mut any = relevant(&first);
+            loop {
+                let left = deadline.saturating_duration_since(std::time::Instant::now());
+                match rx.recv_timeout(QUIET.min(left)) {
+                    Ok(path) if !left.is_zero() => any |= relevant(&path),
+                    // Past the deadline; what is still queued starts the next batch.
+                    Ok(path) => {
+                        any |= relevant(&path);
+                        break;
+                    }
+                    Err(_) => break,
+                }
             }
-            let relevant = batch
-                .iter()
-                .any(|p| *p == config_file || dirs.iter().any(|d| p.starts_with(d)));
-            if !relevant {
+            if !any {
                 continue;
             }
             let _guard = handle.enter();
