@@ -612,3 +612,40 @@ fn dev_rebuilds_while_a_watched_file_keeps_changing() {
     );
     assert!(first_note(&dev).contains("Edited under a trickle"));
 }
+
+/// `dev` started on a site whose first build fails, with no earlier build to fall back
+/// on (a fresh clone, a broken pull): it once exited ("nothing to serve"), so the
+/// maintainer had to fix the input blind and start it again. It now stays up, shows
+/// the error on the page it serves meanwhile, and serves the site once a fix builds.
+#[test]
+fn dev_waits_for_a_first_good_build_instead_of_exiting() {
+    let site = small_site();
+    let csv = site.path().join("data/fuel-prices.csv");
+    let good = fs::read(&csv).unwrap();
+    fs::write(&csv, b"date,mogas,gasoil\n2026-01-01,oops,1\n").unwrap();
+    let dev = DevServer::start(site.path());
+    let waiting = get(dev.addr, "/");
+    assert!(
+        waiting.text().contains("/__petrol_watch/reload.js"),
+        "{}",
+        waiting.text()
+    );
+    let mut events = dev.events();
+    let mut seen = String::new();
+    let limit = Duration::from_secs(30);
+    assert!(
+        DevServer::wait_for(&mut events, &mut seen, "event: build-error", limit),
+        "{seen}\n{}",
+        dev.stderr.lock().unwrap()
+    );
+    assert!(seen.contains("fuel-prices.csv:2: mogas"), "{seen}");
+    save_as_editors_do(&csv, &good);
+    assert!(
+        DevServer::wait_for(&mut events, &mut seen, "event: reload", limit),
+        "{seen}\n{}",
+        dev.stderr.lock().unwrap()
+    );
+    let home = get(dev.addr, "/");
+    assert_eq!(home.status, 200);
+    assert!(home.text().contains("64.25"), "{}", home.text());
+}

@@ -66,6 +66,7 @@ pub(crate) async fn run(options: DevOptions) -> anyhow::Result<()> {
     })
     .await?;
     let last_error = Arc::new(Mutex::new(None));
+    let built = first.is_ok();
     match first {
         Ok(summary) => tracing::info!("built {}: {summary}", options.out.display()),
         Err(e) => {
@@ -73,8 +74,25 @@ pub(crate) async fn run(options: DevOptions) -> anyhow::Result<()> {
             *last_error.lock().expect("not poisoned") = Some(e.to_string());
         }
     }
-    let site = StaticSite::load(&options.out, &options.policy, &load_options())
-        .map_err(|e| anyhow::anyhow!("{e}; nothing to serve until the site builds once"))?;
+    // With no site built yet and this build failed (a fresh clone, a broken pull),
+    // serve a page that waits for the first good build rather than exit: it shows the
+    // error through the reload script and reloads when a fix builds.
+    let _waiting;
+    let site = match StaticSite::load(&options.out, &options.policy, &load_options()) {
+        Ok(site) => site,
+        Err(e) if built => {
+            return Err(anyhow::anyhow!(
+                "{e}; nothing to serve until the site builds once"
+            ))
+        }
+        Err(_) => {
+            let dir = waiting_site()?;
+            let site = StaticSite::load(dir.path(), &options.policy, &load_options())
+                .map_err(|e| anyhow::anyhow!("{e}"))?;
+            _waiting = dir;
+            site
+        }
+    };
     let state = AppState::new(site, options.policy, false);
     let (events, _) = broadcast::channel(16);
     let dev = DevState {
@@ -101,6 +119,20 @@ pub(crate) async fn run(options: DevOptions) -> anyhow::Result<()> {
     )
     .await;
     Ok(())
+}
+
+/// A folder with one page, served until the first build succeeds.
+fn waiting_site() -> anyhow::Result<tempfile::TempDir> {
+    let dir = tempfile::Builder::new()
+        .prefix("petrol-watch-dev-")
+        .tempdir()?;
+    std::fs::write(
+        dir.path().join("index.html"),
+        "<!doctype html>\n<html lang=\"en\">\n<head><meta charset=\"utf-8\">\
+         <title>Waiting for a build</title></head>\n<body>\n<h1>Waiting for a build</h1>\n\
+         <p>The site has not built yet; fix the error and this page reloads.</p>\n</body>\n</html>\n",
+    )?;
+    Ok(dir)
 }
 
 async fn reload_script() -> impl IntoResponse {
