@@ -649,3 +649,65 @@ fn dev_waits_for_a_first_good_build_instead_of_exiting() {
     assert_eq!(home.status, 200);
     assert!(home.text().contains("64.25"), "{}", home.text());
 }
+
+/// Careless arguments to `price add`: each is refused naming the argument and what
+/// was expected, with the CSV byte-identical, and none hangs or panics.
+#[test]
+fn careless_price_arguments_are_refused_naming_the_argument() {
+    let site = small_site();
+    let csv = site.path().join("data/fuel-prices.csv");
+    let before = fs::read(&csv).unwrap();
+    let add = |date: &str, mogas: &str| {
+        within(
+            site.path(),
+            &[
+                "price",
+                "add",
+                "--date",
+                date,
+                &format!("mogas={mogas}"),
+                "gasoil=70",
+            ],
+        )
+    };
+    for date in [
+        "2026-02-29",
+        "2026-13-01",
+        "２０２６-05-01",
+        "2026-5-1",
+        "20260501",
+        "2026-05-01T00:00",
+        "",
+    ] {
+        assert_fails_with(&add(date, "66"), "argument --date");
+    }
+    for value in [
+        "1e3",
+        "+5",
+        ".5",
+        "5.",
+        "-0",
+        "0.0000001",
+        "1234567890123",
+        "NaN",
+        "inf",
+        "６６",
+        "66,50",
+        "",
+        "0x10",
+    ] {
+        let o = add("2026-05-01", value);
+        assert_fails_with(&o, "argument mogas=");
+        assert!(stderr(&o).contains("want a plain number"), "{}", stderr(&o));
+    }
+    for name in ["../x", "CON", "a/b", ".hidden", "fuel-prices.csv", "x y"] {
+        let o = within(site.path(), &["price", "list", "--dataset", name]);
+        assert_fails_with(&o, "argument --dataset");
+    }
+    assert_eq!(fs::read(&csv).unwrap(), before);
+    // The edges that are valid dates and values are written exactly.
+    let o = add(" 2026-05-01 ", "0.000001");
+    assert!(o.status.success(), "{}", stderr(&o));
+    let text = fs::read_to_string(&csv).unwrap();
+    assert!(text.ends_with("\n2026-05-01,0.000001,70.00\n"), "{text}");
+}
