@@ -711,3 +711,77 @@ fn careless_price_arguments_are_refused_naming_the_argument() {
     let text = fs::read_to_string(&csv).unwrap();
     assert!(text.ends_with("\n2026-05-01,0.000001,70.00\n"), "{text}");
 }
+
+/// A refusal about a row that is in the CSV names its line, so the maintainer can open
+/// the file there: `price add` of a date that has a row, and an import whose page
+/// disagrees with a row.
+#[test]
+fn a_refusal_about_an_existing_row_names_its_line() {
+    let site = small_site();
+    let csv = site.path().join("data/fuel-prices.csv");
+    // Blank lines and a CRLF ending, which count as the parser counts them.
+    fs::write(
+        &csv,
+        "date,mogas,gasoil\r\n\r\n2024-01-28,66.20,69.60\r\n\r\n2026-04-16,64.25,71.25\r\n",
+    )
+    .unwrap();
+    let before = fs::read(&csv).unwrap();
+    let o = within(
+        site.path(),
+        &[
+            "price",
+            "add",
+            "--date",
+            "2026-04-16",
+            "mogas=66",
+            "gasoil=72.5",
+        ],
+    );
+    assert_fails_with(
+        &o,
+        "fuel-prices.csv:5: 2026-04-16 already has a row; pass --replace",
+    );
+    assert_eq!(fs::read(&csv).unwrap(), before);
+    // The fixture page says gasoil 63.95 on 2024-01-28, where this CSV says 69.60.
+    let page = repo().join("tests/fixtures/stc/retail-prices.html");
+    let o = within(
+        site.path(),
+        &[
+            "import",
+            "stc",
+            "--file",
+            page.to_str().unwrap(),
+            "--dry-run",
+        ],
+    );
+    assert_eq!(o.status.code(), Some(4), "{}", stderr(&o));
+    assert!(
+        stdout(&o).contains("fuel-prices.csv:3 says 66.20, 69.60: DISAGREES"),
+        "{}",
+        stdout(&o)
+    );
+}
+
+/// The line an import names for a disagreeing row is where that row is in the file
+/// as it is left: rows the same import added above it move it down.
+#[test]
+fn an_import_names_the_line_a_disagreeing_row_ends_on() {
+    let site = small_site();
+    let csv = site.path().join("data/fuel-prices.csv");
+    // Only the row the page disagrees with; the page's older rows go above it.
+    fs::write(&csv, "date,mogas,gasoil\n2024-01-28,66.20,69.60\n").unwrap();
+    let page = repo().join("tests/fixtures/stc/retail-prices.html");
+    let o = within(
+        site.path(),
+        &["import", "stc", "--file", page.to_str().unwrap(), "--json"],
+    );
+    assert_eq!(o.status.code(), Some(4), "{}", stderr(&o));
+    let text = fs::read_to_string(&csv).unwrap();
+    let line = 1 + text
+        .lines()
+        .position(|l| l.starts_with("2024-01-28,"))
+        .unwrap();
+    assert!(line > 2, "{text}");
+    let report: serde_json::Value = serde_json::from_str(&stdout(&o)).unwrap();
+    assert_eq!(report["disagreeing"][0]["csv"]["line"], line, "{report}");
+}

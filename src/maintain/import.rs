@@ -542,8 +542,8 @@ pub(crate) struct ImportReport {
     pub(crate) rows_on_page: usize,
     pub(crate) agreeing: Vec<StcRow>,
     pub(crate) added: Vec<StcRow>,
-    /// Each with the CSV's values, Mogas then Gas Oil.
-    pub(crate) disagreeing: Vec<(StcRow, [Price; 2])>,
+    /// Each with the CSV's values, Mogas then Gas Oil, and the CSV line they are on.
+    pub(crate) disagreeing: Vec<(StcRow, [Price; 2], usize)>,
     pub(crate) overwrite: bool,
     pub(crate) dry_run: bool,
     pub(crate) written: bool,
@@ -598,15 +598,18 @@ pub(crate) fn merge(
         let mut values = vec![(Price::default(), 0); 2];
         values[mi] = row.mogas;
         values[gi] = row.gasoil;
-        match file.row(row.date).map(|r| [r.values[mi], r.values[gi]]) {
-            Some(existing) if existing == [row.mogas.0, row.gasoil.0] => {
+        match file
+            .row(row.date)
+            .map(|r| ([r.values[mi], r.values[gi]], r.line))
+        {
+            Some((existing, _)) if existing == [row.mogas.0, row.gasoil.0] => {
                 report.agreeing.push(row.clone())
             }
-            Some(existing) => {
+            Some((existing, line)) => {
                 if overwrite {
                     edits.push((row.date, values));
                 }
-                report.disagreeing.push((row.clone(), existing));
+                report.disagreeing.push((row.clone(), existing, line));
             }
             None => {
                 edits.push((row.date, values));
@@ -619,6 +622,12 @@ pub(crate) fn merge(
         if !dry_run {
             file.save()?;
             report.written = true;
+            // Rows added above a disagreeing one moved it: name its line as written.
+            for (row, _, line) in &mut report.disagreeing {
+                if let Some(now) = file.row(row.date) {
+                    *line = now.line;
+                }
+            }
         }
     }
     report.decimals = [file.table.decimals[mi], file.table.decimals[gi]];
@@ -660,7 +669,7 @@ impl ImportReport {
             let [m, g] = self.page_values(r);
             let _ = writeln!(text, "{verb} {}: mogas {m}, gasoil {g}", r.date);
         }
-        for (r, old) in &self.disagreeing {
+        for (r, old, line) in &self.disagreeing {
             let action = match (self.overwrite, self.dry_run) {
                 (true, true) => "would overwrite",
                 (true, false) => "overwrote",
@@ -670,7 +679,7 @@ impl ImportReport {
             let [om, og] = self.values(old[0], old[1]);
             let _ = writeln!(
                 text,
-                "{} (page row {}): the page says mogas {m}, gasoil {g}; {} says {om}, {og}: {action}",
+                "{} (page row {}): the page says mogas {m}, gasoil {g}; {}:{line} says {om}, {og}: {action}",
                 r.date,
                 r.row,
                 self.csv.display(),
@@ -704,10 +713,10 @@ impl ImportReport {
         let disagreeing: Vec<_> = self
             .disagreeing
             .iter()
-            .map(|(r, old)| {
+            .map(|(r, old, line)| {
                 let [om, og] = self.values(old[0], old[1]);
                 let mut v = row(r);
-                v["csv"] = serde_json::json!({"mogas": om, "gasoil": og});
+                v["csv"] = serde_json::json!({"mogas": om, "gasoil": og, "line": line});
                 v["applied"] = serde_json::json!(self.overwrite && !self.dry_run);
                 v
             })

@@ -87,9 +87,10 @@ pub(crate) fn add(
     }
     Error::collect(problems)?;
     let existing = file.row(date);
-    if existing.is_some() && !replace {
-        return Err(Error::in_file(
+    if let (Some(row), false) = (&existing, replace) {
+        return Err(Error::at(
             path,
+            row.line,
             format!("{date} already has a row; pass --replace to change it"),
         ));
     }
