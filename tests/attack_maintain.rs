@@ -785,3 +785,38 @@ fn an_import_names_the_line_a_disagreeing_row_ends_on() {
     let report: serde_json::Value = serde_json::from_str(&stdout(&o)).unwrap();
     assert_eq!(report["disagreeing"][0]["csv"]["line"], line, "{report}");
 }
+
+/// A disk that fills while the new version is written (here a file size limit,
+/// `ulimit -f`, which fails writes past it as a full disk does): the edit is refused
+/// naming the CSV, the OS's reason said once, the CSV byte-identical and no temporary
+/// file left beside it.
+#[cfg(unix)]
+#[test]
+fn a_full_disk_while_saving_leaves_the_csv_and_no_temporary_file() {
+    let site = small_site();
+    let mut text = String::from("date,a\n");
+    for day in 0..400 {
+        let date = chrono::NaiveDate::from_ymd_opt(2000, 1, 1).unwrap() + chrono::Days::new(day);
+        text.push_str(&format!("{date},{day}.25\n"));
+    }
+    let csv = dataset(site.path(), "filled", text.as_bytes());
+    // 4 KiB: the file (~8 KiB) is read whole, and only writing its new version fails.
+    let script = "ulimit -f 4; trap '' XFSZ; \
+                  exec \"$0\" --root \"$1\" price add --dataset filled --date 2030-01-01 a=1";
+    let o = std::process::Command::new("bash")
+        .args(["-c", script, bin()])
+        .arg(site.path())
+        .output()
+        .unwrap();
+    assert_fails_with(&o, "filled.csv: ");
+    let err = stderr(&o);
+    assert_eq!(err.matches("os error").count(), 1, "{err}");
+    assert!(!err.contains("data/.tmp"), "names the temporary file: {err}");
+    assert_eq!(fs::read_to_string(&csv).unwrap(), text);
+    let left: Vec<_> = fs::read_dir(site.path().join("data"))
+        .unwrap()
+        .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+        .filter(|n| !n.ends_with(".csv"))
+        .collect();
+    assert!(left.is_empty(), "{left:?}");
+}

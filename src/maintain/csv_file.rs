@@ -264,11 +264,13 @@ impl CsvFile {
             ));
         }
         let mut tmp = tempfile::NamedTempFile::new_in(dir).map_err(|e| Error::io(dir, e))?;
-        std::io::Write::write_all(&mut tmp, self.text.as_bytes())
-            .map_err(|e| Error::io(tmp.path(), e))?;
+        // Failures name the CSV being saved, not the temporary file (removed on the way
+        // out), and through the plain file, whose errors do not repeat the path.
+        std::io::Write::write_all(tmp.as_file_mut(), self.text.as_bytes())
+            .map_err(|e| Error::io(&self.path, e))?;
         tmp.as_file()
             .set_permissions(old.permissions())
-            .map_err(|e| Error::io(tmp.path(), e))?;
+            .map_err(|e| Error::io(&self.path, e))?;
         #[cfg(unix)]
         {
             use std::os::unix::fs::MetadataExt as _;
@@ -282,7 +284,7 @@ impl CsvFile {
         }
         tmp.as_file()
             .sync_all()
-            .map_err(|e| Error::io(tmp.path(), e))?;
+            .map_err(|e| Error::io(&self.path, e))?;
         tmp.persist(&real)
             .map_err(|e| Error::io(&self.path, e.error))?;
         Ok(())
