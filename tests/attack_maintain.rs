@@ -309,6 +309,7 @@ fn the_bundled_site_links_only_to_its_files_and_shows_each_latest_row() {
     let files = snapshot(&public);
     let mut problems = Vec::new();
     let mut indexable = BTreeSet::new();
+    let mut ids_by_page: BTreeMap<String, BTreeSet<String>> = BTreeMap::new();
     let h1 = scraper::Selector::parse("h1").unwrap();
     let title = scraper::Selector::parse("head title").unwrap();
     let html = scraper::Selector::parse("html[lang]").unwrap();
@@ -363,6 +364,10 @@ fn the_bundled_site_links_only_to_its_files_and_shows_each_latest_row() {
             }
         }
         let own_ids: BTreeSet<&str> = doc.select(&ids).filter_map(|e| e.value().id()).collect();
+        ids_by_page.insert(
+            page.clone(),
+            own_ids.iter().map(|id| id.to_string()).collect(),
+        );
         for link in references(&doc) {
             if let Some(fragment) = link.strip_prefix('#') {
                 if !fragment.is_empty() && !own_ids.contains(fragment) {
@@ -398,6 +403,23 @@ fn the_bundled_site_links_only_to_its_files_and_shows_each_latest_row() {
                 )),
             }
         }
+        // Its feed's newest entry is that decision, with those values.
+        let feed = fs::read_to_string(public.join(format!("prices/{slug}/feed.xml"))).unwrap();
+        let feed = roxmltree::Document::parse(&feed).unwrap();
+        let entry = feed.descendants().find(|n| n.has_tag_name("entry"));
+        let field = |name: &str| {
+            entry
+                .and_then(|e| e.children().find(|n| n.has_tag_name(name)))
+                .and_then(|n| n.text())
+                .unwrap_or("")
+                .to_string()
+        };
+        let (title, updated) = (field("title"), field("updated"));
+        if !updated.starts_with(&want.0) || !want.1.iter().all(|v| title.contains(v.as_str())) {
+            problems.push(format!(
+                "{slug}'s feed begins with {title:?} ({updated}), not the CSV's latest row {want:?}"
+            ));
+        }
         // The dataset's download ends with that row too.
         let json: serde_json::Value =
             serde_json::from_slice(&fs::read(public.join(format!("api/{slug}.json"))).unwrap())
@@ -427,6 +449,26 @@ fn the_bundled_site_links_only_to_its_files_and_shows_each_latest_row() {
                 continue;
             }
         };
+        // A feed's links (entries, with their fragments, and the feed's own) lead
+        // to a page and to an element on it.
+        if doc.root_element().tag_name().name() == "feed" {
+            for link in doc.descendants().filter(|n| n.has_tag_name("link")) {
+                let href = link.attribute("href").unwrap_or("");
+                let Some(path) = site_path(href, &format!("/{file}"), &base) else {
+                    continue;
+                };
+                if !resolves(&public, &path) {
+                    problems.push(format!("/{file}: {href} is no file"));
+                } else if let Some((_, fragment)) = href.split_once('#') {
+                    if !ids_by_page
+                        .get(&path)
+                        .is_some_and(|ids| ids.contains(fragment))
+                    {
+                        problems.push(format!("/{file}: {href} names no element"));
+                    }
+                }
+            }
+        }
         if doc.root_element().tag_name().name() == "urlset" {
             for loc in doc.descendants().filter(|n| n.has_tag_name("loc")) {
                 let url = loc.text().unwrap_or("");
@@ -811,7 +853,10 @@ fn a_full_disk_while_saving_leaves_the_csv_and_no_temporary_file() {
     assert_fails_with(&o, "filled.csv: ");
     let err = stderr(&o);
     assert_eq!(err.matches("os error").count(), 1, "{err}");
-    assert!(!err.contains("data/.tmp"), "names the temporary file: {err}");
+    assert!(
+        !err.contains("data/.tmp"),
+        "names the temporary file: {err}"
+    );
     assert_eq!(fs::read_to_string(&csv).unwrap(), text);
     let left: Vec<_> = fs::read_dir(site.path().join("data"))
         .unwrap()
