@@ -865,3 +865,52 @@ fn a_full_disk_while_saving_leaves_the_csv_and_no_temporary_file() {
         .collect();
     assert!(left.is_empty(), "{left:?}");
 }
+
+/// Reads the event stream until it holds `count` reloads; false after `limit`.
+fn wait_for_reloads(events: &mut std::net::TcpStream, seen: &mut String, count: usize) -> bool {
+    let deadline = std::time::Instant::now() + Duration::from_secs(30);
+    while seen.matches("event: reload").count() < count && std::time::Instant::now() < deadline {
+        DevServer::wait_for(events, seen, "\u{0}", Duration::from_millis(200));
+    }
+    seen.matches("event: reload").count() >= count
+}
+
+/// A watched folder that did not exist when `dev` started (a new site's first note
+/// creates `content/notes/`) is watched once it appears: its files' edits were never
+/// seen, so the page kept showing the first version until dev was restarted.
+#[test]
+fn dev_watches_a_folder_created_after_it_started() {
+    let site = small_site();
+    fs::remove_dir_all(site.path().join("content")).unwrap();
+    let dev = DevServer::start(site.path());
+    let mut events = dev.events();
+    let mut seen = String::new();
+    assert!(DevServer::wait_for(
+        &mut events,
+        &mut seen,
+        "connected",
+        Duration::from_secs(10)
+    ));
+    let note = |body: &str| format!("+++\ntitle = \"New\"\ndate = 2026-01-01\n+++\n{body}\n");
+    let notes = site.path().join("content/notes");
+    fs::create_dir_all(&notes).unwrap();
+    fs::write(notes.join("new.md"), note("Version one.")).unwrap();
+    let page = |dev: &DevServer| get(dev.addr, "/notes/new/").text();
+    let deadline = std::time::Instant::now() + Duration::from_secs(30);
+    while !page(&dev).contains("Version one.") && std::time::Instant::now() < deadline {
+        DevServer::wait_for(&mut events, &mut seen, "\u{0}", Duration::from_millis(200));
+    }
+    assert!(
+        page(&dev).contains("Version one."),
+        "{seen}\n{}",
+        dev.stderr.lock().unwrap()
+    );
+    let reloads = seen.matches("event: reload").count();
+    save_as_editors_do(&notes.join("new.md"), note("Version two.").as_bytes());
+    assert!(
+        wait_for_reloads(&mut events, &mut seen, reloads + 1),
+        "no rebuild after an edit in the new folder: {seen}\n{}",
+        dev.stderr.lock().unwrap()
+    );
+    assert!(page(&dev).contains("Version two."));
+}

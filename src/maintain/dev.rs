@@ -162,6 +162,34 @@ async fn event_stream(
     Sse::new(hello.chain(initial).chain(updates)).keep_alive(KeepAlive::default())
 }
 
+/// Which input folders are watched, each by its identity, so a folder that appears
+/// or is replaced after `dev` starts gets watched too.
+#[derive(Default)]
+struct WatchedFolders(std::collections::HashMap<PathBuf, (u64, u64)>);
+
+impl WatchedFolders {
+    fn update(
+        &mut self,
+        watcher: &mut notify::RecommendedWatcher,
+        dirs: &[PathBuf],
+    ) -> notify::Result<()> {
+        use notify::{RecursiveMode, Watcher};
+        use std::os::unix::fs::MetadataExt as _;
+        for dir in dirs {
+            let Ok(meta) = std::fs::metadata(dir) else {
+                self.0.remove(dir);
+                continue;
+            };
+            let identity = (meta.dev(), meta.ino());
+            if meta.is_dir() && self.0.get(dir) != Some(&identity) {
+                watcher.watch(dir, RecursiveMode::Recursive)?;
+                self.0.insert(dir.clone(), identity);
+            }
+        }
+        Ok(())
+    }
+}
+
 /// The inputs a build reads.
 fn watched(root: &Path) -> Vec<PathBuf> {
     ["data", "content", "templates", "static"]
@@ -174,7 +202,7 @@ fn watch(
     options: &DevOptions,
     state: AppState,
     dev: DevState,
-) -> anyhow::Result<notify::RecommendedWatcher> {
+) -> anyhow::Result<Arc<Mutex<notify::RecommendedWatcher>>> {
     use notify::{RecursiveMode, Watcher};
     // The watcher names changed files by absolute path whatever it was given, so the
     // paths they are matched against must be absolute too: with a relative root (the
@@ -198,13 +226,13 @@ fn watch(
             }
         }
     })?;
-    for dir in &dirs {
-        if dir.is_dir() {
-            watcher.watch(dir, RecursiveMode::Recursive)?;
-        }
-    }
-    // Editors replace files by renaming; watch the folder, keep only site.toml.
+    // Editors replace files by renaming; watch the folder, keep only site.toml. Its
+    // events also tell when an input folder appears, is removed or is replaced.
     watcher.watch(&root, RecursiveMode::NonRecursive)?;
+    let mut folders = WatchedFolders::default();
+    folders.update(&mut watcher, &dirs)?;
+    let watcher = Arc::new(Mutex::new(watcher));
+    let shared = watcher.clone();
     let (build, out, policy) = (options.build.clone(), options.out.clone(), options.policy);
     let handle = tokio::runtime::Handle::current();
     std::thread::spawn(move || {
@@ -234,6 +262,11 @@ fn watch(
             }
             if !any {
                 continue;
+            }
+            // A folder created since (a new site's first note makes `content/`), or
+            // replaced (a checkout), is watched before the build reads it.
+            if let Err(e) = folders.update(&mut shared.lock().expect("not poisoned"), &dirs) {
+                tracing::error!("could not watch a new input folder: {e}");
             }
             let _guard = handle.enter();
             match site::build(&build, &out) {
