@@ -1,6 +1,7 @@
 //! `petrol-watch dev`: build, serve on localhost, watch the inputs, rebuild on change
 //! and tell open pages to reload over server-sent events. A failed rebuild is shown in
-//! the terminal and over the page, and the last good site keeps being served.
+//! the terminal and over the page, and the last good site keeps being served (with
+//! none yet, a page that waits for the first good build).
 //!
 //! Pages are exactly what `build` writes; the only difference is a `<script>` tag the
 //! dev server adds as it loads them.
