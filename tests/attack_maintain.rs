@@ -914,3 +914,37 @@ fn dev_watches_a_folder_created_after_it_started() {
     );
     assert!(page(&dev).contains("Version two."));
 }
+
+/// An empty `--dataset` is bad usage, said as such, not a search for `data/.csv`.
+#[test]
+fn an_empty_dataset_name_is_bad_usage() {
+    let site = small_site();
+    let page = repo().join("tests/fixtures/stc/retail-prices.html");
+    for args in [
+        vec!["price", "list", "--dataset", ""],
+        vec!["price", "remove", "--dataset", "", "--date", "2026-04-16"],
+        vec![
+            "price",
+            "add",
+            "--dataset",
+            "",
+            "--date",
+            "2026-05-01",
+            "mogas=1",
+            "gasoil=1",
+        ],
+        vec![
+            "import",
+            "stc",
+            "--dataset",
+            "",
+            "--file",
+            page.to_str().unwrap(),
+        ],
+    ] {
+        let o = within(site.path(), &args);
+        assert_eq!(o.status.code(), Some(2), "{args:?}: {}", stderr(&o));
+        assert!(stderr(&o).contains("--dataset"), "{}", stderr(&o));
+        assert!(!stderr(&o).contains("data/.csv"), "{}", stderr(&o));
+    }
+}
