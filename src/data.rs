@@ -16,7 +16,7 @@ use xxhash_rust::xxh3::Xxh3;
 
 use crate::config::{DatasetMeta, SiteConfig};
 use crate::error::{line_of, read_utf8, Error, Result};
-use crate::price::Price;
+use crate::price::{shorten, Price};
 
 /// The CSV exactly as validated, in columns: one date per row and, per series, one
 /// exact value per row, in date order. Nothing per row lives on the heap, so a
@@ -228,8 +228,8 @@ fn parse(
             path,
             header_line,
             format!(
-                "missing header: want `date,<series>,…`, found `{}`",
-                names.join(",")
+                "missing header: want `date,<series>,…`, found {}",
+                shorten(&names.join(","))
             ),
         ));
     }
@@ -260,7 +260,10 @@ fn parse(
             return Err(Error::at(
                 path,
                 header_line,
-                format!("series name {c:?} must be letters, digits, `-` or `_`"),
+                format!(
+                    "series name {} must be letters, digits, `-` or `_`",
+                    shorten(c)
+                ),
             ));
         }
         if c == "date" {
@@ -274,7 +277,7 @@ fn parse(
             return Err(Error::at(
                 path,
                 header_line,
-                format!("series {c:?} appears twice in the header"),
+                format!("series {} appears twice in the header", shorten(c)),
             ));
         }
     }
@@ -297,9 +300,9 @@ fn parse(
                 path,
                 line,
                 format!(
-                    "{} fields, want {width} (`{}`)",
+                    "{} fields, want {width} ({})",
                     record.len(),
-                    names.join(",")
+                    shorten(&names.join(","))
                 ),
             ));
         }
@@ -588,7 +591,7 @@ mod tests {
     mod reference {
         use super::super::{parse_date, LineCounter, MAX_SERIES};
         use crate::error::{line_of, Error, Result};
-        use crate::price::Price;
+        use crate::price::{shorten, Price};
         use chrono::NaiveDate;
         use std::ops::Range;
         use std::path::Path;
@@ -671,8 +674,8 @@ mod tests {
                     path,
                     header_line,
                     format!(
-                        "missing header: want `date,<series>,…`, found `{}`",
-                        names.join(",")
+                        "missing header: want `date,<series>,…`, found {}",
+                        shorten(&names.join(","))
                     ),
                 ));
             }
@@ -703,7 +706,10 @@ mod tests {
                     return Err(Error::at(
                         path,
                         header_line,
-                        format!("series name {c:?} must be letters, digits, `-` or `_`"),
+                        format!(
+                            "series name {} must be letters, digits, `-` or `_`",
+                            shorten(c)
+                        ),
                     ));
                 }
                 if c == "date" {
@@ -717,7 +723,7 @@ mod tests {
                     return Err(Error::at(
                         path,
                         header_line,
-                        format!("series {c:?} appears twice in the header"),
+                        format!("series {} appears twice in the header", shorten(c)),
                     ));
                 }
             }
@@ -736,9 +742,9 @@ mod tests {
                         path,
                         line,
                         format!(
-                            "{} fields, want {width} (`{}`)",
+                            "{} fields, want {width} ({})",
                             record.len(),
-                            names.join(",")
+                            shorten(&names.join(","))
                         ),
                     ));
                 }

@@ -948,3 +948,45 @@ fn an_empty_dataset_name_is_bad_usage() {
         assert!(!stderr(&o).contains("data/.csv"), "{}", stderr(&o));
     }
 }
+
+/// A header with a huge cell (a spreadsheet pasted into the first line), or a huge
+/// value that is no number, is refused
+/// with a message of a few lines that names the file and line, not one that repeats
+/// megabytes of the file: each command printed the whole cell (10 MB to the terminal,
+/// and to every open page through `dev`).
+#[test]
+fn an_error_about_a_huge_header_cell_is_short() {
+    let site = small_site();
+    let huge = "a".repeat(2_000_000);
+    let cases = [
+        (
+            format!("date,{}!\n2026-01-01,1\n", huge),
+            "huge.csv:1: series name",
+        ),
+        (
+            format!("x{huge},a\n2026-01-01,1\n"),
+            "huge.csv:1: missing header",
+        ),
+        (
+            format!("date,{huge}\n2026-01-01,1,2\n"),
+            "huge.csv:2: 3 fields, want 2",
+        ),
+        (
+            format!("date,{huge},{huge}\n2026-01-01,1,2\n"),
+            "huge.csv:1: series",
+        ),
+        // A value that is no number, in any script, is quoted cut too.
+        (
+            format!("date,a\n2026-01-01,{}\n", "é".repeat(1_000_000)),
+            "huge.csv:2: a: \"éééééééééééééééééééé\"… (1000000 characters) is not a price",
+        ),
+    ];
+    for (text, want) in cases {
+        dataset(site.path(), "huge", text.as_bytes());
+        for args in [&["price", "list", "--dataset", "huge"][..], &["check"][..]] {
+            let o = within(site.path(), args);
+            assert_fails_with(&o, want);
+            assert!(o.stderr.len() < 2_000, "{} bytes of error", o.stderr.len());
+        }
+    }
+}
