@@ -985,8 +985,48 @@ fn an_error_about_a_huge_header_cell_is_short() {
         dataset(site.path(), "huge", text.as_bytes());
         for args in [&["price", "list", "--dataset", "huge"][..], &["check"][..]] {
             let o = within(site.path(), args);
-            assert_fails_with(&o, want);
             assert!(o.stderr.len() < 2_000, "{} bytes of error", o.stderr.len());
+            assert_fails_with(&o, want);
         }
+    }
+}
+
+/// A page whose cells are huge, or whose bad row or header has thousands of cells, is
+/// refused with a short message naming the page and its row: the whole cell, or
+/// every cell of the row, was quoted (a megabyte of error for a megabyte cell).
+#[test]
+fn an_import_error_about_huge_cells_is_short() {
+    let site = small_site();
+    let head = "<table><tr><th>Date</th><th>MOGAS</th><th>GAS OIL</th></tr>";
+    let many = "<th>zzzzzzzzzz</th>".repeat(10_000);
+    let cases = [
+        (
+            format!("{head}<tr><td>{}</td><td>1</td><td>2</td></tr></table>", "x".repeat(1_000_000)),
+            "table row 2: \"xxxxxxxxxxxxxxxxxxxx\"… (1000000 characters) is not a date",
+        ),
+        (
+            format!("{head}<tr><td>1-Jan-2020</td><td>{}</td><td>2</td></tr></table>", "x ".repeat(500_000)),
+            "table row 2: Mogas: \"x x x x x x x x x x \"… (999999 characters) is not a price",
+        ),
+        (
+            format!("<table><tr><th>Date</th><th>MOGAS</th><th>MOGAS</th><th>GAS OIL</th>{many}</tr></table>"),
+            "table row 1: 2 columns are headed",
+        ),
+    ];
+    let page = site.path().join("page.html");
+    for (html, want) in cases {
+        fs::write(&page, html).unwrap();
+        let o = within(
+            site.path(),
+            &[
+                "import",
+                "stc",
+                "--file",
+                page.to_str().unwrap(),
+                "--dry-run",
+            ],
+        );
+        assert!(o.stderr.len() < 2_000, "{} bytes of error", o.stderr.len());
+        assert_fails_with(&o, want);
     }
 }

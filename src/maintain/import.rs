@@ -13,7 +13,7 @@ use scraper::{ElementRef, Html, Selector};
 
 use super::csv_file::{CsvFile, NewRow};
 use crate::error::{Error, Result};
-use crate::price::Price;
+use crate::price::{shorten, Price};
 
 pub(crate) const STC_URL: &str = "https://www.stcmu.com/ppm/retail-prices";
 /// The largest page read (the real one is about 30 kB).
@@ -280,6 +280,17 @@ struct Columns {
     gasoil: usize,
 }
 
+/// A row's cells for a message: the first few, each cut by [`shorten`], as a row can
+/// have thousands of cells of any length.
+fn quote_cells(cells: &[String]) -> String {
+    const SHOWN: usize = 6;
+    let mut shown: Vec<String> = cells.iter().take(SHOWN).map(|c| shorten(c)).collect();
+    if cells.len() > SHOWN {
+        shown.push(format!("… ({} cells)", cells.len()));
+    }
+    format!("[{}]", shown.join(", "))
+}
+
 fn header_columns(cells: &[String]) -> std::result::Result<Option<Columns>, String> {
     let folded: Vec<String> = cells.iter().map(|c| fold(c)).collect();
     let find = |want: &str| -> std::result::Result<Option<usize>, String> {
@@ -290,8 +301,9 @@ fn header_columns(cells: &[String]) -> std::result::Result<Option<Columns>, Stri
             [] => Ok(None),
             [i] => Ok(Some(*i)),
             _ => Err(format!(
-                "{} columns are headed {want:?}: {cells:?}",
-                hits.len()
+                "{} columns are headed {want:?}: {}",
+                hits.len(),
+                quote_cells(cells)
             )),
         }
     };
@@ -300,7 +312,10 @@ fn header_columns(cells: &[String]) -> std::result::Result<Option<Columns>, Stri
         (Some(mogas), Some(gasoil)) => {
             let date = find("date")?.unwrap_or(0);
             if date == mogas || date == gasoil {
-                return Err(format!("cannot tell the date column apart: {cells:?}"));
+                return Err(format!(
+                    "cannot tell the date column apart: {}",
+                    quote_cells(cells)
+                ));
             }
             Ok(Some(Columns {
                 date,
@@ -310,9 +325,10 @@ fn header_columns(cells: &[String]) -> std::result::Result<Option<Columns>, Stri
         }
         (None, None) => Ok(None),
         _ => Err(format!(
-            "the header names {} but not {}: {cells:?}",
+            "the header names {} but not {}: {}",
             if mogas.is_some() { "MOGAS" } else { "GAS OIL" },
             if mogas.is_some() { "GAS OIL" } else { "MOGAS" },
+            quote_cells(cells),
         )),
     }
 }
@@ -417,7 +433,8 @@ fn numeric(s: &str) -> std::result::Result<(Price, usize), String> {
     let s = s.trim();
     if s.contains(char::is_whitespace) {
         return Err(format!(
-            "{s:?} is not a price (want one number per cell, such as 64.25)"
+            "{} is not a price (want one number per cell, such as 64.25)",
+            shorten(s)
         ));
     }
     Price::parse(&s.replace(',', "."))
@@ -442,16 +459,18 @@ fn read_row(
     let width = cols.date.max(cols.mogas).max(cols.gasoil) + 1;
     if cells.len() < width {
         return Err(format!(
-            "{} cells, want {width} (date, Mogas, Gas Oil): {cells:?}",
-            cells.len()
+            "{} cells, want {width} (date, Mogas, Gas Oil): {}",
+            cells.len(),
+            quote_cells(cells)
         ));
     }
     let text = cell(cols.date);
     let date = parse_stc_date(text, today)
-        .ok_or_else(|| format!("{text:?} is not a date (want e.g. 16-April-2026)"))?;
+        .ok_or_else(|| format!("{} is not a date (want e.g. 16-April-2026)", shorten(text)))?;
     if date < apm_start() {
         return Err(format!(
-            "{text:?} is {date}, before the automatic pricing mechanism began on 1 July 2002; the page lists no decisions that old"
+            "{} is {date}, before the automatic pricing mechanism began on 1 July 2002; the page lists no decisions that old",
+            shorten(text)
         ));
     }
     let mogas = numeric(cell(cols.mogas)).map_err(|why| format!("Mogas: {why}"))?;
@@ -463,7 +482,8 @@ fn read_row(
         .is_some_and(|limit| date > limit)
     {
         return Err(format!(
-            "{text:?} is {date}, more than {MAX_DAYS_AHEAD} days after today ({today}); the page announces decisions days ahead, not months"
+            "{} is {date}, more than {MAX_DAYS_AHEAD} days after today ({today}); the page announces decisions days ahead, not months",
+            shorten(text)
         ));
     }
     Ok(Some(StcRow {
