@@ -289,8 +289,9 @@ fn cards(doc: &scraper::Html, slug: &str) -> Option<(String, Vec<String>)> {
 /// figures): every page is complete (one `<h1>`, `lang`, a title, its own canonical
 /// address, an `og:image` that exists); every address a page refers to on this site is
 /// a file; the home and dataset pages show each dataset's latest CSV row digit for
-/// digit; every feed and the sitemap parse as XML; the sitemap lists every indexable
-/// page exactly once and nothing else.
+/// digit, their feeds begin with it and their JSON-LD covers the CSV's dates; every
+/// feed and the sitemap parse as XML, and feed links lead to an element of a page;
+/// the sitemap lists every indexable page exactly once and nothing else.
 #[test]
 fn the_bundled_site_links_only_to_its_files_and_shows_each_latest_row() {
     let site = fixture_site();
@@ -401,6 +402,35 @@ fn the_bundled_site_links_only_to_its_files_and_shows_each_latest_row() {
                 got => problems.push(format!(
                     "{slug} on {where_}: cards show {got:?}, the CSV's latest row is {want:?}"
                 )),
+            }
+        }
+        // Its JSON-LD covers the CSV's first to last date, and its downloads exist.
+        let ld = scraper::Selector::parse("script[type='application/ld+json']").unwrap();
+        let ld: serde_json::Value = own
+            .select(&ld)
+            .next()
+            .map(|s| serde_json::from_str(&s.inner_html()).unwrap())
+            .unwrap_or_default();
+        let first = fs::read_to_string(&path)
+            .unwrap()
+            .lines()
+            .skip(1)
+            .filter_map(|l| l.split(',').next())
+            .map(|d| d.trim().trim_matches('"').to_string())
+            .filter(|d| !d.is_empty())
+            .min()
+            .unwrap();
+        let coverage = format!("{first}/{}", want.0);
+        if ld["temporalCoverage"] != coverage.as_str() {
+            problems.push(format!(
+                "{slug}'s JSON-LD covers {}, the CSV {coverage}",
+                ld["temporalCoverage"]
+            ));
+        }
+        for download in ld["distribution"].as_array().into_iter().flatten() {
+            let url = download["contentUrl"].as_str().unwrap_or("");
+            if !site_path(url, "/", &base).is_some_and(|p| resolves(&public, &p)) {
+                problems.push(format!("{slug}'s JSON-LD offers {url}, which is no file"));
             }
         }
         // Its feed's newest entry is that decision, with those values.
