@@ -1060,3 +1060,29 @@ fn an_import_error_about_huge_cells_is_short() {
         assert_fails_with(&o, want);
     }
 }
+
+/// A decision dated far ahead (`2062` typed for `2026`) becomes the price every page
+/// calls current at the next build, and `price add` took it without a word, where
+/// `import` refuses such a date. It now warns, naming the date and how to undo it.
+/// (A warning, not a refusal: the maintainer may enter a decision announced ahead.)
+#[test]
+fn price_add_warns_of_a_date_far_after_today() {
+    let site = small_site();
+    let add = |date: &str| {
+        within(
+            site.path(),
+            &["price", "add", "--date", date, "mogas=66", "gasoil=72.5"],
+        )
+    };
+    let o = add("9999-12-31");
+    assert!(o.status.success(), "{}", stderr(&o));
+    let err = stderr(&o);
+    assert!(
+        err.contains("warning: 9999-12-31 is more than 31 days after today")
+            && err.contains("price remove --date 9999-12-31"),
+        "{err}"
+    );
+    let o = add("2026-05-01");
+    assert!(o.status.success(), "{}", stderr(&o));
+    assert!(!stderr(&o).contains("warning"), "{}", stderr(&o));
+}

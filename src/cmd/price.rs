@@ -110,6 +110,10 @@ pub(crate) fn run(root: &Path, command: Command) -> anyhow::Result<()> {
             let date = price::parse_date_arg(&date)?;
             let path = path_of(dataset)?;
             print!("{}", price::add(&path, date, &values, replace)?);
+            let today = chrono::Local::now().date_naive();
+            if let Some(warning) = price::far_ahead_warning(date, today) {
+                eprintln!("{warning}");
+            }
         }
         Command::List { last, dataset } => {
             print!("{}", price::list(&path_of(dataset)?, last)?);
