@@ -16,7 +16,7 @@ use xxhash_rust::xxh3::Xxh3;
 
 use crate::config::{DatasetMeta, SiteConfig};
 use crate::error::{line_of, read_utf8, Error, Result};
-use crate::price::Price;
+use crate::price::{shorten, Price};
 
 /// The CSV exactly as validated, in columns: one date per row and, per series, one
 /// exact value per row, in date order. Nothing per row lives on the heap, so a
@@ -239,8 +239,8 @@ fn parse_in_pieces(
             path,
             header_line,
             format!(
-                "missing header: want `date,<series>,…`, found `{}`",
-                names.join(",")
+                "missing header: want `date,<series>,…`, found {}",
+                shorten(&names.join(","))
             ),
         ));
     }
@@ -271,7 +271,10 @@ fn parse_in_pieces(
             return Err(Error::at(
                 path,
                 header_line,
-                format!("series name {c:?} must be letters, digits, `-` or `_`"),
+                format!(
+                    "series name {} must be letters, digits, `-` or `_`",
+                    shorten(c)
+                ),
             ));
         }
         if c == "date" {
@@ -285,7 +288,7 @@ fn parse_in_pieces(
             return Err(Error::at(
                 path,
                 header_line,
-                format!("series {c:?} appears twice in the header"),
+                format!("series {} appears twice in the header", shorten(c)),
             ));
         }
     }
@@ -520,9 +523,9 @@ fn read_rows(
                 path,
                 line,
                 format!(
-                    "{} fields, want {width} (`{}`)",
+                    "{} fields, want {width} ({})",
                     record.len(),
-                    names.join(",")
+                    shorten(&names.join(","))
                 ),
             ));
         }
@@ -761,7 +764,7 @@ mod tests {
     mod reference {
         use super::super::{parse_date, LineCounter, MAX_SERIES};
         use crate::error::{line_of, Error, Result};
-        use crate::price::Price;
+        use crate::price::{shorten, Price};
         use chrono::NaiveDate;
         use std::ops::Range;
         use std::path::Path;
@@ -844,8 +847,8 @@ mod tests {
                     path,
                     header_line,
                     format!(
-                        "missing header: want `date,<series>,…`, found `{}`",
-                        names.join(",")
+                        "missing header: want `date,<series>,…`, found {}",
+                        shorten(&names.join(","))
                     ),
                 ));
             }
@@ -876,7 +879,10 @@ mod tests {
                     return Err(Error::at(
                         path,
                         header_line,
-                        format!("series name {c:?} must be letters, digits, `-` or `_`"),
+                        format!(
+                            "series name {} must be letters, digits, `-` or `_`",
+                            shorten(c)
+                        ),
                     ));
                 }
                 if c == "date" {
@@ -890,7 +896,7 @@ mod tests {
                     return Err(Error::at(
                         path,
                         header_line,
-                        format!("series {c:?} appears twice in the header"),
+                        format!("series {} appears twice in the header", shorten(c)),
                     ));
                 }
             }
@@ -909,9 +915,9 @@ mod tests {
                         path,
                         line,
                         format!(
-                            "{} fields, want {width} (`{}`)",
+                            "{} fields, want {width} ({})",
                             record.len(),
-                            names.join(",")
+                            shorten(&names.join(","))
                         ),
                     ));
                 }

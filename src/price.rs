@@ -36,7 +36,7 @@ impl Price {
         };
         let digits = |p: &str| p.bytes().all(|c| c.is_ascii_digit());
         if int.is_empty() || !digits(int) || frac.is_some_and(|f| f.is_empty() || !digits(f)) {
-            return Err(format!("{s:?} is not a price ({RULE})"));
+            return Err(format!("{} is not a price ({RULE})", shorten(s)));
         }
         let frac = frac.unwrap_or("");
         let significant = int.trim_start_matches('0');
@@ -149,11 +149,14 @@ fn write_padded(out: &mut String, n: i64, width: usize) {
     out.push_str(digits);
 }
 
-fn shorten(s: &str) -> String {
+/// `s` quoted for a message, cut to its first 20 characters when over 40 bytes: a
+/// message quotes what it refuses, and what it refuses can be megabytes.
+pub(crate) fn shorten(s: &str) -> String {
     if s.len() <= 40 {
         format!("{s:?}")
     } else {
-        format!("{:?}… ({} characters)", &s[..20], s.len())
+        let cut = s.char_indices().nth(20).map_or(s.len(), |(i, _)| i);
+        format!("{:?}… ({} characters)", &s[..cut], s.chars().count())
     }
 }
 

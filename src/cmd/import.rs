@@ -32,7 +32,7 @@ pub(crate) struct StcArgs {
     /// Print a JSON summary (rows added, agreeing, disagreeing, with dates and values).
     #[arg(long)]
     json: bool,
-    #[arg(long)]
+    #[arg(long, value_parser = clap::builder::NonEmptyStringValueParser::new())]
     dataset: Option<String>,
     /// Seconds to wait for the page.
     #[arg(long, default_value_t = 20)]

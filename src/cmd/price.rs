@@ -19,7 +19,7 @@ pub(crate) enum Command {
         #[arg(long)]
         replace: bool,
         /// Dataset (file name in data/ without .csv); default: site.toml's primary_dataset.
-        #[arg(long)]
+        #[arg(long, value_parser = clap::builder::NonEmptyStringValueParser::new())]
         dataset: Option<String>,
         /// One value per series, by column name: mogas=66.00 gasoil=72.50.
         #[arg(value_name = "SERIES=VALUE", value_parser = price::parse_series_arg, required = true)]
@@ -29,14 +29,14 @@ pub(crate) enum Command {
     List {
         #[arg(long, default_value_t = 10)]
         last: usize,
-        #[arg(long)]
+        #[arg(long, value_parser = clap::builder::NonEmptyStringValueParser::new())]
         dataset: Option<String>,
     },
     /// Remove the row for a date.
     Remove {
         #[arg(long)]
         date: String,
-        #[arg(long)]
+        #[arg(long, value_parser = clap::builder::NonEmptyStringValueParser::new())]
         dataset: Option<String>,
     },
 }
@@ -110,6 +110,10 @@ pub(crate) fn run(root: &Path, command: Command) -> anyhow::Result<()> {
             let date = price::parse_date_arg(&date)?;
             let path = path_of(dataset)?;
             print!("{}", price::add(&path, date, &values, replace)?);
+            let today = chrono::Local::now().date_naive();
+            if let Some(warning) = price::far_ahead_warning(date, today) {
+                eprintln!("{warning}");
+            }
         }
         Command::List { last, dataset } => {
             print!("{}", price::list(&path_of(dataset)?, last)?);

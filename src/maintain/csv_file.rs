@@ -122,9 +122,13 @@ impl CsvFile {
         at.len() > 1 && at[0].line > at[at.len() - 1].line
     }
 
+    /// The file's line ending, from its first line: LF, CRLF, or a lone CR (old Mac
+    /// exports, which the parser reads too), so a new row never mixes styles.
     fn newline(&self) -> &'static str {
-        match self.text.find('\n') {
-            Some(i) if i > 0 && self.text.as_bytes()[i - 1] == b'\r' => "\r\n",
+        let bytes = self.text.as_bytes();
+        match self.text.find(['\r', '\n']) {
+            Some(i) if bytes[i] == b'\r' && bytes.get(i + 1) == Some(&b'\n') => "\r\n",
+            Some(i) if bytes[i] == b'\r' => "\r",
             _ => "\n",
         }
     }
@@ -250,12 +254,23 @@ impl CsvFile {
         let real = std::fs::canonicalize(&self.path).map_err(|e| Error::io(&self.path, e))?;
         let dir = real.parent().unwrap_or(Path::new("."));
         let old = std::fs::metadata(&real).map_err(|e| Error::io(&self.path, e))?;
+        // The rename would replace a file marked read-only (its folder is what the
+        // rename needs), and even as root: keep `chmod a-w` meaning "do not edit", as
+        // editors do.
+        if old.permissions().readonly() {
+            return Err(Error::in_file(
+                &self.path,
+                "read-only (no write permission for anyone); make it writable (`chmod u+w`) to edit it",
+            ));
+        }
         let mut tmp = tempfile::NamedTempFile::new_in(dir).map_err(|e| Error::io(dir, e))?;
-        std::io::Write::write_all(&mut tmp, self.text.as_bytes())
-            .map_err(|e| Error::io(tmp.path(), e))?;
+        // Failures name the CSV being saved, not the temporary file (removed on the way
+        // out), and through the plain file, whose errors do not repeat the path.
+        std::io::Write::write_all(tmp.as_file_mut(), self.text.as_bytes())
+            .map_err(|e| Error::io(&self.path, e))?;
         tmp.as_file()
             .set_permissions(old.permissions())
-            .map_err(|e| Error::io(tmp.path(), e))?;
+            .map_err(|e| Error::io(&self.path, e))?;
         #[cfg(unix)]
         {
             use std::os::unix::fs::MetadataExt as _;
@@ -269,7 +284,7 @@ impl CsvFile {
         }
         tmp.as_file()
             .sync_all()
-            .map_err(|e| Error::io(tmp.path(), e))?;
+            .map_err(|e| Error::io(&self.path, e))?;
         tmp.persist(&real)
             .map_err(|e| Error::io(&self.path, e.error))?;
         Ok(())

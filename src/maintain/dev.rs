@@ -1,6 +1,7 @@
 //! `petrol-watch dev`: build, serve on localhost, watch the inputs, rebuild on change
 //! and tell open pages to reload over server-sent events. A failed rebuild is shown in
-//! the terminal and over the page, and the last good site keeps being served.
+//! the terminal and over the page, and the last good site keeps being served (with
+//! none yet, a page that waits for the first good build).
 //!
 //! Pages are exactly what `build` writes; the only difference is a `<script>` tag the
 //! dev server adds as it loads them.
@@ -66,6 +67,7 @@ pub(crate) async fn run(options: DevOptions) -> anyhow::Result<()> {
     })
     .await?;
     let last_error = Arc::new(Mutex::new(None));
+    let built = first.is_ok();
     match first {
         Ok(summary) => tracing::info!("built {}: {summary}", options.out.display()),
         Err(e) => {
@@ -73,8 +75,25 @@ pub(crate) async fn run(options: DevOptions) -> anyhow::Result<()> {
             *last_error.lock().expect("not poisoned") = Some(e.to_string());
         }
     }
-    let site = StaticSite::load(&options.out, &options.policy, &load_options())
-        .map_err(|e| anyhow::anyhow!("{e}; nothing to serve until the site builds once"))?;
+    // With no site built yet and this build failed (a fresh clone, a broken pull),
+    // serve a page that waits for the first good build rather than exit: it shows the
+    // error through the reload script and reloads when a fix builds.
+    let _waiting;
+    let site = match StaticSite::load(&options.out, &options.policy, &load_options()) {
+        Ok(site) => site,
+        Err(e) if built => {
+            return Err(anyhow::anyhow!(
+                "{e}; nothing to serve until the site builds once"
+            ))
+        }
+        Err(_) => {
+            let dir = waiting_site()?;
+            let site = StaticSite::load(dir.path(), &options.policy, &load_options())
+                .map_err(|e| anyhow::anyhow!("{e}"))?;
+            _waiting = dir;
+            site
+        }
+    };
     let state = AppState::new(site, options.policy, false);
     let (events, _) = broadcast::channel(16);
     let dev = DevState {
@@ -101,6 +120,20 @@ pub(crate) async fn run(options: DevOptions) -> anyhow::Result<()> {
     )
     .await;
     Ok(())
+}
+
+/// A folder with one page, served until the first build succeeds.
+fn waiting_site() -> anyhow::Result<tempfile::TempDir> {
+    let dir = tempfile::Builder::new()
+        .prefix("petrol-watch-dev-")
+        .tempdir()?;
+    std::fs::write(
+        dir.path().join("index.html"),
+        "<!doctype html>\n<html lang=\"en\">\n<head><meta charset=\"utf-8\">\
+         <title>Waiting for a build</title></head>\n<body>\n<h1>Waiting for a build</h1>\n\
+         <p>The site has not built yet; fix the error and this page reloads.</p>\n</body>\n</html>\n",
+    )?;
+    Ok(dir)
 }
 
 async fn reload_script() -> impl IntoResponse {
@@ -130,6 +163,34 @@ async fn event_stream(
     Sse::new(hello.chain(initial).chain(updates)).keep_alive(KeepAlive::default())
 }
 
+/// Which input folders are watched, each by its identity, so a folder that appears
+/// or is replaced after `dev` starts gets watched too.
+#[derive(Default)]
+struct WatchedFolders(std::collections::HashMap<PathBuf, (u64, u64)>);
+
+impl WatchedFolders {
+    fn update(
+        &mut self,
+        watcher: &mut notify::RecommendedWatcher,
+        dirs: &[PathBuf],
+    ) -> notify::Result<()> {
+        use notify::{RecursiveMode, Watcher};
+        use std::os::unix::fs::MetadataExt as _;
+        for dir in dirs {
+            let Ok(meta) = std::fs::metadata(dir) else {
+                self.0.remove(dir);
+                continue;
+            };
+            let identity = (meta.dev(), meta.ino());
+            if meta.is_dir() && self.0.get(dir) != Some(&identity) {
+                watcher.watch(dir, RecursiveMode::Recursive)?;
+                self.0.insert(dir.clone(), identity);
+            }
+        }
+        Ok(())
+    }
+}
+
 /// The inputs a build reads.
 fn watched(root: &Path) -> Vec<PathBuf> {
     ["data", "content", "templates", "static"]
@@ -142,7 +203,7 @@ fn watch(
     options: &DevOptions,
     state: AppState,
     dev: DevState,
-) -> anyhow::Result<notify::RecommendedWatcher> {
+) -> anyhow::Result<Arc<Mutex<notify::RecommendedWatcher>>> {
     use notify::{RecursiveMode, Watcher};
     // The watcher names changed files by absolute path whatever it was given, so the
     // paths they are matched against must be absolute too: with a relative root (the
@@ -166,29 +227,47 @@ fn watch(
             }
         }
     })?;
-    for dir in &dirs {
-        if dir.is_dir() {
-            watcher.watch(dir, RecursiveMode::Recursive)?;
-        }
-    }
-    // Editors replace files by renaming; watch the folder, keep only site.toml.
+    // Editors replace files by renaming; watch the folder, keep only site.toml. Its
+    // events also tell when an input folder appears, is removed or is replaced.
     watcher.watch(&root, RecursiveMode::NonRecursive)?;
+    let mut folders = WatchedFolders::default();
+    folders.update(&mut watcher, &dirs)?;
+    let watcher = Arc::new(Mutex::new(watcher));
+    let shared = watcher.clone();
     let (build, out, policy) = (options.build.clone(), options.out.clone(), options.policy);
     let handle = tokio::runtime::Handle::current();
     std::thread::spawn(move || {
         // Changes are gathered until none has come for a moment (an editor's save is
-        // several events), then built once. Written here rather than with a debouncing
-        // crate: the small one drops the event kinds needed above.
+        // several events), then built once; but for at most `MAX_GATHER`, so a file
+        // rewritten without pause (a log, an autosave) cannot hold a rebuild back for
+        // ever. Only whether a change was relevant is kept, not every path. Written
+        // here rather than with a debouncing crate: the small one drops the event kinds
+        // needed above.
+        const QUIET: Duration = Duration::from_millis(150);
+        const MAX_GATHER: Duration = Duration::from_secs(1);
+        let relevant = |p: &Path| p == config_file || dirs.iter().any(|d| p.starts_with(d));
         while let Ok(first) = rx.recv() {
-            let mut batch = vec![first];
-            while let Ok(path) = rx.recv_timeout(Duration::from_millis(150)) {
-                batch.push(path);
+            let deadline = std::time::Instant::now() + MAX_GATHER;
+            let mut any = relevant(&first);
+            loop {
+                let left = deadline.saturating_duration_since(std::time::Instant::now());
+                match rx.recv_timeout(QUIET.min(left)) {
+                    Ok(path) if !left.is_zero() => any |= relevant(&path),
+                    // Past the deadline; what is still queued starts the next batch.
+                    Ok(path) => {
+                        any |= relevant(&path);
+                        break;
+                    }
+                    Err(_) => break,
+                }
             }
-            let relevant = batch
-                .iter()
-                .any(|p| *p == config_file || dirs.iter().any(|d| p.starts_with(d)));
-            if !relevant {
+            if !any {
                 continue;
+            }
+            // A folder created since (a new site's first note makes `content/`), or
+            // replaced (a checkout), is watched before the build reads it.
+            if let Err(e) = folders.update(&mut shared.lock().expect("not poisoned"), &dirs) {
+                tracing::error!("could not watch a new input folder: {e}");
             }
             let _guard = handle.enter();
             match site::build(&build, &out) {

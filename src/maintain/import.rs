@@ -13,7 +13,7 @@ use scraper::{ElementRef, Html, Selector};
 
 use super::csv_file::{CsvFile, NewRow};
 use crate::error::{Error, Result};
-use crate::price::Price;
+use crate::price::{shorten, Price};
 
 pub(crate) const STC_URL: &str = "https://www.stcmu.com/ppm/retail-prices";
 /// The largest page read (the real one is about 30 kB).
@@ -280,6 +280,17 @@ struct Columns {
     gasoil: usize,
 }
 
+/// A row's cells for a message: the first few, each cut by [`shorten`], as a row can
+/// have thousands of cells of any length.
+fn quote_cells(cells: &[String]) -> String {
+    const SHOWN: usize = 6;
+    let mut shown: Vec<String> = cells.iter().take(SHOWN).map(|c| shorten(c)).collect();
+    if cells.len() > SHOWN {
+        shown.push(format!("… ({} cells)", cells.len()));
+    }
+    format!("[{}]", shown.join(", "))
+}
+
 fn header_columns(cells: &[String]) -> std::result::Result<Option<Columns>, String> {
     let folded: Vec<String> = cells.iter().map(|c| fold(c)).collect();
     let find = |want: &str| -> std::result::Result<Option<usize>, String> {
@@ -290,8 +301,9 @@ fn header_columns(cells: &[String]) -> std::result::Result<Option<Columns>, Stri
             [] => Ok(None),
             [i] => Ok(Some(*i)),
             _ => Err(format!(
-                "{} columns are headed {want:?}: {cells:?}",
-                hits.len()
+                "{} columns are headed {want:?}: {}",
+                hits.len(),
+                quote_cells(cells)
             )),
         }
     };
@@ -300,7 +312,10 @@ fn header_columns(cells: &[String]) -> std::result::Result<Option<Columns>, Stri
         (Some(mogas), Some(gasoil)) => {
             let date = find("date")?.unwrap_or(0);
             if date == mogas || date == gasoil {
-                return Err(format!("cannot tell the date column apart: {cells:?}"));
+                return Err(format!(
+                    "cannot tell the date column apart: {}",
+                    quote_cells(cells)
+                ));
             }
             Ok(Some(Columns {
                 date,
@@ -310,9 +325,10 @@ fn header_columns(cells: &[String]) -> std::result::Result<Option<Columns>, Stri
         }
         (None, None) => Ok(None),
         _ => Err(format!(
-            "the header names {} but not {}: {cells:?}",
+            "the header names {} but not {}: {}",
             if mogas.is_some() { "MOGAS" } else { "GAS OIL" },
             if mogas.is_some() { "GAS OIL" } else { "MOGAS" },
+            quote_cells(cells),
         )),
     }
 }
@@ -417,7 +433,8 @@ fn numeric(s: &str) -> std::result::Result<(Price, usize), String> {
     let s = s.trim();
     if s.contains(char::is_whitespace) {
         return Err(format!(
-            "{s:?} is not a price (want one number per cell, such as 64.25)"
+            "{} is not a price (want one number per cell, such as 64.25)",
+            shorten(s)
         ));
     }
     Price::parse(&s.replace(',', "."))
@@ -442,16 +459,18 @@ fn read_row(
     let width = cols.date.max(cols.mogas).max(cols.gasoil) + 1;
     if cells.len() < width {
         return Err(format!(
-            "{} cells, want {width} (date, Mogas, Gas Oil): {cells:?}",
-            cells.len()
+            "{} cells, want {width} (date, Mogas, Gas Oil): {}",
+            cells.len(),
+            quote_cells(cells)
         ));
     }
     let text = cell(cols.date);
     let date = parse_stc_date(text, today)
-        .ok_or_else(|| format!("{text:?} is not a date (want e.g. 16-April-2026)"))?;
+        .ok_or_else(|| format!("{} is not a date (want e.g. 16-April-2026)", shorten(text)))?;
     if date < apm_start() {
         return Err(format!(
-            "{text:?} is {date}, before the automatic pricing mechanism began on 1 July 2002; the page lists no decisions that old"
+            "{} is {date}, before the automatic pricing mechanism began on 1 July 2002; the page lists no decisions that old",
+            shorten(text)
         ));
     }
     let mogas = numeric(cell(cols.mogas)).map_err(|why| format!("Mogas: {why}"))?;
@@ -463,7 +482,8 @@ fn read_row(
         .is_some_and(|limit| date > limit)
     {
         return Err(format!(
-            "{text:?} is {date}, more than {MAX_DAYS_AHEAD} days after today ({today}); the page announces decisions days ahead, not months"
+            "{} is {date}, more than {MAX_DAYS_AHEAD} days after today ({today}); the page announces decisions days ahead, not months",
+            shorten(text)
         ));
     }
     Ok(Some(StcRow {
@@ -542,8 +562,8 @@ pub(crate) struct ImportReport {
     pub(crate) rows_on_page: usize,
     pub(crate) agreeing: Vec<StcRow>,
     pub(crate) added: Vec<StcRow>,
-    /// Each with the CSV's values, Mogas then Gas Oil.
-    pub(crate) disagreeing: Vec<(StcRow, [Price; 2])>,
+    /// Each with the CSV's values, Mogas then Gas Oil, and the CSV line they are on.
+    pub(crate) disagreeing: Vec<(StcRow, [Price; 2], usize)>,
     pub(crate) overwrite: bool,
     pub(crate) dry_run: bool,
     pub(crate) written: bool,
@@ -598,15 +618,18 @@ pub(crate) fn merge(
         let mut values = vec![(Price::default(), 0); 2];
         values[mi] = row.mogas;
         values[gi] = row.gasoil;
-        match file.row(row.date).map(|r| [r.values[mi], r.values[gi]]) {
-            Some(existing) if existing == [row.mogas.0, row.gasoil.0] => {
+        match file
+            .row(row.date)
+            .map(|r| ([r.values[mi], r.values[gi]], r.line))
+        {
+            Some((existing, _)) if existing == [row.mogas.0, row.gasoil.0] => {
                 report.agreeing.push(row.clone())
             }
-            Some(existing) => {
+            Some((existing, line)) => {
                 if overwrite {
                     edits.push((row.date, values));
                 }
-                report.disagreeing.push((row.clone(), existing));
+                report.disagreeing.push((row.clone(), existing, line));
             }
             None => {
                 edits.push((row.date, values));
@@ -619,6 +642,12 @@ pub(crate) fn merge(
         if !dry_run {
             file.save()?;
             report.written = true;
+            // Rows added above a disagreeing one moved it: name its line as written.
+            for (row, _, line) in &mut report.disagreeing {
+                if let Some(now) = file.row(row.date) {
+                    *line = now.line;
+                }
+            }
         }
     }
     report.decimals = [file.table.decimals[mi], file.table.decimals[gi]];
@@ -660,7 +689,7 @@ impl ImportReport {
             let [m, g] = self.page_values(r);
             let _ = writeln!(text, "{verb} {}: mogas {m}, gasoil {g}", r.date);
         }
-        for (r, old) in &self.disagreeing {
+        for (r, old, line) in &self.disagreeing {
             let action = match (self.overwrite, self.dry_run) {
                 (true, true) => "would overwrite",
                 (true, false) => "overwrote",
@@ -670,7 +699,7 @@ impl ImportReport {
             let [om, og] = self.values(old[0], old[1]);
             let _ = writeln!(
                 text,
-                "{} (page row {}): the page says mogas {m}, gasoil {g}; {} says {om}, {og}: {action}",
+                "{} (page row {}): the page says mogas {m}, gasoil {g}; {}:{line} says {om}, {og}: {action}",
                 r.date,
                 r.row,
                 self.csv.display(),
@@ -704,10 +733,10 @@ impl ImportReport {
         let disagreeing: Vec<_> = self
             .disagreeing
             .iter()
-            .map(|(r, old)| {
+            .map(|(r, old, line)| {
                 let [om, og] = self.values(old[0], old[1]);
                 let mut v = row(r);
-                v["csv"] = serde_json::json!({"mogas": om, "gasoil": og});
+                v["csv"] = serde_json::json!({"mogas": om, "gasoil": og, "line": line});
                 v["applied"] = serde_json::json!(self.overwrite && !self.dry_run);
                 v
             })

@@ -6,6 +6,7 @@ use std::path::{Path, PathBuf};
 use chrono::NaiveDate;
 
 use super::csv_file::{describe_change, CsvFile};
+use super::import::MAX_DAYS_AHEAD;
 use crate::data;
 use crate::error::{Error, Result};
 use crate::price::Price;
@@ -87,9 +88,10 @@ pub(crate) fn add(
     }
     Error::collect(problems)?;
     let existing = file.row(date);
-    if existing.is_some() && !replace {
-        return Err(Error::in_file(
+    if let (Some(row), false) = (&existing, replace) {
+        return Err(Error::at(
             path,
+            row.line,
             format!("{date} already has a row; pass --replace to change it"),
         ));
     }
@@ -122,6 +124,21 @@ pub(crate) fn add(
         let _ = writeln!(report, "  {column:<10} {line}");
     }
     Ok(report)
+}
+
+/// A warning for a decision dated more than [`MAX_DAYS_AHEAD`] days after `today`: the
+/// next build shows it as the current price, so a mistyped year (`2062` for `2026`)
+/// would be every page's headline. `import` refuses such a date; a hand edit may mean
+/// it, so it is only told.
+pub(crate) fn far_ahead_warning(date: NaiveDate, today: NaiveDate) -> Option<String> {
+    let limit = today.checked_add_days(chrono::Days::new(MAX_DAYS_AHEAD))?;
+    (date > limit).then(|| {
+        format!(
+            "warning: {date} is more than {MAX_DAYS_AHEAD} days after today ({today}); \
+             the next build shows it as the current price. If the date is a typo: \
+             `petrol-watch price remove --date {date}`"
+        )
+    })
 }
 
 pub(crate) fn remove(path: &Path, date: NaiveDate) -> Result<String> {

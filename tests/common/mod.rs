@@ -483,3 +483,103 @@ pub fn add_draft_note(root: &Path) {
     )
     .unwrap();
 }
+
+/// `petrol-watch dev` on a free loopback port in `root`, killed when dropped, with its
+/// stderr (where build errors go) collected.
+pub struct DevServer {
+    pub child: Child,
+    pub addr: SocketAddr,
+    pub stderr: Arc<Mutex<String>>,
+}
+
+impl DevServer {
+    pub fn start(root: &Path) -> DevServer {
+        let mut child = Command::new(bin())
+            .args(["dev", "--port", "0"])
+            .current_dir(root)
+            .env_remove("PORT")
+            .stdout(Stdio::piped())
+            .stderr(Stdio::piped())
+            .spawn()
+            .unwrap();
+        let stderr = Arc::new(Mutex::new(String::new()));
+        let sink = stderr.clone();
+        let mut err = child.stderr.take().unwrap();
+        std::thread::spawn(move || {
+            let mut buf = [0u8; 4096];
+            while let Ok(n) = err.read(&mut buf) {
+                if n == 0 {
+                    break;
+                }
+                sink.lock()
+                    .unwrap()
+                    .push_str(&String::from_utf8_lossy(&buf[..n]));
+            }
+        });
+        let (tx, rx) = mpsc::channel();
+        let stdout = child.stdout.take().unwrap();
+        std::thread::spawn(move || {
+            for line in BufReader::new(stdout).lines().map_while(Result::ok) {
+                if let Some(rest) = line.split("listening on http://").nth(1) {
+                    let _ = tx.send(rest.split(' ').next().unwrap().to_string());
+                }
+            }
+        });
+        let addr = rx
+            .recv_timeout(Duration::from_secs(60))
+            .unwrap_or_else(|_| panic!("dev printed no address: {}", stderr.lock().unwrap()));
+        DevServer {
+            child,
+            addr: addr.parse().unwrap(),
+            stderr,
+        }
+    }
+
+    /// An open event stream (`/__petrol_watch/events`), read with [`DevServer::wait_for`].
+    pub fn events(&self) -> TcpStream {
+        let mut stream = TcpStream::connect(self.addr).unwrap();
+        stream
+            .write_all(
+                b"GET /__petrol_watch/events HTTP/1.1\r\nHost: x\r\nAccept: text/event-stream\r\n\r\n",
+            )
+            .unwrap();
+        stream
+    }
+
+    /// Reads `stream` into `seen` until `needle` is in it; false after `limit` or when
+    /// the stream ends without it.
+    pub fn wait_for(
+        stream: &mut TcpStream,
+        seen: &mut String,
+        needle: &str,
+        limit: Duration,
+    ) -> bool {
+        let start = std::time::Instant::now();
+        stream
+            .set_read_timeout(Some(Duration::from_millis(100)))
+            .unwrap();
+        let mut buf = [0u8; 4096];
+        while start.elapsed() < limit && !seen.contains(needle) {
+            match stream.read(&mut buf) {
+                Ok(0) => break,
+                Ok(n) => seen.push_str(&String::from_utf8_lossy(&buf[..n])),
+                Err(_) => {}
+            }
+        }
+        seen.contains(needle)
+    }
+}
+
+impl Drop for DevServer {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+/// Writes `text` to `path` as editors save: whole, beside it, then renamed in.
+pub fn save_as_editors_do(path: &Path, text: &[u8]) {
+    let staged = path.with_extension("saving");
+    std::fs::write(&staged, text).unwrap();
+    std::fs::rename(&staged, path).unwrap();
+}
