@@ -221,6 +221,20 @@ fn bad_input_is_rejected_with_file_and_line_and_nothing_is_lost() {
         ("templates/note.html", b"{% extends \"base.html\" %}{% block content %}{{ note.title | nosuchfilter }}{% endblock content %}".to_vec(), "templates/note.html"),
         ("templates/index.html", b"{% if %}".to_vec(), "templates/index.html"),
     ];
+    // A typo in site.toml's primary_dataset: every page's footer would link to an
+    // api/prices.json that no dataset writes.
+    let toml = fs::read_to_string(repo().join("site.toml")).unwrap();
+    let setting = "primary_dataset = \"fuel-prices\"";
+    let at = toml
+        .find(setting)
+        .expect("the real site names its primary dataset");
+    let line = toml[..at].matches('\n').count() + 1;
+    let typo = toml.replacen(setting, "primary_dataset = \"fuel-price\"", 1);
+    let want_typo = format!(
+        "site.toml:{line}: primary_dataset = \"fuel-price\" names no dataset (want one of: fuel-prices, brent-crude)"
+    );
+    let mut cases = cases;
+    cases.push(("site.toml", typo.into_bytes(), &want_typo));
     let site = built_site();
     let public = site.path().join("public");
     let before = snapshot(&public);
@@ -294,4 +308,30 @@ fn drafts_are_left_out_unless_asked_for() {
     assert!(!site.path().join("public/notes/wip").exists());
     assert!(run(site.path(), &["build", "--drafts"]).status.success());
     assert!(site.path().join("public/notes/wip/index.html").exists());
+}
+
+/// Without `primary_dataset` in site.toml and without a `fuel-prices.csv`, the old
+/// app's endpoint publishes the first dataset, so the link every page's footer has
+/// to it resolves.
+#[test]
+fn without_a_primary_dataset_setting_the_old_endpoint_is_the_first_dataset() {
+    let site = frozen_site();
+    fs::write(
+        site.path().join("site.toml"),
+        "title = \"Brent Watch\"\nbase_url = \"https://brent.example\"\n",
+    )
+    .unwrap();
+    fs::remove_file(site.path().join("data/fuel-prices.csv")).unwrap();
+    let out = run(site.path(), &["build"]);
+    assert!(out.status.success(), "{}", stderr(&out));
+    let api = fs::read_to_string(site.path().join("public/api/prices.json")).unwrap();
+    let brent = fs::read_to_string(site.path().join("public/api/brent-crude.json")).unwrap();
+    let first_date = |json: &str| {
+        json.split("\"date\":\"")
+            .nth(1)
+            .map(|r| r[..10].to_string())
+    };
+    assert_eq!(first_date(&api), first_date(&brent), "{api:.200}");
+    let check = run(site.path(), &["check"]);
+    assert!(check.status.success(), "{}", stderr(&check));
 }
