@@ -28,6 +28,11 @@ pub(crate) struct SiteConfig {
     pub(crate) author: String,
     /// The dataset whose rows `api/prices.json` publishes in the old app's shape.
     pub(crate) primary_dataset: String,
+    /// The line of site.toml that sets `primary_dataset`, if one does: without it the
+    /// build falls back to the first dataset; with it, a name that is no dataset's is
+    /// refused there.
+    #[serde(skip)]
+    pub(crate) primary_dataset_line: Option<usize>,
     /// How many notes the home page lists.
     pub(crate) home_notes: usize,
     /// How many of the newest price decisions go in the Atom feed.
@@ -47,6 +52,7 @@ impl Default for SiteConfig {
             language: "en".into(),
             author: "Petrol Watch".into(),
             primary_dataset: "fuel-prices".into(),
+            primary_dataset_line: None,
             home_notes: 5,
             feed_decisions: 20,
             notes_per_page: 20,
@@ -132,6 +138,10 @@ impl SiteConfig {
             let line = e.span().map(|s| line_of(text, s.start)).unwrap_or(1);
             Error::at(path, line, format!("invalid TOML: {}", e.message()))
         })?;
+        config.primary_dataset_line = text
+            .lines()
+            .position(|l| l.trim_start().starts_with("primary_dataset"))
+            .map(|i| i + 1);
         config.base_url = config.base_url.trim_end_matches('/').to_string();
         if !(config.base_url.starts_with("http://") || config.base_url.starts_with("https://")) {
             return Err(Error::in_file(

@@ -36,7 +36,7 @@ pub(crate) struct Inputs {
 
 pub(crate) fn load(options: &BuildOptions) -> Result<Inputs> {
     let root = &options.root;
-    let config = SiteConfig::load(root)?;
+    let mut config = SiteConfig::load(root)?;
     let events = events::load(root)?;
     // The three loads are independent; run them side by side.
     let ((datasets, notes), (templates, statics)) = rayon::join(
@@ -73,6 +73,23 @@ pub(crate) fn load(options: &BuildOptions) -> Result<Inputs> {
             &root.join("data"),
             "no datasets: add at least one CSV such as data/fuel-prices.csv",
         ));
+    }
+    // Every page's footer links the old app's endpoint, so it always publishes one.
+    if !slugs.contains(&config.primary_dataset.as_str()) {
+        match config.primary_dataset_line {
+            Some(line) => {
+                return Err(Error::at(
+                    &root.join(crate::config::FILE_NAME),
+                    line,
+                    format!(
+                        "primary_dataset = {:?} names no dataset (want one of: {})",
+                        config.primary_dataset,
+                        slugs.join(", ")
+                    ),
+                ))
+            }
+            None => config.primary_dataset = slugs[0].to_string(),
+        }
     }
     // Images become `<picture>` HTML before the shortcodes run, on the body as written
     // (so their messages name the file's lines); the HTML keeps the line count.
