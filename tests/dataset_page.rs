@@ -160,8 +160,8 @@ fn key_figures_are_exact_on_the_frozen_fixture() {
     assert_eq!(
         brent_cards["Brent: US$ 83.76"][..2],
         [
-            "All-time high: US$ 132.72 first on July 2008",
-            "All-time low: US$ 18.38 first on April 2020"
+            "All-time high: US$ 132.72 first in July 2008",
+            "All-time low: US$ 18.38 first in April 2020"
         ]
     );
     assert!(
