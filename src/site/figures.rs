@@ -40,6 +40,14 @@ impl DateStyle {
         }
     }
 
+    /// The preposition before [`DateStyle::long`]: "on 16 April 2026", "in July 2026".
+    pub(crate) fn preposition(self) -> &'static str {
+        match self {
+            DateStyle::Day => "on",
+            DateStyle::Month => "in",
+        }
+    }
+
     /// `16 Apr 2026` or `Jul 2026`.
     pub(crate) fn short(self, date: NaiveDate) -> String {
         let mut out = String::with_capacity(12);

@@ -860,6 +860,7 @@ fn key_figures(d: &Dataset, style: DateStyle, tank: Option<u32>) -> Vec<serde_js
                 },
                 "record_class": f.record.map(Direction::as_str),
                 "high": m(f.high.value),
+                "on": style.preposition(),
                 "high_date": style.long(f.high.date),
                 "high_iso": f.high.date.to_string(),
                 "low": m(f.low.value),
