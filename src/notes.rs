@@ -40,6 +40,18 @@ pub(crate) struct Note {
     pub(crate) aliases: Vec<Alias>,
 }
 
+impl Note {
+    /// The line of the note's file at byte `offset` of its body (front matter
+    /// counted). Images and shortcodes are rewritten keeping the body's line count, so
+    /// this holds after them too.
+    pub(crate) fn line_at(&self, offset: usize) -> usize {
+        self.body_line
+            + self.body[..offset.min(self.body.len())]
+                .matches('\n')
+                .count()
+    }
+}
+
 /// An old address of a note: a clean site path, and the front-matter line naming it.
 #[derive(Debug, Clone, PartialEq, Eq, Hash)]
 pub(crate) struct Alias {

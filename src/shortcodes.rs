@@ -89,11 +89,7 @@ pub(crate) fn expand_notes(notes: &mut [Note], datasets: &[Dataset]) -> Result<V
 /// The error at `offset` in the note's body, as a line of its file (front matter
 /// counted). Images before it were rewritten keeping the body's line count.
 fn located(note: &Note, offset: usize, message: String) -> Error {
-    let line = note.body_line
-        + note.body[..offset.min(note.body.len())]
-            .matches('\n')
-            .count();
-    Error::at(&note.path, line, message)
+    Error::at(&note.path, note.line_at(offset), message)
 }
 
 /// Byte ranges of code spans and code blocks, where `{{` is text.

@@ -400,7 +400,10 @@ fn check_reads_links_in_a_note_nested_100000_deep_quickly() {
     );
     fs::write(root.join("content/notes/deep.md"), note).unwrap();
     let (o, took) = run_within(root, &["check"], Duration::from_secs(60));
-    assert_fails_with(&o, "notes/deep/index.html: broken link \"/prices/gone/\"");
+    assert_fails_with(
+        &o,
+        "content/notes/deep.md:5: broken link \"/prices/gone/\" on notes/deep/index.html",
+    );
     assert!(
         stderr(&o).contains("broken link \"/nowhere/\""),
         "{}",

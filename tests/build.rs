@@ -290,7 +290,9 @@ fn check_writes_nothing_and_finds_broken_links() {
     assert_eq!(out.status.code(), Some(1));
     let err = stderr(&out);
     assert!(
-        err.contains("notes/linky/index.html: broken link \"/notes/not-there/\""),
+        err.contains(
+            "content/notes/linky.md:5: broken link \"/notes/not-there/\" on notes/linky/index.html"
+        ),
         "{err}"
     );
     assert!(!err.contains("/prices/fuel-prices/\""), "{err}");

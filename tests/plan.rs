@@ -264,5 +264,8 @@ fn check_refuses_links_with_empty_segments() {
     )
     .unwrap();
     let out = run(site.path(), &["check"]);
-    assert_fails_with(&out, "notes/linky/index.html: broken link \"/tags//\"");
+    assert_fails_with(
+        &out,
+        "content/notes/linky.md:5: broken link \"/tags//\" on notes/linky/index.html",
+    );
 }

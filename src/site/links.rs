@@ -2,7 +2,7 @@
 //! HTML must name a file the build produces.
 
 use std::collections::BTreeMap;
-use std::path::Path;
+use std::path::{Path, PathBuf};
 use std::sync::Mutex;
 
 use std::cell::RefCell;
@@ -37,8 +37,14 @@ impl Sink for CollectingSink {
 
 impl CollectingSink {
     /// Reports each page and link that resolves to nothing. `base_url` marks absolute
-    /// links (canonical, OpenGraph) that point into the site itself.
-    pub(crate) fn check_links_with_base(&self, base_url: &str) -> Result<()> {
+    /// links (canonical, OpenGraph) that point into the site itself. `source` names
+    /// the input a page's link comes from, and its line when known (a note's own
+    /// link): that is what the author edits; other links are named by their page.
+    pub(crate) fn check_links_with_base(
+        &self,
+        base_url: &str,
+        source: &LinkSource<'_>,
+    ) -> Result<()> {
         let files = self.files.lock().expect("not poisoned");
         let mut errors = Vec::new();
         for (page, html) in files.iter() {
@@ -47,10 +53,21 @@ impl CollectingSink {
                 let link = link.as_str();
                 if let Some(target) = internal_target(page, link, base_url) {
                     if !resolves(&files, &target) {
-                        errors.push(Error::in_file(
-                            Path::new(page),
-                            format!("broken link {link:?}: the site has no {target}"),
-                        ));
+                        errors.push(match source(page, link) {
+                            Some((file, line)) => {
+                                let message = format!(
+                                    "broken link {link:?} on {page}: the site has no {target}"
+                                );
+                                match line {
+                                    Some(line) => Error::at(&file, line, message),
+                                    None => Error::in_file(&file, message),
+                                }
+                            }
+                            None => Error::in_file(
+                                Path::new(page),
+                                format!("broken link {link:?}: the site has no {target}"),
+                            ),
+                        });
                     }
                 }
             }
@@ -58,6 +75,9 @@ impl CollectingSink {
         Error::collect(errors)
     }
 }
+
+/// For a page and a link on it: the input file the link comes from, and its line.
+pub(crate) type LinkSource<'a> = dyn Fn(&str, &str) -> Option<(PathBuf, Option<usize>)> + 'a;
 
 /// Every link and asset reference in a page: `a`/`link` `href`, `img`/`script` `src`,
 /// `source` `srcset` and the `og:image` meta's `content`. Read from the tokenizer, not
@@ -206,7 +226,7 @@ mod tests {
         .unwrap();
         sink.put("notes/a/index.html", b"").unwrap();
         let err = sink
-            .check_links_with_base("http://site")
+            .check_links_with_base("http://site", &|_, _| None)
             .unwrap_err()
             .to_string();
         assert!(
@@ -234,7 +254,10 @@ mod tests {
             br#"<picture><source srcset="/a.webp 480w, /b.webp 960w"><img src="/a.webp" srcset="/a.webp 1x,/gone.jpg 2x"></picture>"#,
         )
         .unwrap();
-        let err = sink.check_links_with_base("").unwrap_err().to_string();
+        let err = sink
+            .check_links_with_base("", &|_, _| None)
+            .unwrap_err()
+            .to_string();
         assert_eq!(
             err,
             "index.html: broken link \"/gone.jpg\": the site has no /gone.jpg"

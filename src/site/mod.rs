@@ -118,7 +118,21 @@ pub(crate) fn check(options: &BuildOptions) -> Result<Summary> {
     let plan = plan::plan(&inputs)?;
     let sink = links::CollectingSink::default();
     let mut summary = jobs::render(&inputs, &plan, &sink)?;
-    sink.check_links_with_base(&inputs.config.base_url)?;
+    // A note's page is its file's: a broken link there is named at the note's line
+    // that writes it (or the note, when its template writes it).
+    let notes: std::collections::HashMap<&str, &crate::notes::Note> = plan
+        .outputs
+        .iter()
+        .filter_map(|o| match o.job {
+            plan::Job::Note(i) => Some((o.path.as_str(), &inputs.notes[i])),
+            _ => None,
+        })
+        .collect();
+    sink.check_links_with_base(&inputs.config.base_url, &|page, link| {
+        let note = notes.get(page)?;
+        let line = note.body.find(link).map(|at| note.line_at(at));
+        Some((note.path.clone(), line))
+    })?;
     summary.elapsed = started.elapsed();
     Ok(summary)
 }
