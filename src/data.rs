@@ -143,13 +143,16 @@ struct LineCounter<'a> {
 impl LineCounter<'_> {
     fn line_at(&mut self, offset: usize) -> usize {
         let offset = offset.min(self.text.len());
-        while self.offset < offset {
-            match self.text[self.offset] {
-                b'\n' => self.line += 1,
-                b'\r' if self.text.get(self.offset + 1) != Some(&b'\n') => self.line += 1,
-                _ => {}
+        if self.offset < offset {
+            // Only line breaks are looked at, found a vector at a time: a 1,000,000-row
+            // file is 24 MB to count through.
+            for at in memchr::memchr2_iter(b'\n', b'\r', &self.text[self.offset..offset]) {
+                let at = self.offset + at;
+                if self.text[at] == b'\n' || self.text.get(at + 1) != Some(&b'\n') {
+                    self.line += 1;
+                }
             }
-            self.offset += 1;
+            self.offset = offset;
         }
         self.line
     }
