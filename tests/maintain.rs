@@ -516,6 +516,17 @@ fn a_dataset_name_cannot_point_outside_data() {
         let list = run(site.path(), &["price", "list", "--dataset", name]);
         assert_fails_with(&list, "is not a dataset name");
     }
+    // The same name in site.toml's primary_dataset is named at its line there.
+    let toml = site.path().join("site.toml");
+    let text = fs::read_to_string(&toml).unwrap();
+    let setting = "primary_dataset = \"fuel-prices\"";
+    let line = text[..text.find(setting).unwrap()].matches('\n').count() + 1;
+    fs::write(&toml, text.replacen(setting, "primary_dataset = \"../outside\"", 1)).unwrap();
+    let list = run(site.path(), &["price", "list"]);
+    assert_fails_with(
+        &list,
+        &format!("site.toml:{line}: primary_dataset: \"../outside\" is not a dataset name"),
+    );
     assert_eq!(fs::read(&outside).unwrap(), before);
 }
 
