@@ -26,21 +26,32 @@ pub(crate) fn under_root(root: &Path, path: PathBuf) -> PathBuf {
 /// `data/` without `.csv`, and the build only takes slugs there, so anything else
 /// (`../x`, `My Data`) is refused before it can name a file outside `data/`.
 pub(crate) fn dataset_or_primary(root: &Path, dataset: Option<String>) -> anyhow::Result<String> {
-    let (name, arg) = match dataset {
-        Some(d) => (d, "--dataset"),
-        None => (SiteConfig::load(root)?.primary_dataset, "primary_dataset"),
-    };
-    if crate::slug::slugify(&name) != name {
-        return Err(Error::arg(
-            arg,
-            format!(
-                "{name:?} is not a dataset name (want the name of a file in data/ without \
-                 .csv: lowercase letters, digits and single dashes)"
-            ),
+    let not_a_name = |name: &str| {
+        format!(
+            "{name:?} is not a dataset name (want the name of a file in data/ without .csv: \
+             lowercase letters, digits and single dashes)"
         )
-        .into());
+    };
+    let name_is_ok = |name: &str| crate::slug::slugify(name) == name;
+    match dataset {
+        Some(name) if !name_is_ok(&name) => Err(Error::arg("--dataset", not_a_name(&name)).into()),
+        Some(name) => Ok(name),
+        None => {
+            let config = SiteConfig::load(root)?;
+            let name = config.primary_dataset;
+            if name_is_ok(&name) {
+                return Ok(name);
+            }
+            // Named where it is written, as the build names it.
+            let file = root.join(crate::config::FILE_NAME);
+            let message = format!("primary_dataset: {}", not_a_name(&name));
+            Err(match config.primary_dataset_line {
+                Some(line) => Error::at(&file, line, message),
+                None => Error::in_file(&file, message),
+            }
+            .into())
+        }
     }
-    Ok(name)
 }
 
 /// The server's cache lifetimes from `site.toml`.
