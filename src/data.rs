@@ -206,36 +206,13 @@ fn parse_in_pieces(
         offset: 0,
         line: 1,
     };
-    let mut reader = csv::ReaderBuilder::new()
-        .has_headers(false)
-        .flexible(true)
-        .from_reader(&bytes[bom..]);
-    // The csv crate skips blank lines without counting them, so its line numbers drift;
-    // its byte offsets are exact, and the lines are counted here from those.
-    let mut record = csv::StringRecord::new();
-    let span_of = |reader: &csv::Reader<&[u8]>, record: &csv::StringRecord| {
-        let mut start = bom + record.position().map_or(0, |p| p.byte() as usize);
-        while matches!(bytes.get(start), Some(b'\r' | b'\n')) {
-            start += 1;
-        }
-        let mut end = bom + reader.position().byte() as usize;
-        while end > start && matches!(bytes[end - 1], b'\r' | b'\n') {
-            end -= 1;
-        }
-        start..end
-    };
-    let read = |reader: &mut csv::Reader<&[u8]>, record: &mut csv::StringRecord| {
-        reader.read_record(record).map_err(|e| {
-            let at = bom + e.position().map_or(0, |p| p.byte() as usize);
-            Error::at(path, line_of(text, at), format!("malformed CSV: {e}"))
-        })
-    };
-    if !read(&mut reader, &mut record)? {
+    let mut first = Records::new(text, bom..text.len(), path);
+    if !first.next()? {
         return Err(Error::at(path, 1, "empty file"));
     }
-    let header_span = span_of(&reader, &record);
+    let header_span = first.span();
     let header_line = lines.line_at(header_span.start);
-    let header: Vec<String> = record.iter().map(|s| s.trim().to_string()).collect();
+    let header: Vec<String> = first.record.iter().map(|s| s.trim().to_string()).collect();
     let names: Vec<&str> = header.iter().map(String::as_str).collect();
     if names.first().copied() != Some("date") {
         return Err(Error::at(
@@ -295,7 +272,7 @@ fn parse_in_pieces(
             ));
         }
     }
-    let body_start = bom + reader.position().byte() as usize;
+    let body_start = bom + first.reader.position().byte() as usize;
     let Rows {
         mut dates,
         mut values,
@@ -354,6 +331,58 @@ fn parse_in_pieces(
         header_end: header_span.end,
     };
     Ok((table, at))
+}
+
+/// The records of `range` of a CSV text, read by the csv crate, with where each is in
+/// the text. The crate skips blank lines without counting them, so its line numbers
+/// drift; its byte offsets are exact, and lines are counted from those.
+struct Records<'a> {
+    text: &'a str,
+    base: usize,
+    path: &'a Path,
+    reader: csv::Reader<&'a [u8]>,
+    record: csv::StringRecord,
+}
+
+impl<'a> Records<'a> {
+    fn new(text: &'a str, range: Range<usize>, path: &'a Path) -> Records<'a> {
+        Records {
+            text,
+            base: range.start,
+            path,
+            reader: csv::ReaderBuilder::new()
+                .has_headers(false)
+                .flexible(true)
+                .from_reader(&text.as_bytes()[range]),
+            record: csv::StringRecord::new(),
+        }
+    }
+
+    /// Reads the next record; false at the end.
+    fn next(&mut self) -> Result<bool> {
+        self.reader.read_record(&mut self.record).map_err(|e| {
+            let at = self.base + e.position().map_or(0, |p| p.byte() as usize);
+            Error::at(
+                self.path,
+                line_of(self.text, at),
+                format!("malformed CSV: {e}"),
+            )
+        })
+    }
+
+    /// The last record's bytes in the text, without line endings.
+    fn span(&self) -> Range<usize> {
+        let bytes = self.text.as_bytes();
+        let mut start = self.base + self.record.position().map_or(0, |p| p.byte() as usize);
+        while matches!(bytes.get(start), Some(b'\r' | b'\n')) {
+            start += 1;
+        }
+        let mut end = self.base + self.reader.position().byte() as usize;
+        while end > start && matches!(bytes[end - 1], b'\r' | b'\n') {
+            end -= 1;
+        }
+        start..end
+    }
 }
 
 /// Rows of text read in one piece below this size. A 1,000,000-row file (24 MB) is
@@ -477,18 +506,12 @@ fn read_rows(
     path: &Path,
     keep_spans: bool,
 ) -> Result<Rows> {
-    let bytes = text.as_bytes();
-    let base = range.start;
     let mut lines = LineCounter {
-        text: bytes,
-        offset: base,
+        text: text.as_bytes(),
+        offset: range.start,
         line: first_line,
     };
-    let mut reader = csv::ReaderBuilder::new()
-        .has_headers(false)
-        .flexible(true)
-        .from_reader(&bytes[range]);
-    let mut record = csv::StringRecord::new();
+    let mut records = Records::new(text, range, path);
     let width = names.len();
     let columns = &names[1..];
     let mut rows = Rows {
@@ -498,25 +521,9 @@ fn read_rows(
         spans: Vec::new(),
         decimals: vec![0; columns.len()],
     };
-    loop {
-        let more = reader.read_record(&mut record).map_err(|e| {
-            let at = base + e.position().map_or(0, |p| p.byte() as usize);
-            Error::at(path, line_of(text, at), format!("malformed CSV: {e}"))
-        })?;
-        if !more {
-            break;
-        }
-        let span = {
-            let mut start = base + record.position().map_or(0, |p| p.byte() as usize);
-            while matches!(bytes.get(start), Some(b'\r' | b'\n')) {
-                start += 1;
-            }
-            let mut end = base + reader.position().byte() as usize;
-            while end > start && matches!(bytes[end - 1], b'\r' | b'\n') {
-                end -= 1;
-            }
-            start..end
-        };
+    while records.next()? {
+        let span = records.span();
+        let record = &records.record;
         let line = lines.line_at(span.start);
         if record.iter().all(|f| f.trim().is_empty()) {
             continue; // a blank line, as spreadsheets leave at the end
