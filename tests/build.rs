@@ -298,6 +298,42 @@ fn check_writes_nothing_and_finds_broken_links() {
     assert!(!err.contains("/prices/fuel-prices/\""), "{err}");
 }
 
+/// A broken link is named at the line that writes it as a link: not where the same
+/// text appears earlier in another link or in code; each of many links at its own.
+#[test]
+fn check_names_the_line_that_writes_a_broken_link() {
+    let site = fixture_site();
+    fs::write(
+        site.path().join("content/notes/linky.md"),
+        "+++\ntitle = \"Links\"\ndate = 2026-01-01\n+++\nSee [the data](/data/fuel-prices.csv).\n\nIn code: `/notes/gone/`.\n\nA [relative typo](a/).\n\nAnd [gone](/notes/gone/).\n",
+    )
+    .unwrap();
+    let out = run(site.path(), &["check"]);
+    assert_eq!(out.status.code(), Some(1));
+    let err = stderr(&out);
+    for want in [
+        "content/notes/linky.md:9: broken link \"a/\"",
+        "content/notes/linky.md:11: broken link \"/notes/gone/\"",
+    ] {
+        assert!(err.contains(want), "want {want:?} in:\n{err}");
+    }
+    let many: String = (0..2_000).map(|i| format!("[{i}](/gone/{i}/)\n")).collect();
+    fs::write(
+        site.path().join("content/notes/linky.md"),
+        format!("+++\ntitle = \"Links\"\ndate = 2026-01-01\n+++\n{many}"),
+    )
+    .unwrap();
+    let (out, _) = run_within(site.path(), &["check"], std::time::Duration::from_secs(120));
+    assert_eq!(out.status.code(), Some(1));
+    let err = stderr(&out);
+    assert!(
+        err.contains("content/notes/linky.md:5: broken link \"/gone/0/\"")
+            && err.contains("content/notes/linky.md:2004: broken link \"/gone/1999/\""),
+        "{}",
+        &err[..err.len().min(2000)]
+    );
+}
+
 #[test]
 fn drafts_are_left_out_unless_asked_for() {
     let site = fixture_site();

@@ -521,7 +521,11 @@ fn a_dataset_name_cannot_point_outside_data() {
     let text = fs::read_to_string(&toml).unwrap();
     let setting = "primary_dataset = \"fuel-prices\"";
     let line = text[..text.find(setting).unwrap()].matches('\n').count() + 1;
-    fs::write(&toml, text.replacen(setting, "primary_dataset = \"../outside\"", 1)).unwrap();
+    fs::write(
+        &toml,
+        text.replacen(setting, "primary_dataset = \"../outside\"", 1),
+    )
+    .unwrap();
     let list = run(site.path(), &["price", "list"]);
     assert_fails_with(
         &list,
