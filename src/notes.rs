@@ -41,6 +41,24 @@ pub(crate) struct Note {
 }
 
 impl Note {
+    /// Each link and image address the body writes, as its page's HTML has it
+    /// (escaped as the Markdown renderer writes an `href`), with the line of the
+    /// note's file that first writes it. One pass over the body: `check` asks this
+    /// for a note with a broken link, whatever the number of links.
+    pub(crate) fn link_lines(&self) -> HashMap<String, usize> {
+        let mut lines = HashMap::new();
+        for (event, range) in Parser::new_ext(&self.body, markdown_options()).into_offset_iter() {
+            if let Event::Start(Tag::Link { dest_url, .. } | Tag::Image { dest_url, .. }) = event {
+                let mut href = String::new();
+                let _ = pulldown_cmark_escape::escape_href(&mut href, &dest_url);
+                if !lines.contains_key(&href) {
+                    lines.insert(href, self.line_at(range.start));
+                }
+            }
+        }
+        lines
+    }
+
     /// The line of the note's file at byte `offset` of its body (front matter
     /// counted). Images and shortcodes are rewritten keeping the body's line count, so
     /// this holds after them too.
