@@ -47,13 +47,18 @@ impl Note {
     /// for a note with a broken link, whatever the number of links.
     pub(crate) fn link_lines(&self) -> HashMap<String, usize> {
         let mut lines = HashMap::new();
+        // Links start in the order of the text: line breaks are counted once, on.
+        let (mut counted, mut line) = (0, self.body_line);
         for (event, range) in Parser::new_ext(&self.body, markdown_options()).into_offset_iter() {
             if let Event::Start(Tag::Link { dest_url, .. } | Tag::Image { dest_url, .. }) = event {
+                if range.start > counted {
+                    line += memchr::memchr_iter(b'\n', &self.body.as_bytes()[counted..range.start])
+                        .count();
+                    counted = range.start;
+                }
                 let mut href = String::new();
                 let _ = pulldown_cmark_escape::escape_href(&mut href, &dest_url);
-                if !lines.contains_key(&href) {
-                    lines.insert(href, self.line_at(range.start));
-                }
+                lines.entry(href).or_insert(line);
             }
         }
         lines
