@@ -372,4 +372,37 @@ fn without_a_primary_dataset_setting_the_old_endpoint_is_the_first_dataset() {
     assert_eq!(first_date(&api), first_date(&brent), "{api:.200}");
     let check = run(site.path(), &["check"]);
     assert!(check.status.success(), "{}", stderr(&check));
+    // The maintainer's commands take the same dataset by default.
+    let last = fs::read_to_string(site.path().join("data/brent-crude.csv")).unwrap();
+    let last = last
+        .lines()
+        .last()
+        .unwrap()
+        .split(',')
+        .next()
+        .unwrap()
+        .to_string();
+    let list = run(site.path(), &["price", "list", "--last", "1"]);
+    assert!(list.status.success(), "{}", stderr(&list));
+    assert!(stdout(&list).contains(&last), "{}", stdout(&list));
+    // A setting is found where the TOML has it: not in a multi-line string (the site
+    // builds with the first dataset), and also when its key is quoted (a typo there is
+    // refused at its line).
+    fs::write(
+        site.path().join("site.toml"),
+        "title = \"Brent Watch\"\ndescription = \"\"\"\nprimary_dataset is the old endpoint's\n\"\"\"\nbase_url = \"https://brent.example\"\n",
+    )
+    .unwrap();
+    let out = run(site.path(), &["build"]);
+    assert!(out.status.success(), "{}", stderr(&out));
+    fs::write(
+        site.path().join("site.toml"),
+        "title = \"Brent Watch\"\nbase_url = \"https://brent.example\"\n\"primary_dataset\" = \"brent\"\n",
+    )
+    .unwrap();
+    let out = run(site.path(), &["build"]);
+    assert_fails_with(
+        &out,
+        "site.toml:3: primary_dataset = \"brent\" names no dataset",
+    );
 }
