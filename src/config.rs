@@ -138,10 +138,21 @@ impl SiteConfig {
             let line = e.span().map(|s| line_of(text, s.start)).unwrap_or(1);
             Error::at(path, line, format!("invalid TOML: {}", e.message()))
         })?;
-        config.primary_dataset_line = text
-            .lines()
-            .position(|l| l.trim_start().starts_with("primary_dataset"))
-            .map(|i| i + 1);
+        // Where settings are, as the TOML parser saw them: a search of the text would
+        // also find a line of a multi-line string, and miss a quoted key.
+        #[derive(Deserialize)]
+        struct Where {
+            primary_dataset: Option<toml::Spanned<toml::Value>>,
+            notes_per_page: Option<toml::Spanned<toml::Value>>,
+        }
+        let at = toml::from_str::<Where>(text).ok();
+        let line_of_setting = |setting: Option<&toml::Spanned<toml::Value>>| {
+            setting.map(|s| line_of(text, s.span().start))
+        };
+        config.primary_dataset_line =
+            line_of_setting(at.as_ref().and_then(|w| w.primary_dataset.as_ref()));
+        let notes_per_page_line =
+            line_of_setting(at.as_ref().and_then(|w| w.notes_per_page.as_ref())).unwrap_or(1);
         config.base_url = config.base_url.trim_end_matches('/').to_string();
         if !(config.base_url.starts_with("http://") || config.base_url.starts_with("https://")) {
             return Err(Error::in_file(
@@ -153,13 +164,9 @@ impl SiteConfig {
             ));
         }
         if !(1..=MAX_NOTES_PER_PAGE).contains(&config.notes_per_page) {
-            let line = text
-                .lines()
-                .position(|l| l.trim_start().starts_with("notes_per_page"))
-                .map_or(1, |i| i + 1);
             return Err(Error::at(
                 path,
-                line,
+                notes_per_page_line,
                 format!(
                     "notes_per_page = {}: want a whole number from 1 to {MAX_NOTES_PER_PAGE}",
                     config.notes_per_page
@@ -187,6 +194,22 @@ impl SiteConfig {
             }
         }
         Ok(config)
+    }
+}
+
+impl SiteConfig {
+    /// The dataset `api/prices.json` publishes, and `price` and `import` edit by
+    /// default, among `names` (the datasets, in page order): the one site.toml names,
+    /// else `fuel-prices`, else the first. `None` when site.toml names one that is not
+    /// among them.
+    pub(crate) fn primary_among<'a>(&'a self, names: &[&'a str]) -> Option<&'a str> {
+        if names.contains(&self.primary_dataset.as_str()) {
+            return Some(&self.primary_dataset);
+        }
+        match self.primary_dataset_line {
+            Some(_) => None,
+            None => names.first().copied(),
+        }
     }
 }
 

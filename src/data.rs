@@ -619,7 +619,7 @@ impl Dataset {
             currency: meta.currency.clone().unwrap_or_default(),
             source: meta.source.clone(),
             source_url: meta.source_url.clone(),
-            order: meta.order.unwrap_or(100),
+            order: order_of(Some(meta)),
             row_noun: meta.row_noun.clone().unwrap_or_else(|| "decision".into()),
             date_label: meta
                 .date_label
@@ -658,27 +658,12 @@ pub(crate) fn title_case(s: &str) -> String {
 /// broken files at once rather than one per run.
 pub(crate) fn load_datasets(dir: &Path, config: &SiteConfig) -> Result<Vec<Dataset>> {
     use rayon::prelude::*;
-    let mut paths = Vec::new();
-    if dir.is_dir() {
-        for entry in std::fs::read_dir(dir).map_err(|e| Error::io(dir, e))? {
-            let path = entry.map_err(|e| Error::io(dir, e))?.path();
-            if path.extension().is_some_and(|e| e == "csv") && !is_hidden(&path) {
-                paths.push(path);
-            }
-        }
-    }
-    paths.sort();
-    let results: Vec<Result<Dataset>> = paths
+    let results: Vec<Result<Dataset>> = csv_files(dir)?
         .par_iter()
-        .map(|path| {
-            let slug = path
-                .file_stem()
-                .unwrap_or_default()
-                .to_string_lossy()
-                .to_string();
+        .map(|(path, slug)| {
             let text = read_utf8(path)?;
             let table = parse_table(&text, path)?;
-            Ok(Dataset::new(&slug, table, config.datasets.get(&slug)))
+            Ok(Dataset::new(slug, table, config.datasets.get(slug)))
         })
         .collect();
     let (ok, errors): (Vec<_>, Vec<_>) = results.into_iter().partition(|r| r.is_ok());
@@ -694,6 +679,40 @@ pub(crate) fn load_datasets(dir: &Path, config: &SiteConfig) -> Result<Vec<Datas
         }
     }
     Ok(datasets)
+}
+
+/// Where a dataset goes in menus and lists: site.toml's `order`, else after those
+/// that have one (then by name).
+fn order_of(meta: Option<&DatasetMeta>) -> i32 {
+    meta.and_then(|m| m.order).unwrap_or(100)
+}
+
+/// The `*.csv` files in `dir` (not hidden), by name, each with its dataset name.
+fn csv_files(dir: &Path) -> Result<Vec<(PathBuf, String)>> {
+    let mut files = Vec::new();
+    if dir.is_dir() {
+        for entry in std::fs::read_dir(dir).map_err(|e| Error::io(dir, e))? {
+            let path = entry.map_err(|e| Error::io(dir, e))?.path();
+            if path.extension().is_some_and(|e| e == "csv") && !is_hidden(&path) {
+                let slug = path
+                    .file_stem()
+                    .unwrap_or_default()
+                    .to_string_lossy()
+                    .to_string();
+                files.push((path, slug));
+            }
+        }
+    }
+    files.sort();
+    Ok(files)
+}
+
+/// The names of the datasets in `dir`, in the order the site lists them, without
+/// reading them: for the commands that pick one (see `SiteConfig::primary_among`).
+pub(crate) fn dataset_names(dir: &Path, config: &SiteConfig) -> Result<Vec<String>> {
+    let mut names: Vec<String> = csv_files(dir)?.into_iter().map(|(_, slug)| slug).collect();
+    names.sort_by_key(|slug| (order_of(config.datasets.get(slug)), slug.clone()));
+    Ok(names)
 }
 
 pub(crate) fn is_hidden(path: &Path) -> bool {

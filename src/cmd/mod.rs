@@ -38,7 +38,17 @@ pub(crate) fn dataset_or_primary(root: &Path, dataset: Option<String>) -> anyhow
         Some(name) => Ok(name),
         None => {
             let config = SiteConfig::load(root)?;
-            let name = config.primary_dataset;
+            let name = if config.primary_dataset_line.is_some() {
+                // Named in site.toml: that one, even before its first row exists.
+                config.primary_dataset.clone()
+            } else {
+                let names = crate::data::dataset_names(&root.join("data"), &config)?;
+                let names: Vec<&str> = names.iter().map(String::as_str).collect();
+                config
+                    .primary_among(&names)
+                    .unwrap_or(&config.primary_dataset)
+                    .to_string()
+            };
             if name_is_ok(&name) {
                 return Ok(name);
             }

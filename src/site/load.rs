@@ -75,20 +75,18 @@ pub(crate) fn load(options: &BuildOptions) -> Result<Inputs> {
         ));
     }
     // Every page's footer links the old app's endpoint, so it always publishes one.
-    if !slugs.contains(&config.primary_dataset.as_str()) {
-        match config.primary_dataset_line {
-            Some(line) => {
-                return Err(Error::at(
-                    &root.join(crate::config::FILE_NAME),
-                    line,
-                    format!(
-                        "primary_dataset = {:?} names no dataset (want one of: {})",
-                        config.primary_dataset,
-                        slugs.join(", ")
-                    ),
-                ))
-            }
-            None => config.primary_dataset = slugs[0].to_string(),
+    match (config.primary_among(&slugs), config.primary_dataset_line) {
+        (Some(primary), _) => config.primary_dataset = primary.to_string(),
+        (None, line) => {
+            return Err(Error::at(
+                &root.join(crate::config::FILE_NAME),
+                line.unwrap_or(1),
+                format!(
+                    "primary_dataset = {:?} names no dataset (want one of: {})",
+                    config.primary_dataset,
+                    slugs.join(", ")
+                ),
+            ))
         }
     }
     // Images become `<picture>` HTML before the shortcodes run, on the body as written
