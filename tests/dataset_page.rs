@@ -714,7 +714,7 @@ fn stylesheet(root: &Path) -> String {
 }
 
 /// The widest dataset allowed (64 series) with daily rows and the longest values and
-/// changes a row can have: a year of it was a 1.8 MB page. Each year is now split into
+/// changes a row can have: a year of it was a 2.2 MB page. Each year is now split into
 /// pages of its newest rows first, every page is under 1 MB, and every row is on
 /// exactly one page, reached through the pages' earlier/later links, the sitemap and
 /// the feed's links to rows.
