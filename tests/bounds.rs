@@ -10,6 +10,7 @@ use std::fs;
 use std::path::Path;
 use std::time::Duration;
 
+const PAGE_BOUND: usize = 1_000_000;
 const CHART_BOUND: usize = 100 * 1024;
 
 fn build(site: &Path) {
@@ -103,3 +104,147 @@ fn a_chart_of_sixty_four_daily_series_stays_under_100_kb() {
     }
 }
 
+/// A dataset with every input at its limit at once: 64 series labelled as long as
+/// site.toml allows, the longest title, description, unit and source, two years of
+/// daily rows at the longest values. Every page stays under 1 MB and every chart
+/// under 100 KB.
+#[test]
+fn a_dataset_with_every_input_at_its_limit_keeps_pages_and_charts_in_bounds() {
+    let site = frozen_site();
+    fs::write(site.path().join("data/wide.csv"), widest_csv(64, 731)).unwrap();
+    let mut toml = fs::read_to_string(site.path().join("site.toml")).unwrap();
+    toml.push_str(&format!(
+        "\n[datasets.wide]\ntitle = \"{}\"\ndescription = \"{}\"\nunit = \"{}\"\ncurrency = \"{}\"\nsource = \"{}\"\nsource_url = \"https://example.org/{}\"\nrow_noun = \"{}\"\n",
+        "T".repeat(200),
+        "D".repeat(1000),
+        "U".repeat(40),
+        "C".repeat(10),
+        "S".repeat(200),
+        "u".repeat(1900),
+        "r".repeat(40),
+    ));
+    for s in 0..64 {
+        toml.push_str(&format!(
+            "[datasets.wide.series.s{s}]\nlabel = \"{}{s:02}\"\n",
+            "L".repeat(38)
+        ));
+    }
+    fs::write(site.path().join("site.toml"), toml).unwrap();
+    // As many events as a file may hold, all in this dataset's years, with the
+    // longest labels and sources.
+    let mut events = String::new();
+    for (i, date) in days(731).iter().step_by(11).take(64).enumerate() {
+        events.push_str(&format!(
+            "[[event]]\ndate = \"{date}\"\nlabel = \"{}{i:02}\"\nsource = \"{}\"\n",
+            "E".repeat(38),
+            "S".repeat(200)
+        ));
+    }
+    fs::write(site.path().join("data/events.toml"), events).unwrap();
+    build(site.path());
+    let public = site.path().join("public");
+    assert_eq!(over(&public, ".html", PAGE_BOUND), vec![]);
+    assert_eq!(over(&public, ".svg", CHART_BOUND), vec![]);
+    let page = fs::read_to_string(public.join("prices/wide/index.html")).unwrap();
+    assert!(page.contains(&format!("{}63", "L".repeat(38))));
+    let chart = snapshot(&public.join("charts"))
+        .into_iter()
+        .find(|(path, _)| path.starts_with("wide.") && path.ends_with(".svg"))
+        .unwrap()
+        .1;
+    let chart = String::from_utf8(chart).unwrap();
+    assert_eq!(
+        chart.matches("(source: SSSS").count(),
+        64,
+        "every event drawn"
+    );
+}
+
+/// A text site.toml lets a page repeat (a series label is in every table header,
+/// legend, tooltip and feed entry) had no limit: a 20,000-character label built
+/// without a word, each page of its dataset growing by it many times over. It is
+/// refused at its line, and the site built before stays as it was.
+#[test]
+fn a_site_toml_text_past_its_length_is_refused_at_its_line() {
+    let site = frozen_site();
+    build(site.path());
+    let public = site.path().join("public");
+    let before = snapshot(&public);
+    let toml = fs::read_to_string(site.path().join("site.toml")).unwrap();
+    let long = toml.replace(
+        "label = \"Gas Oil (diesel)\"",
+        &format!("label = \"{}\"", "G".repeat(20_000)),
+    );
+    assert_ne!(long, toml);
+    let line = long.lines().position(|l| l.contains("GGGG")).unwrap() + 1;
+    fs::write(site.path().join("site.toml"), &long).unwrap();
+    let (out, _) = run_within(site.path(), &["build"], Duration::from_secs(60));
+    assert_fails_with(
+        &out,
+        &format!(
+            "site.toml:{line}: datasets.fuel-prices.series.gasoil.label is 20000 characters long: want at most 40"
+        ),
+    );
+    assert_eq!(snapshot(&public), before, "the previous site is kept");
+    for (key, value, max) in [
+        ("description", "D".repeat(1001), 1000),
+        ("title", "T".repeat(201), 200),
+    ] {
+        let bad = toml.replacen(&format!("\n{key} = \""), &format!("\n{key} = \"{value}"), 1);
+        let line = bad.lines().position(|l| l.contains(&value)).unwrap() + 1;
+        fs::write(site.path().join("site.toml"), &bad).unwrap();
+        let (out, _) = run_within(site.path(), &["check"], Duration::from_secs(60));
+        assert_fails_with(&out, &format!("site.toml:{line}: {key} is "));
+        assert!(stderr(&out).contains(&format!("want at most {max}")));
+    }
+    // An event's source is every chart's tooltip for it.
+    fs::write(site.path().join("site.toml"), &toml).unwrap();
+    fs::write(
+        site.path().join("data/events.toml"),
+        format!(
+            "[[event]]\ndate = \"2020-03-11\"\nlabel = \"Pandemic\"\nsource = \"{}\"\n",
+            "S".repeat(100_000)
+        ),
+    )
+    .unwrap();
+    let (out, _) = run_within(site.path(), &["check"], Duration::from_secs(60));
+    assert_fails_with(
+        &out,
+        "data/events.toml:4: an event's source is 100000 characters long: want at most 200",
+    );
+}
+
+/// `home_notes` and `feed_decisions` had no limit: 20,000 notes with
+/// `home_notes = 20000` made a 12 MB home page, and `feed_decisions` as large as a
+/// 1,000,000-row dataset put every row in its feed. Past their limits they are refused
+/// at their line.
+#[test]
+fn counts_in_site_toml_past_their_bound_are_refused_at_their_line() {
+    let site = frozen_site();
+    let toml = fs::read_to_string(site.path().join("site.toml")).unwrap();
+    for (from, to, want) in [
+        (
+            "home_notes = 5",
+            "home_notes = 20000",
+            "home_notes = 20000: want a whole number from 0 to 100",
+        ),
+        (
+            "feed_decisions = 20",
+            "feed_decisions = 1000000",
+            "feed_decisions = 1000000: want a whole number from 0 to 1000",
+        ),
+    ] {
+        let bad = toml.replace(from, to);
+        assert_ne!(bad, toml);
+        let line = bad.lines().position(|l| l == to).unwrap() + 1;
+        fs::write(site.path().join("site.toml"), &bad).unwrap();
+        let (out, _) = run_within(site.path(), &["check"], Duration::from_secs(60));
+        assert_fails_with(&out, &format!("site.toml:{line}: {want}"));
+    }
+    // At the limits, the build goes through.
+    let ok = toml
+        .replace("home_notes = 5", "home_notes = 100")
+        .replace("feed_decisions = 20", "feed_decisions = 1000");
+    fs::write(site.path().join("site.toml"), ok).unwrap();
+    build(site.path());
+}
