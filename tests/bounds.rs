@@ -248,3 +248,63 @@ fn counts_in_site_toml_past_their_bound_are_refused_at_their_line() {
     fs::write(site.path().join("site.toml"), ok).unwrap();
     build(site.path());
 }
+
+/// 500 notes a page (`notes_per_page`'s maximum), each with a long title and
+/// description and twelve tags with names as long as a tag may be: the notes index
+/// was 2.5 MB and each tag page 3.1 MB (about 20 KB a note here). Lists now show each
+/// note's title, summary and tags up to a few hundred bytes (the note's own page has
+/// them whole, with a "+N more" link to it), so 500 notes take under 1 MB. Measured
+/// on 60 notes (a share card each is the slow part of the build): each one's entry
+/// must take under a 500th of the bound.
+#[test]
+fn lists_of_long_notes_take_under_a_500th_of_1_mb_a_note() {
+    const NOTES: usize = 60;
+    let site = frozen_site();
+    let toml = fs::read_to_string(site.path().join("site.toml")).unwrap();
+    fs::write(
+        site.path().join("site.toml"),
+        toml.replace("home_notes = 5", "home_notes = 100\nnotes_per_page = 500"),
+    )
+    .unwrap();
+    // Tag slugs may be 255 bytes; a name of 250 letters and a number makes one.
+    let tags: Vec<String> = (0..12)
+        .map(|t| format!("\"{} {t}\"", "x".repeat(250)))
+        .collect();
+    let title = "Title & <words> ".repeat(200);
+    let description = "A \\\"quoted\\\" description/with slashes & more. ".repeat(200);
+    for i in 0..NOTES {
+        fs::write(
+            site.path().join(format!("content/notes/long-{i:03}.md")),
+            format!(
+                "+++\ntitle = \"{title}{i}\"\ndate = 2025-01-01\ndescription = \"{description}\"\ntags = [{}]\n+++\n\nBody {i}.\n",
+                tags.join(", ")
+            ),
+        )
+        .unwrap();
+    }
+    build(site.path());
+    let public = site.path().join("public");
+    let tag_page = format!("tags/{}-0/index.html", "x".repeat(250));
+    for list in ["notes/index.html", "index.html", tag_page.as_str()] {
+        let html = fs::read_to_string(public.join(list)).unwrap();
+        let articles = html.matches("<article").count();
+        assert!(articles >= NOTES, "{list}: {articles} notes");
+        let first = html.find("<article").unwrap();
+        let last = html.rfind("</article>").unwrap();
+        let each = (last - first) / articles;
+        assert!(
+            each * 500 < PAGE_BOUND - 100_000,
+            "{list}: {each} bytes a note, {} for 500",
+            each * 500
+        );
+    }
+    let index = fs::read_to_string(public.join("notes/index.html")).unwrap();
+    // Tags that do not fit are counted and linked through the note.
+    assert!(index.contains("more</a>"), "no '+N more' link");
+    let note = fs::read_to_string(public.join("notes/long-000/index.html")).unwrap();
+    assert_eq!(
+        note.matches("<a class=\"tag\"").count(),
+        12,
+        "its own page has all"
+    );
+}

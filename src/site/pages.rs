@@ -326,6 +326,51 @@ pub(crate) struct NoteSummary {
 
 /// Tags shown with a note in lists.
 const SUMMARY_TAGS: usize = 12;
+/// What lists show of one note, at most, in bytes as written into the page (escapes
+/// counted): its title, its summary, and its tags' names and addresses together. A
+/// list page holds up to 500 notes (`notes_per_page`), and with titles, descriptions
+/// and tag names as long as a note may have, the notes index was 2.5 MB and a tag
+/// page 3.1 MB; a note's own page still shows all of them in full.
+const SUMMARY_TITLE_BYTES: usize = 250;
+const SUMMARY_TEXT_BYTES: usize = 400;
+const SUMMARY_TAG_BYTES: usize = 600;
+
+/// The bytes `c` takes once HTML-escaped (Tera escapes `&<>"'/`).
+fn escaped_len(c: char) -> usize {
+    match c {
+        '&' => 5,
+        '<' | '>' => 4,
+        '"' | '\'' | '/' => 6,
+        c => c.len_utf8(),
+    }
+}
+
+fn escaped_bytes(text: &str) -> usize {
+    text.chars().map(escaped_len).sum()
+}
+
+/// `text` whole if it takes at most `max` escaped bytes, else cut at a word before
+/// that (or mid-word when there is none) with an ellipsis.
+fn clip(text: &str, max: usize) -> String {
+    if escaped_bytes(text) <= max {
+        return text.to_string();
+    }
+    let room = max.saturating_sub('…'.len_utf8());
+    let mut used = 0;
+    let end = text
+        .char_indices()
+        .find(|&(_, c)| {
+            used += escaped_len(c);
+            used > room
+        })
+        .map_or(text.len(), |(i, _)| i);
+    let cut = &text[..end];
+    let cut = match cut.rsplit_once(' ') {
+        Some((head, _)) if head.len() * 2 > cut.len() => head,
+        _ => cut,
+    };
+    format!("{}…", cut.trim_end_matches([',', '.', ';', ':', ' ']))
+}
 
 #[derive(Serialize, Clone, Hash)]
 struct TagLink {
@@ -359,15 +404,27 @@ pub(crate) fn summary_of(note: &Note) -> String {
 }
 
 pub(crate) fn note_summary(note: &Note, summary: String) -> NoteSummary {
+    let mut budget = SUMMARY_TAG_BYTES;
+    let shown = note
+        .tags
+        .iter()
+        .take(SUMMARY_TAGS)
+        .take_while(|t| {
+            let cost = escaped_bytes(t) + tag_url(t).len();
+            let fits = cost <= budget;
+            budget = budget.saturating_sub(cost);
+            fits
+        })
+        .count();
     NoteSummary {
-        title: note.title.clone(),
+        title: clip(&note.title, SUMMARY_TITLE_BYTES),
         url: note_url(&note.slug),
         date: human_date(note.date),
         date_iso: note.date.to_string(),
-        summary,
+        summary: clip(&summary, SUMMARY_TEXT_BYTES),
         reading_minutes: note.reading_minutes(),
-        tags: tag_links(&note.tags[..note.tags.len().min(SUMMARY_TAGS)]),
-        more_tags: note.tags.len().saturating_sub(SUMMARY_TAGS),
+        tags: tag_links(&note.tags[..shown]),
+        more_tags: note.tags.len() - shown,
     }
 }
 
