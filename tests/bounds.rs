@@ -308,3 +308,49 @@ fn lists_of_long_notes_take_under_a_500th_of_1_mb_a_note() {
         "its own page has all"
     );
 }
+
+/// Forty datasets of 64 series each, titled and labelled as long as site.toml allows:
+/// the home page, a card per series of every dataset, was 1.4 MB, and the menu on
+/// every page named every dataset, so the site grew with the square of their number.
+/// The home page's card of a dataset now shows its first series and links the rest
+/// on its page; the menu names the first datasets, the home page all of them.
+#[test]
+fn many_wide_datasets_keep_the_home_page_and_the_menu_small() {
+    const DATASETS: usize = 40;
+    let site = frozen_site();
+    let mut toml = fs::read_to_string(site.path().join("site.toml")).unwrap();
+    let csv = widest_csv(64, 30);
+    for k in 0..DATASETS {
+        fs::write(site.path().join(format!("data/w{k:02}.csv")), &csv).unwrap();
+        toml.push_str(&format!(
+            "\n[datasets.w{k:02}]\ntitle = \"{}{k:02}\"\ncurrency = \"CCCCCCCCCC\"\nunit = \"{}\"\n",
+            "T".repeat(198),
+            "U".repeat(40),
+        ));
+        for s in 0..64 {
+            toml.push_str(&format!(
+                "[datasets.w{k:02}.series.s{s}]\nlabel = \"{}{s:02}\"\n",
+                "L".repeat(38)
+            ));
+        }
+    }
+    fs::write(site.path().join("site.toml"), toml).unwrap();
+    build(site.path());
+    let public = site.path().join("public");
+    assert_eq!(over(&public, ".html", PAGE_BOUND), vec![]);
+    let home = fs::read_to_string(public.join("index.html")).unwrap();
+    for k in 0..DATASETS {
+        assert!(
+            home.contains(&format!(
+                "<a href=\"/prices/w{k:02}/\">56 more series on its page</a>"
+            )),
+            "w{k:02} has no card linking its other series"
+        );
+    }
+    // Each dataset's card takes a few KB: 500 such datasets would still be one page.
+    assert!(home.len() < 400_000, "home page: {} bytes", home.len());
+    let notes = fs::read_to_string(public.join("notes/index.html")).unwrap();
+    let menu = notes.split("</nav>").next().unwrap();
+    let named = menu.matches("<li><a href=\"/prices/").count();
+    assert!(named <= 12, "the menu names {named} datasets");
+}

@@ -254,7 +254,18 @@ pub(crate) struct DatasetCard {
     row_noun: String,
     pub(crate) since: String,
     pub(crate) series: Vec<CardSeries>,
+    /// Series left out of a home page card, which shows the first `HOME_CARD_SERIES`.
+    more_series: usize,
 }
+
+/// Series a dataset's card shows on the home page, which has one card per dataset:
+/// 40 datasets of 64 series made it 1.4 MB. Its own page shows every series.
+const HOME_CARD_SERIES: usize = 8;
+
+/// Datasets the menu on every page names, the first by order: the menu is on every
+/// page, so naming all of them made the site's size grow with the square of the
+/// number of datasets. The home page has a card for each.
+const NAV_DATASETS: usize = 12;
 
 /// "Mogas (petrol) Rs 70.65, Gas Oil (diesel) Rs 71.25, in force from 16 April 2026.":
 /// the current values, for descriptions that link previews show.
@@ -304,6 +315,7 @@ pub(crate) fn dataset_card(d: &Dataset) -> DatasetCard {
                 ),
             })
             .collect(),
+        more_series: 0,
     }
 }
 
@@ -460,6 +472,7 @@ impl<'a> Renderer<'a> {
         base.insert("assets", assets);
         let nav: Vec<NavItem> = datasets
             .iter()
+            .take(NAV_DATASETS)
             .map(|d| NavItem {
                 title: d.title.clone(),
                 url: dataset_url(&d.slug),
@@ -552,7 +565,15 @@ impl<'a> Renderer<'a> {
         latest: &[NoteSummary],
     ) -> Result<String> {
         let mut ctx = Context::new();
-        let cards: Vec<DatasetCard> = datasets.iter().map(dataset_card).collect();
+        let cards: Vec<DatasetCard> = datasets
+            .iter()
+            .map(|d| {
+                let mut card = dataset_card(d);
+                card.more_series = card.series.len().saturating_sub(HOME_CARD_SERIES);
+                card.series.truncate(HOME_CARD_SERIES);
+                card
+            })
+            .collect();
         ctx.insert("cards", &cards);
         let primary = datasets
             .iter()
