@@ -18,10 +18,10 @@ pub(crate) const MAX_NOTES_PER_PAGE: usize = 500;
 /// The most notes the home page may list (`home_notes`): it is one page, and 20,000
 /// notes with `home_notes = 20000` made it 12 MB.
 pub(crate) const MAX_HOME_NOTES: usize = 100;
-/// The most decisions a feed may carry (`feed_decisions`): a dataset of 64 series has
-/// entries of up to ~10 KB, and a 1,000,000-row dataset would otherwise put every row
-/// in its feed.
-pub(crate) const MAX_FEED_DECISIONS: usize = 1_000;
+/// The most decisions a feed may carry (`feed_decisions`): an entry of a dataset of
+/// 64 series takes up to ~6 KB, and a 1,000,000-row dataset would otherwise put every
+/// row in its feed.
+pub(crate) const MAX_FEED_DECISIONS: usize = 200;
 /// The longest text, in characters, of a site.toml setting that pages repeat: a label
 /// is written in every table header, chart legend, tooltip and feed entry, a title on
 /// every page of its dataset, so an unbounded one made every page as long as it. A
