@@ -158,6 +158,11 @@ fn a_dataset_with_every_input_at_its_limit_keeps_pages_and_charts_in_bounds() {
     );
     let page = fs::read_to_string(public.join("prices/wide/index.html")).unwrap();
     assert!(page.contains(&format!("{}63", "L".repeat(38))));
+    // The description, written three times into the head, names four series' values
+    // (it named all 64: 5 KB each time).
+    let description = value_after(&page, "<meta name=\"description\" content=\"");
+    assert!(description.len() < 1_500, "{} bytes", description.len());
+    assert!(description.contains(" and 60 more, "), "{description}");
     let chart = snapshot(&public.join("charts"))
         .into_iter()
         .find(|(path, _)| path.starts_with("wide.") && path.ends_with(".svg"))
@@ -364,4 +369,35 @@ fn many_wide_datasets_keep_the_home_page_and_the_menu_small() {
     let menu = notes.split("</nav>").next().unwrap();
     let named = menu.matches("<li><a href=\"/prices/").count();
     assert!(named <= 12, "the menu names {named} datasets");
+}
+
+/// A note's JSON-LD named every tag as a keyword: 2,000 tags of 250 letters wrote
+/// 530 KB into its page's head. It names the first 50; the page itself still links
+/// every tag.
+#[test]
+fn a_note_with_thousands_of_long_tags_keeps_its_json_ld_small() {
+    const TAGS: usize = 2_000;
+    let site = frozen_site();
+    let tags: Vec<String> = (0..TAGS)
+        .map(|t| format!("\"{} {t}\"", "x".repeat(250)))
+        .collect();
+    fs::write(
+        site.path().join("content/notes/tagged.md"),
+        format!(
+            "+++\ntitle = \"Tagged\"\ndate = 2025-01-01\ntags = [{}]\n+++\n\nFiled under many tags.\n",
+            tags.join(", ")
+        ),
+    )
+    .unwrap();
+    build(site.path());
+    let page = fs::read_to_string(site.path().join("public/notes/tagged/index.html")).unwrap();
+    let jsonld = page
+        .split("<script type=\"application/ld+json\">")
+        .nth(1)
+        .and_then(|rest| rest.split("</script>").next())
+        .expect("a JSON-LD block");
+    assert!(jsonld.len() < 20_000, "JSON-LD: {} bytes", jsonld.len());
+    let v: serde_json::Value = serde_json::from_str(jsonld).unwrap();
+    assert_eq!(v["keywords"].as_array().unwrap().len(), 50);
+    assert_eq!(page.matches("<a class=\"tag\"").count(), TAGS);
 }

@@ -269,22 +269,32 @@ const NAV_DATASETS: usize = 12;
 
 /// "Mogas (petrol) Rs 70.65, Gas Oil (diesel) Rs 71.25, in force from 16 April 2026.":
 /// the current values, for descriptions that link previews show.
+/// A dataset of many series names its first `DESCRIBED_SERIES` and counts the rest:
+/// the sentence is the page's description three times over (`description`,
+/// `og:description`, `twitter:description`), which previews cut at a line or two.
 fn prices_sentence(card: &DatasetCard) -> String {
     let values: Vec<String> = card
         .series
         .iter()
+        .take(DESCRIBED_SERIES)
         .map(|s| match card.currency.as_str() {
             "" => format!("{} {}", s.label, s.value),
             c => format!("{} {c} {}", s.label, s.value),
         })
         .collect();
+    let more = match card.series.len().saturating_sub(DESCRIBED_SERIES) {
+        0 => String::new(),
+        n => format!(" and {n} more"),
+    };
     format!(
-        "{}, {} {}.",
+        "{}{more}, {} {}.",
         values.join(", "),
         card.since.to_lowercase(),
         card.date
     )
 }
+
+const DESCRIBED_SERIES: usize = 4;
 
 pub(crate) fn dataset_card(d: &Dataset) -> DatasetCard {
     let t = &d.table;
