@@ -401,3 +401,37 @@ fn a_note_with_thousands_of_long_tags_keeps_its_json_ld_small() {
     assert_eq!(v["keywords"].as_array().unwrap().len(), 50);
     assert_eq!(page.matches("<a class=\"tag\"").count(), TAGS);
 }
+
+/// Each of a note's tags has a feed holding the note's summary: its whole
+/// description and title, so a note with 2,000 tags and a 100 KB description wrote
+/// 2,000 copies of it (200 MB, and as much again compressed), tags × description.
+/// A tag feed's entry is now cut as lists cut it, and the build is linear again.
+#[test]
+fn a_long_description_is_not_copied_into_each_of_a_notes_tag_feeds() {
+    const TAGS: usize = 2_000;
+    let site = frozen_site();
+    let tags: Vec<String> = (0..TAGS).map(|t| format!("\"Tag {t:04}\"")).collect();
+    let description = "A long description of the note, word after word. ".repeat(2_000);
+    let title = "A title ".repeat(500);
+    fs::write(
+        site.path().join("content/notes/described.md"),
+        format!(
+            "+++\ntitle = \"{title}\"\ndate = 2025-01-01\ndescription = \"{description}\"\ntags = [{}]\n+++\n\nFiled under many tags.\n",
+            tags.join(", ")
+        ),
+    )
+    .unwrap();
+    let (out, _) = run_within(site.path(), &["build"], Duration::from_secs(300));
+    assert!(out.status.success(), "{}", stderr(&out));
+    let public = site.path().join("public");
+    for t in [0, TAGS - 1] {
+        let feed = fs::read_to_string(public.join(format!("tags/tag-{t:04}/feed.xml"))).unwrap();
+        assert!(feed.len() < 8_000, "tag {t}'s feed: {} bytes", feed.len());
+        assert!(feed.contains("A long description of the note"));
+    }
+    let page = fs::read_to_string(public.join("notes/described/index.html")).unwrap();
+    assert!(
+        page.contains(&description[..2_000]),
+        "the note's page keeps it whole"
+    );
+}

@@ -345,12 +345,14 @@ pub(crate) fn tag_feed(inputs: &Inputs, tag: &Tag) -> String {
         .map(|&i| {
             let n = &inputs.notes[i];
             let url = pages::note_url(&n.slug);
-            let summary = pages::summary_of(n);
+            // Cut as lists cut them: a note is in the feed of each of its tags, so its
+            // whole description and title would cost tags × their length.
+            let summary = pages::clip(&pages::summary_of(n), pages::SUMMARY_TEXT_BYTES);
             let mut categories = n.tags.clone();
             // All of a note's tags in each of its tags' feeds would be n² for n tags.
             categories.truncate(TAG_FEED_CATEGORIES);
             FeedEntry {
-                title: n.title.clone(),
+                title: pages::clip(&n.title, pages::SUMMARY_TITLE_BYTES),
                 content: format!(
                     "<p>{}</p>\n<p><a href=\"{}{url}\">Read the note</a></p>",
                     xml_escape(&summary),

@@ -353,8 +353,8 @@ const SUMMARY_TAGS: usize = 12;
 /// list page holds up to 500 notes (`notes_per_page`), and with titles, descriptions
 /// and tag names as long as a note may have, the notes index was 2.5 MB and a tag
 /// page 3.1 MB; a note's own page still shows all of them in full.
-const SUMMARY_TITLE_BYTES: usize = 250;
-const SUMMARY_TEXT_BYTES: usize = 400;
+pub(crate) const SUMMARY_TITLE_BYTES: usize = 250;
+pub(crate) const SUMMARY_TEXT_BYTES: usize = 400;
 const SUMMARY_TAG_BYTES: usize = 600;
 
 /// The bytes `c` takes once HTML-escaped (Tera escapes `&<>"'/`).
@@ -373,7 +373,7 @@ fn escaped_bytes(text: &str) -> usize {
 
 /// `text` whole if it takes at most `max` escaped bytes, else cut at a word before
 /// that (or mid-word when there is none) with an ellipsis.
-fn clip(text: &str, max: usize) -> String {
+pub(crate) fn clip(text: &str, max: usize) -> String {
     if escaped_bytes(text) <= max {
         return text.to_string();
     }
