@@ -16,7 +16,9 @@
 //! by hand adds what plotters cannot express: a `<title>` tooltip per step and event
 //! markers (a `<g>` with a title, a dashed line and a label).
 //! Any number of points draws in a bounded size: per pixel column only the first,
-//! lowest, highest and last points are kept, so every spike and record stays drawn.
+//! lowest, highest and last points are kept, so every spike and record stays drawn
+//! (columns a few pixels wide when many series change in every pixel column), and a
+//! chart's tooltips are shared out among its series.
 
 use std::fmt::Write as _;
 
@@ -91,9 +93,22 @@ impl ChartSize {
     }
 }
 
-/// Tooltips per decision up to this many in one series; beyond, only the lowest,
-/// highest and last decision get one, which keeps a huge dataset's chart small.
+/// Tooltips per decision up to this many in one series; beyond, only the lowest and
+/// highest decision get one (the last value is written at the line's end), which
+/// keeps a huge dataset's chart small.
 const MAX_TIPS: usize = 400;
+/// Tooltips per decision in one chart, shared by its series: two series get
+/// `MAX_TIPS` each, 64 series (the most a dataset has) 12 each, so a wide dataset's
+/// one-year chart is not 64 × 366 tooltips (7.6 MB).
+const CHART_TIPS: usize = 2 * MAX_TIPS;
+/// Points the step lines of one chart may keep: two series changing in every pixel
+/// column keep about 7,200 at one column per pixel, and keep them all. With more
+/// series the budget shrinks in proportion, to `WIDE_LINE_POINTS` from 16 series, and
+/// past it columns are widened until the lines fit: 64 series zig-zagging daily kept
+/// 230,000 points at one column per pixel (370 KB), and their labels, tooltips and
+/// end labels take most of a chart's 100 KB.
+const LINE_POINTS: usize = 8_000;
+const WIDE_LINE_POINTS: usize = 1_000;
 
 /// Dash pattern per series (solid, dashed, dotted, dash-dot), repeated past four.
 const DASHES: [&str; 4] = ["", "9 5", "2 4", "12 4 2 4"];
@@ -433,16 +448,37 @@ fn draw_with_plotters(
     overlay.push_str(&overlay_events(f, &px));
 
     let plot_width = right - left;
+    // Each line reduced to one column per pixel, and kept when all of them fit the
+    // budget (the usual case: no second pass over a long series).
+    let mut fine: Vec<Vec<(NaiveDate, f64)>> = spec
+        .series
+        .iter()
+        .map(|s| {
+            let corners = step_corners(&s.points, spec.end.max(spec.start));
+            simplified_in(corners, 1, |(d, v)| area.map_coordinate(&at(d, v)))
+        })
+        .collect();
+    let kept: usize = fine.iter().map(Vec::len).sum();
+    let budget = (LINE_POINTS * 2 / spec.series.len().max(1)).clamp(WIDE_LINE_POINTS, LINE_POINTS);
+    let column = if kept <= budget {
+        1
+    } else {
+        kept.div_ceil(budget).min(plot_width as usize) as i32
+    };
+    let tips = (CHART_TIPS / spec.series.len().max(1)).min(MAX_TIPS);
     let mut ends: Vec<(f64, usize)> = Vec::new();
     for (i, series) in spec.series.iter().enumerate() {
         if series.points.is_empty() {
             continue;
         }
         let colour = f.colours[i];
-        let corners = step_corners(&series.points, spec.end.max(spec.start));
-        let kept = simplified(corners, |(d, v)| area.map_coordinate(&at(d, v)))
-            .into_iter()
-            .map(|(d, v)| at(d, v));
+        let kept = if column == 1 {
+            std::mem::take(&mut fine[i])
+        } else {
+            let corners = step_corners(&series.points, spec.end.max(spec.start));
+            simplified_in(corners, column, |(d, v)| area.map_coordinate(&at(d, v)))
+        };
+        let kept = kept.into_iter().map(|(d, v)| at(d, v));
         for line in LineSeries::new(kept, colour.stroke_width(W_STEP)) {
             area.draw(&line)?;
         }
@@ -460,7 +496,7 @@ fn draw_with_plotters(
                 }
             }
         }
-        overlay.push_str(&tooltips(series, spec.start, spec.end, &px, &py));
+        overlay.push_str(&tooltips(series, tips, spec.start, spec.end, &px, &py));
         let last_value = series.points[series.points.len() - 1].1;
         ends.push((py(last_value), i));
         root.draw(&PathElement::new(
@@ -906,24 +942,31 @@ fn format_axis(v: f64, step: f64) -> String {
 }
 
 /// A transparent band over each step with its date and exact value as a tooltip; for
-/// long series only the lowest, highest and last steps.
+/// series showing more than `max` steps only the lowest and highest.
 fn tooltips(
     series: &ChartSeries,
+    max: usize,
     start: NaiveDate,
     end: NaiveDate,
     px: &dyn Fn(NaiveDate) -> f64,
     py: &dyn Fn(f64) -> f64,
 ) -> String {
     let points = &series.points;
-    let chosen: Vec<usize> = if points.len() <= MAX_TIPS {
-        (0..points.len()).collect()
+    // Steps that show on the chart: a view of the last months starts after most of a
+    // long series' decisions, and its extremes are those of what it shows.
+    let first = points
+        .iter()
+        .position(|p| p.0 >= start)
+        .map_or(points.len().saturating_sub(1), |i| i.saturating_sub(1));
+    let chosen: Vec<usize> = if points.len() - first <= max {
+        (first..points.len()).collect()
     } else {
+        // The last value is also written at the line's end.
         let by_value = |a: &usize, b: &usize| points[*a].1.total_cmp(&points[*b].1);
-        let all = 0..points.len();
+        let shown = first..points.len();
         let mut picks = vec![
-            all.clone().min_by(by_value).unwrap_or(0),
-            all.max_by(by_value).unwrap_or(0),
-            points.len() - 1,
+            shown.clone().min_by(by_value).unwrap_or(first),
+            shown.max_by(by_value).unwrap_or(first),
         ];
         picks.sort_unstable();
         picks.dedup();
@@ -979,7 +1022,19 @@ fn step_corners(
 /// flat or vertical run only the ends. A series of a million decisions draws as a few
 /// thousand points at most, and is looked at one point at a time: its two million
 /// corners are never held together.
+#[cfg(test)]
 fn simplified<P: Copy>(points: impl Iterator<Item = P>, pixel: impl Fn(P) -> (i32, i32)) -> Vec<P> {
+    simplified_in(points, 1, pixel)
+}
+
+/// `simplified` with columns `column` pixels wide (at least 1): each keeps its first,
+/// lowest, highest and last points, so a spike or record is still drawn.
+fn simplified_in<P: Copy>(
+    points: impl Iterator<Item = P>,
+    column: i32,
+    pixel: impl Fn(P) -> (i32, i32),
+) -> Vec<P> {
+    let column = column.max(1);
     // A point with its place in the line and its pixel.
     type Seen<P> = (usize, (i32, i32), P);
     fn push_column<P: Copy>(columns: &mut Vec<Seen<P>>, run: [Seen<P>; 4]) {
@@ -1005,7 +1060,9 @@ fn simplified<P: Copy>(points: impl Iterator<Item = P>, pixel: impl Fn(P) -> (i3
     for (i, point) in points.enumerate() {
         let seen = (i, pixel(point), point);
         match &mut run {
-            Some([first, lowest, highest, last]) if first.1 .0 == seen.1 .0 => {
+            Some([first, lowest, highest, last])
+                if first.1 .0.div_euclid(column) == seen.1 .0.div_euclid(column) =>
+            {
                 if seen.1 .1 >= lowest.1 .1 {
                     *lowest = seen;
                 }

@@ -15,6 +15,24 @@ pub(crate) const MAX_TANK_LITRES: u32 = 100_000;
 /// The most notes one index page may list: keeps every page small (a summary is
 /// about 600 bytes) whatever `notes_per_page` says.
 pub(crate) const MAX_NOTES_PER_PAGE: usize = 500;
+/// The most notes the home page may list (`home_notes`): it is one page, and 20,000
+/// notes with `home_notes = 20000` made it 12 MB.
+pub(crate) const MAX_HOME_NOTES: usize = 100;
+/// The most decisions a feed may carry (`feed_decisions`): an entry of a dataset of
+/// 64 series takes up to ~6 KB, and a 1,000,000-row dataset would otherwise put every
+/// row in its feed.
+pub(crate) const MAX_FEED_DECISIONS: usize = 200;
+/// The longest text, in characters, of a site.toml setting that pages repeat: a label
+/// is written in every table header, chart legend, tooltip and feed entry, a title on
+/// every page of its dataset, so an unbounded one made every page as long as it. A
+/// series label is drawn in the chart's legend, so it has an event label's bound.
+const MAX_LABEL_CHARS: usize = crate::events::MAX_LABEL;
+const MAX_TITLE_CHARS: usize = 200;
+const MAX_WORD_CHARS: usize = 40;
+/// A currency prefixes every value a page or chart writes (`Rs 64.25`, `US$ 75.10`).
+const MAX_CURRENCY_CHARS: usize = 10;
+const MAX_TEXT_CHARS: usize = 1_000;
+const MAX_URL_CHARS: usize = 2_000;
 
 #[derive(Debug, Clone, Deserialize)]
 #[serde(deny_unknown_fields, default)]
@@ -173,6 +191,8 @@ impl SiteConfig {
                 ),
             ));
         }
+        config.check_counts(text, path)?;
+        config.check_lengths(text, path)?;
         for (name, meta) in &config.datasets {
             if let Some(litres) = meta.tank_litres {
                 if !(1..=MAX_TANK_LITRES).contains(&litres) {
@@ -211,6 +231,116 @@ impl SiteConfig {
             None => names.first().copied(),
         }
     }
+
+    fn check_counts(&self, text: &str, path: &Path) -> Result<()> {
+        for (key, value, max) in [
+            ("home_notes", self.home_notes, MAX_HOME_NOTES),
+            ("feed_decisions", self.feed_decisions, MAX_FEED_DECISIONS),
+        ] {
+            if value > max {
+                return Err(Error::at(
+                    path,
+                    line_of_key(text, key, None),
+                    format!("{key} = {value}: want a whole number from 0 to {max}"),
+                ));
+            }
+        }
+        Ok(())
+    }
+
+    /// Every text a page repeats is refused past its length, at its line.
+    fn check_lengths(&self, text: &str, path: &Path) -> Result<()> {
+        let mut fields: Vec<(String, &str, &str, usize)> = vec![
+            (
+                "title".into(),
+                "title",
+                self.title.as_str(),
+                MAX_TITLE_CHARS,
+            ),
+            (
+                "description".into(),
+                "description",
+                self.description.as_str(),
+                MAX_TEXT_CHARS,
+            ),
+            (
+                "author".into(),
+                "author",
+                self.author.as_str(),
+                MAX_TITLE_CHARS,
+            ),
+            (
+                "language".into(),
+                "language",
+                self.language.as_str(),
+                MAX_WORD_CHARS,
+            ),
+            (
+                "base_url".into(),
+                "base_url",
+                self.base_url.as_str(),
+                MAX_URL_CHARS,
+            ),
+        ];
+        for (name, d) in &self.datasets {
+            let optional = [
+                ("title", &d.title, MAX_TITLE_CHARS),
+                ("description", &d.description, MAX_TEXT_CHARS),
+                ("unit", &d.unit, MAX_WORD_CHARS),
+                ("currency", &d.currency, MAX_CURRENCY_CHARS),
+                ("source", &d.source, MAX_TITLE_CHARS),
+                ("source_url", &d.source_url, MAX_URL_CHARS),
+                ("license", &d.license, MAX_TITLE_CHARS),
+                ("license_url", &d.license_url, MAX_URL_CHARS),
+                ("row_noun", &d.row_noun, MAX_WORD_CHARS),
+                ("date_label", &d.date_label, MAX_WORD_CHARS),
+                ("compare", &d.compare, MAX_TITLE_CHARS),
+            ];
+            for (key, value, max) in optional {
+                if let Some(value) = value {
+                    fields.push((format!("datasets.{name}.{key}"), key, value.as_str(), max));
+                }
+            }
+            for (series, s) in &d.series {
+                if let Some(label) = &s.label {
+                    fields.push((
+                        format!("datasets.{name}.series.{series}.label"),
+                        "label",
+                        label.as_str(),
+                        MAX_LABEL_CHARS,
+                    ));
+                }
+            }
+        }
+        for (name, key, value, max) in fields {
+            let chars = value.chars().count();
+            if chars > max {
+                return Err(Error::at(
+                    path,
+                    line_of_key(text, key, Some(value)),
+                    format!("{name} is {chars} characters long: want at most {max}"),
+                ));
+            }
+        }
+        Ok(())
+    }
+}
+
+/// The line (1-based) that sets `key`: the first that starts with it and, when
+/// `value` is given, holds its first characters (a key such as `label` is set in many
+/// tables); the first line setting `key` otherwise, or line 1.
+fn line_of_key(text: &str, key: &str, value: Option<&str>) -> usize {
+    let sets = |l: &str| {
+        l.trim_start()
+            .strip_prefix(key)
+            .is_some_and(|rest| rest.trim_start().starts_with('='))
+    };
+    let head: Option<String> = value.map(|v| v.chars().take(40).collect());
+    let lines = || text.lines().enumerate();
+    lines()
+        .find(|(_, l)| sets(l) && head.as_deref().is_none_or(|h| l.contains(h)))
+        .or_else(|| lines().find(|(_, l)| sets(l)))
+        .map_or(1, |(i, _)| i + 1)
 }
 
 pub(crate) fn is_hex_colour(s: &str) -> bool {

@@ -22,6 +22,10 @@ pub(crate) const MAX_EVENTS: usize = 64;
 /// A label longer than this would run across the chart; it is refused.
 pub(crate) const MAX_LABEL: usize = 40;
 
+/// A source is every chart's tooltip for its event: the bundled ones take up to 180
+/// characters, and an unbounded one was copied into each of a dataset's six charts.
+pub(crate) const MAX_SOURCE: usize = 200;
+
 /// One event to mark on the charts whose time span holds its date.
 #[derive(Clone, Debug, Hash, PartialEq, Eq)]
 pub(crate) struct Event {
@@ -106,6 +110,16 @@ pub(crate) fn parse(text: &str, path: &Path) -> Result<Vec<Event>> {
                 at(&raw.label.span()),
                 format!(
                     "an event's label is drawn on the chart: at most {MAX_LABEL} characters (put the detail in `source`)"
+                ),
+            ));
+        }
+        let source_chars = raw.source.get_ref().trim().chars().count();
+        if source_chars > MAX_SOURCE {
+            errors.push(Error::at(
+                path,
+                at(&raw.source.span()),
+                format!(
+                    "an event's source is {source_chars} characters long: want at most {MAX_SOURCE} (it is the tooltip on every chart that marks it)"
                 ),
             ));
         }

@@ -204,6 +204,10 @@ pub(crate) fn write_dataset_csv(dataset: &Dataset, out: &mut dyn Write) -> std::
     Ok(())
 }
 
+/// Series an entry's title names (its text names them all): a title is one line in a
+/// feed reader, and with 64 series it held 64 values, half of each entry's bytes.
+const FEED_TITLE_SERIES: usize = 4;
+
 /// The newest `n` rows of `d` as feed entries, newest first, each linking to its row
 /// on its year's page.
 fn decision_entries(d: &Dataset, n: usize) -> Vec<FeedEntry> {
@@ -240,12 +244,17 @@ fn decision_entries(d: &Dataset, n: usize) -> Vec<FeedEntry> {
                     )
                 })
                 .collect();
+            let shown = parts.len().min(FEED_TITLE_SERIES);
+            let more = match parts.len() - shown {
+                0 => String::new(),
+                n => format!(" and {n} more"),
+            };
             FeedEntry {
                 title: format!(
-                    "{} from {}: {}",
+                    "{} from {}: {}{more}",
                     d.title,
                     style.long(t.dates[i]),
-                    parts.join(", ")
+                    parts[..shown].join(", ")
                 ),
                 url: pages::row_url(d, i),
                 date: t.dates[i],
@@ -336,12 +345,14 @@ pub(crate) fn tag_feed(inputs: &Inputs, tag: &Tag) -> String {
         .map(|&i| {
             let n = &inputs.notes[i];
             let url = pages::note_url(&n.slug);
-            let summary = pages::summary_of(n);
+            // Cut as lists cut them: a note is in the feed of each of its tags, so its
+            // whole description and title would cost tags × their length.
+            let summary = pages::clip(&pages::summary_of(n), pages::SUMMARY_TEXT_BYTES);
             let mut categories = n.tags.clone();
             // All of a note's tags in each of its tags' feeds would be n² for n tags.
             categories.truncate(TAG_FEED_CATEGORIES);
             FeedEntry {
-                title: n.title.clone(),
+                title: pages::clip(&n.title, pages::SUMMARY_TITLE_BYTES),
                 content: format!(
                     "<p>{}</p>\n<p><a href=\"{}{url}\">Read the note</a></p>",
                     xml_escape(&summary),

@@ -254,26 +254,47 @@ pub(crate) struct DatasetCard {
     row_noun: String,
     pub(crate) since: String,
     pub(crate) series: Vec<CardSeries>,
+    /// Series left out of a home page card, which shows the first `HOME_CARD_SERIES`.
+    more_series: usize,
 }
+
+/// Series a dataset's card shows on the home page, which has one card per dataset:
+/// 40 datasets of 64 series made it 1.4 MB. Its own page shows every series.
+const HOME_CARD_SERIES: usize = 8;
+
+/// Datasets the menu on every page names, the first by order: the menu is on every
+/// page, so naming all of them made the site's size grow with the square of the
+/// number of datasets. The home page has a card for each.
+const NAV_DATASETS: usize = 12;
 
 /// "Mogas (petrol) Rs 70.65, Gas Oil (diesel) Rs 71.25, in force from 16 April 2026.":
 /// the current values, for descriptions that link previews show.
+/// A dataset of many series names its first `DESCRIBED_SERIES` and counts the rest:
+/// the sentence is the page's description three times over (`description`,
+/// `og:description`, `twitter:description`), which previews cut at a line or two.
 fn prices_sentence(card: &DatasetCard) -> String {
     let values: Vec<String> = card
         .series
         .iter()
+        .take(DESCRIBED_SERIES)
         .map(|s| match card.currency.as_str() {
             "" => format!("{} {}", s.label, s.value),
             c => format!("{} {c} {}", s.label, s.value),
         })
         .collect();
+    let more = match card.series.len().saturating_sub(DESCRIBED_SERIES) {
+        0 => String::new(),
+        n => format!(" and {n} more"),
+    };
     format!(
-        "{}, {} {}.",
+        "{}{more}, {} {}.",
         values.join(", "),
         card.since.to_lowercase(),
         card.date
     )
 }
+
+const DESCRIBED_SERIES: usize = 4;
 
 pub(crate) fn dataset_card(d: &Dataset) -> DatasetCard {
     let t = &d.table;
@@ -304,6 +325,7 @@ pub(crate) fn dataset_card(d: &Dataset) -> DatasetCard {
                 ),
             })
             .collect(),
+        more_series: 0,
     }
 }
 
@@ -326,6 +348,51 @@ pub(crate) struct NoteSummary {
 
 /// Tags shown with a note in lists.
 const SUMMARY_TAGS: usize = 12;
+/// What lists show of one note, at most, in bytes as written into the page (escapes
+/// counted): its title, its summary, and its tags' names and addresses together. A
+/// list page holds up to 500 notes (`notes_per_page`), and with titles, descriptions
+/// and tag names as long as a note may have, the notes index was 2.5 MB and a tag
+/// page 3.1 MB; a note's own page still shows all of them in full.
+pub(crate) const SUMMARY_TITLE_BYTES: usize = 250;
+pub(crate) const SUMMARY_TEXT_BYTES: usize = 400;
+const SUMMARY_TAG_BYTES: usize = 600;
+
+/// The bytes `c` takes once HTML-escaped (Tera escapes `&<>"'/`).
+fn escaped_len(c: char) -> usize {
+    match c {
+        '&' => 5,
+        '<' | '>' => 4,
+        '"' | '\'' | '/' => 6,
+        c => c.len_utf8(),
+    }
+}
+
+fn escaped_bytes(text: &str) -> usize {
+    text.chars().map(escaped_len).sum()
+}
+
+/// `text` whole if it takes at most `max` escaped bytes, else cut at a word before
+/// that (or mid-word when there is none) with an ellipsis.
+pub(crate) fn clip(text: &str, max: usize) -> String {
+    if escaped_bytes(text) <= max {
+        return text.to_string();
+    }
+    let room = max.saturating_sub('…'.len_utf8());
+    let mut used = 0;
+    let end = text
+        .char_indices()
+        .find(|&(_, c)| {
+            used += escaped_len(c);
+            used > room
+        })
+        .map_or(text.len(), |(i, _)| i);
+    let cut = &text[..end];
+    let cut = match cut.rsplit_once(' ') {
+        Some((head, _)) if head.len() * 2 > cut.len() => head,
+        _ => cut,
+    };
+    format!("{}…", cut.trim_end_matches([',', '.', ';', ':', ' ']))
+}
 
 #[derive(Serialize, Clone, Hash)]
 struct TagLink {
@@ -359,15 +426,27 @@ pub(crate) fn summary_of(note: &Note) -> String {
 }
 
 pub(crate) fn note_summary(note: &Note, summary: String) -> NoteSummary {
+    let mut budget = SUMMARY_TAG_BYTES;
+    let shown = note
+        .tags
+        .iter()
+        .take(SUMMARY_TAGS)
+        .take_while(|t| {
+            let cost = escaped_bytes(t) + tag_url(t).len();
+            let fits = cost <= budget;
+            budget = budget.saturating_sub(cost);
+            fits
+        })
+        .count();
     NoteSummary {
-        title: note.title.clone(),
+        title: clip(&note.title, SUMMARY_TITLE_BYTES),
         url: note_url(&note.slug),
         date: human_date(note.date),
         date_iso: note.date.to_string(),
-        summary,
+        summary: clip(&summary, SUMMARY_TEXT_BYTES),
         reading_minutes: note.reading_minutes(),
-        tags: tag_links(&note.tags[..note.tags.len().min(SUMMARY_TAGS)]),
-        more_tags: note.tags.len().saturating_sub(SUMMARY_TAGS),
+        tags: tag_links(&note.tags[..shown]),
+        more_tags: note.tags.len() - shown,
     }
 }
 
@@ -403,6 +482,7 @@ impl<'a> Renderer<'a> {
         base.insert("assets", assets);
         let nav: Vec<NavItem> = datasets
             .iter()
+            .take(NAV_DATASETS)
             .map(|d| NavItem {
                 title: d.title.clone(),
                 url: dataset_url(&d.slug),
@@ -495,7 +575,15 @@ impl<'a> Renderer<'a> {
         latest: &[NoteSummary],
     ) -> Result<String> {
         let mut ctx = Context::new();
-        let cards: Vec<DatasetCard> = datasets.iter().map(dataset_card).collect();
+        let cards: Vec<DatasetCard> = datasets
+            .iter()
+            .map(|d| {
+                let mut card = dataset_card(d);
+                card.more_series = card.series.len().saturating_sub(HOME_CARD_SERIES);
+                card.series.truncate(HOME_CARD_SERIES);
+                card
+            })
+            .collect();
         ctx.insert("cards", &cards);
         let primary = datasets
             .iter()
