@@ -1,7 +1,7 @@
 //! Link checking for `check`: every internal link and asset reference in the rendered
 //! HTML must name a file the build produces.
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, HashMap};
 use std::path::{Path, PathBuf};
 use std::sync::Mutex;
 
@@ -14,7 +14,9 @@ use html5ever::tokenizer::{
 };
 
 use super::output::Sink;
+use super::plan::{Job, Plan};
 use crate::error::{Error, Result};
+use crate::notes::Note;
 
 /// Keeps every rendered file's path, and the text of HTML pages, in memory.
 #[derive(Default)]
@@ -73,6 +75,43 @@ impl CollectingSink {
             }
         }
         Error::collect(errors)
+    }
+}
+
+/// Which note each note page is, for naming a broken link there at the note's line
+/// that writes it (or the note, when its template writes it). A note's links are read
+/// once, when the first of them is broken.
+pub(crate) struct NoteSources<'a> {
+    notes: HashMap<&'a str, &'a Note>,
+    link_lines: RefCell<HashMap<&'a str, HashMap<String, usize>>>,
+}
+
+impl<'a> NoteSources<'a> {
+    pub(crate) fn new(plan: &'a Plan<'a>, notes: &'a [Note]) -> NoteSources<'a> {
+        NoteSources {
+            notes: plan
+                .outputs
+                .iter()
+                .filter_map(|o| match o.job {
+                    Job::Note(i) => Some((o.path.as_str(), &notes[i])),
+                    _ => None,
+                })
+                .collect(),
+            link_lines: RefCell::default(),
+        }
+    }
+
+    /// The note `page` is made from and the line writing `link`, if it is a note's page.
+    pub(crate) fn source(&self, page: &str, link: &str) -> Option<(PathBuf, Option<usize>)> {
+        let (page, note) = self.notes.get_key_value(page)?;
+        let line = self
+            .link_lines
+            .borrow_mut()
+            .entry(page)
+            .or_insert_with(|| note.link_lines())
+            .get(link)
+            .copied();
+        Some((note.path.clone(), line))
     }
 }
 

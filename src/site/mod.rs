@@ -28,8 +28,6 @@ pub(crate) mod pages;
 pub(crate) mod plan;
 pub(crate) mod share;
 
-use std::cell::RefCell;
-use std::collections::HashMap;
 use std::path::{Path, PathBuf};
 use std::time::{Duration, Instant};
 
@@ -120,27 +118,9 @@ pub(crate) fn check(options: &BuildOptions) -> Result<Summary> {
     let plan = plan::plan(&inputs)?;
     let sink = links::CollectingSink::default();
     let mut summary = jobs::render(&inputs, &plan, &sink)?;
-    // A note's page is its file's: a broken link there is named at the note's line
-    // that writes it (or the note, when its template writes it). A note's links are
-    // found once, when the first of them is broken.
-    let notes: HashMap<&str, &crate::notes::Note> = plan
-        .outputs
-        .iter()
-        .filter_map(|o| match o.job {
-            plan::Job::Note(i) => Some((o.path.as_str(), &inputs.notes[i])),
-            _ => None,
-        })
-        .collect();
-    let link_lines: RefCell<HashMap<&str, HashMap<String, usize>>> = RefCell::default();
+    let sources = links::NoteSources::new(&plan, &inputs.notes);
     sink.check_links_with_base(&inputs.config.base_url, &|page, link| {
-        let (page, note) = notes.get_key_value(page)?;
-        let line = link_lines
-            .borrow_mut()
-            .entry(page)
-            .or_insert_with(|| note.link_lines())
-            .get(link)
-            .copied();
-        Some((note.path.clone(), line))
+        sources.source(page, link)
     })?;
     summary.elapsed = started.elapsed();
     Ok(summary)
