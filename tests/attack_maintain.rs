@@ -599,14 +599,7 @@ fn dev_builds_fifty_saves_in_a_second_once_with_the_last() {
     let note = site.path().join("content/notes/first-note.md");
     let text = fs::read_to_string(&note).unwrap();
     let dev = DevServer::start(site.path());
-    let mut events = dev.events();
-    let mut seen = String::new();
-    assert!(DevServer::wait_for(
-        &mut events,
-        &mut seen,
-        "connected",
-        Duration::from_secs(10)
-    ));
+    let (mut events, mut seen) = dev.connected_events();
     for i in 1..=50 {
         save_as_editors_do(
             &note,
@@ -642,14 +635,7 @@ fn dev_rebuilds_while_a_watched_file_keeps_changing() {
     let note = site.path().join("content/notes/first-note.md");
     let text = fs::read_to_string(&note).unwrap();
     let dev = DevServer::start(site.path());
-    let mut events = dev.events();
-    let mut seen = String::new();
-    assert!(DevServer::wait_for(
-        &mut events,
-        &mut seen,
-        "connected",
-        Duration::from_secs(10)
-    ));
+    let (mut events, mut seen) = dev.connected_events();
     let stop = std::sync::Arc::new(std::sync::atomic::AtomicBool::new(false));
     let busy = site.path().join("content/scratch.log");
     let writer = {
@@ -913,14 +899,7 @@ fn dev_watches_a_folder_created_after_it_started() {
     let site = small_site();
     fs::remove_dir_all(site.path().join("content")).unwrap();
     let dev = DevServer::start(site.path());
-    let mut events = dev.events();
-    let mut seen = String::new();
-    assert!(DevServer::wait_for(
-        &mut events,
-        &mut seen,
-        "connected",
-        Duration::from_secs(10)
-    ));
+    let (mut events, mut seen) = dev.connected_events();
     let note = |body: &str| format!("+++\ntitle = \"New\"\ndate = 2026-01-01\n+++\n{body}\n");
     let notes = site.path().join("content/notes");
     fs::create_dir_all(&notes).unwrap();

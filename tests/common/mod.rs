@@ -548,6 +548,18 @@ impl DevServer {
 
     /// Reads `stream` into `seen` until `needle` is in it; false after `limit` or when
     /// the stream ends without it.
+    /// The event stream once its first message ("connected") came, and the text seen
+    /// so far: where a test starts editing.
+    pub fn connected_events(&self) -> (TcpStream, String) {
+        let mut events = self.events();
+        let mut seen = String::new();
+        assert!(
+            DevServer::wait_for(&mut events, &mut seen, "connected", Duration::from_secs(10)),
+            "{seen}"
+        );
+        (events, seen)
+    }
+
     pub fn wait_for(
         stream: &mut TcpStream,
         seen: &mut String,
