@@ -328,8 +328,10 @@ fn lists_of_long_notes_take_under_a_500th_of_1_mb_a_note() {
 /// Forty datasets of 64 series each, titled and labelled as long as site.toml allows:
 /// the home page, a card per series of every dataset, was 1.4 MB, and the menu on
 /// every page named every dataset, so the site grew with the square of their number.
-/// The home page's card of a dataset now shows its first series and links the rest
-/// on its page; the menu names the first datasets, the home page all of them.
+/// A card now shows a dataset's first series and links the rest on its page; the
+/// menu names the first datasets. The home page grew by a card per dataset (a few
+/// hundred datasets made it pass 1 MB): it shows the first datasets and links the
+/// prices index, `/prices/`, whose pages hold a card for each.
 #[test]
 fn many_wide_datasets_keep_the_home_page_and_the_menu_small() {
     const DATASETS: usize = 40;
@@ -354,21 +356,48 @@ fn many_wide_datasets_keep_the_home_page_and_the_menu_small() {
     build(site.path());
     let public = site.path().join("public");
     assert_eq!(over(&public, ".html", PAGE_BOUND), vec![]);
-    let home = fs::read_to_string(public.join("index.html")).unwrap();
+    let read = |page: &str| fs::read_to_string(public.join(page)).unwrap();
+    let cards = |html: &str| html.matches("<section class=\"dataset-summary\"").count();
+    let more_link =
+        |k: usize| format!("<a href=\"/prices/w{k:02}/\">56 more series on its page</a>");
+
+    let home = read("index.html");
+    assert_eq!(cards(&home), 12, "the home page shows the first datasets");
+    assert!(
+        home.contains("<a href=\"/prices/\">All prices</a>"),
+        "the home page does not link the prices index"
+    );
+    assert!(home.len() < 200_000, "home page: {} bytes", home.len());
+
+    // The prices index: every dataset's card once, over pages linked both ways.
+    let first = read("prices/index.html");
+    let second = read("prices/page/2/index.html");
+    assert!(!public.join("prices/page/3/index.html").exists());
+    assert_eq!(cards(&first) + cards(&second), DATASETS + 2);
+    assert!(first.contains(&format!("{} in all", DATASETS + 2)));
     for k in 0..DATASETS {
-        assert!(
-            home.contains(&format!(
-                "<a href=\"/prices/w{k:02}/\">56 more series on its page</a>"
-            )),
-            "w{k:02} has no card linking its other series"
-        );
+        let on = [&first, &second]
+            .iter()
+            .filter(|p| p.contains(&more_link(k)))
+            .count();
+        assert_eq!(on, 1, "w{k:02}'s card is on {on} pages of the prices index");
     }
-    // Each dataset's card takes a few KB: 500 such datasets would still be one page.
-    assert!(home.len() < 400_000, "home page: {} bytes", home.len());
-    let notes = fs::read_to_string(public.join("notes/index.html")).unwrap();
+    assert!(first.contains("<link rel=\"next\" href=\"/prices/page/2/\">"));
+    assert!(second.contains("<link rel=\"prev\" href=\"/prices/\">"));
+    let sitemap = read("sitemap.xml");
+    for url in ["/prices/</loc>", "/prices/page/2/</loc>"] {
+        assert!(sitemap.contains(url), "the sitemap lacks {url}");
+    }
+
+    // The menu names the first datasets and links the rest through the index.
+    let notes = read("notes/index.html");
     let menu = notes.split("</nav>").next().unwrap();
     let named = menu.matches("<li><a href=\"/prices/").count();
-    assert!(named <= 12, "the menu names {named} datasets");
+    assert!(named <= 13, "the menu names {named} datasets");
+    assert!(
+        menu.contains("<a href=\"/prices/\">All prices</a>"),
+        "{menu}"
+    );
 }
 
 /// A note's JSON-LD named every tag as a keyword: 2,000 tags of 250 letters wrote

@@ -225,6 +225,16 @@ pub(crate) fn render(inputs: &Inputs, plan: &Plan, sink: &dyn Sink) -> Result<Su
                 let rows = pages::page_slice(&tag_rows, pages::TAGS_PER_PAGE, *k);
                 renderer.tags_index(rows, &pager)
             }),
+            Job::PricesIndex(k) => page(None, &|| {
+                let datasets = &inputs.datasets;
+                let pager = pages::pager(
+                    *k,
+                    pages::page_count(datasets.len(), pages::DATASETS_PER_PAGE),
+                    pages::prices_page_url,
+                );
+                let on_page = pages::page_slice(datasets, pages::DATASETS_PER_PAGE, *k);
+                renderer.prices_index(on_page, datasets.len(), &pager)
+            }),
             Job::NotFound => page(None, &|| renderer.not_found()),
             // Keyed, so a warm build does not render the newest notes' markdown (and
             // highlight their code) again just for the feed.

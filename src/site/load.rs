@@ -116,8 +116,9 @@ pub(crate) const INPUTS: [&str; 5] = ["site.toml", "data", "content", "templates
 /// anything to do. A loader that reads elsewhere must add it here.
 pub(crate) const READ: [&str; 5] = ["site.toml", "data", "content/notes", "templates", "static"];
 
-pub(crate) const REQUIRED_TEMPLATES: [&str; 8] = [
+pub(crate) const REQUIRED_TEMPLATES: [&str; 9] = [
     "index.html",
+    "prices.html",
     "dataset.html",
     "dataset_year.html",
     "notes.html",

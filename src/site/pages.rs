@@ -74,6 +74,17 @@ pub(crate) fn tag_page_url(tag: &str, k: usize) -> String {
 pub(crate) fn tag_feed_url(tag: &str) -> String {
     format!("{}feed.xml", tag_url(tag))
 }
+/// Page `k` (from 1) of the prices index: `/prices/`, then `/prices/page/2/`….
+pub(crate) fn prices_page_url(k: usize) -> String {
+    match k {
+        0 | 1 => "/prices/".to_string(),
+        k => format!("/prices/page/{k}/"),
+    }
+}
+/// Datasets a page of the prices index shows, a card each: at most a few KB a card
+/// (see [`HOME_CARD_SERIES`]), so a page stays well under 1 MB however many
+/// datasets there are.
+pub(crate) const DATASETS_PER_PAGE: usize = 24;
 /// Page `k` (from 1) of the tags index: `/tags/`, then `/tags/page/2/`….
 pub(crate) fn tags_page_url(k: usize) -> String {
     match k {
@@ -264,8 +275,22 @@ const HOME_CARD_SERIES: usize = 8;
 
 /// Datasets the menu on every page names, the first by order: the menu is on every
 /// page, so naming all of them made the site's size grow with the square of the
-/// number of datasets. The home page has a card for each.
+/// number of datasets. With more, the menu links the prices index.
 const NAV_DATASETS: usize = 12;
+
+/// Datasets the home page shows a card for: the primary one, then the first others.
+/// A card per dataset made the home page pass 1 MB at a few hundred datasets; with
+/// more, the home page links the prices index, which has a card for each.
+const HOME_DATASETS: usize = 12;
+
+/// A dataset's card as lists show it: its first [`HOME_CARD_SERIES`] series, and how
+/// many more its own page has.
+fn listed_card(d: &Dataset) -> DatasetCard {
+    let mut card = dataset_card(d);
+    card.more_series = card.series.len().saturating_sub(HOME_CARD_SERIES);
+    card.series.truncate(HOME_CARD_SERIES);
+    card
+}
 
 /// "Mogas (petrol) Rs 70.65, Gas Oil (diesel) Rs 71.25, in force from 16 April 2026.":
 /// the current values, for descriptions that link previews show.
@@ -489,6 +514,7 @@ impl<'a> Renderer<'a> {
             })
             .collect();
         base.insert("datasets_nav", &nav);
+        base.insert("nav_all_prices", &(datasets.len() > NAV_DATASETS));
         Renderer {
             tera,
             config,
@@ -575,20 +601,23 @@ impl<'a> Renderer<'a> {
         latest: &[NoteSummary],
     ) -> Result<String> {
         let mut ctx = Context::new();
-        let cards: Vec<DatasetCard> = datasets
-            .iter()
-            .map(|d| {
-                let mut card = dataset_card(d);
-                card.more_series = card.series.len().saturating_sub(HOME_CARD_SERIES);
-                card.series.truncate(HOME_CARD_SERIES);
-                card
-            })
-            .collect();
-        ctx.insert("cards", &cards);
         let primary = datasets
             .iter()
             .find(|d| d.slug == self.config.primary_dataset)
             .or(datasets.first());
+        // The primary dataset first, then the others in order.
+        let cards: Vec<DatasetCard> = primary
+            .into_iter()
+            .chain(
+                datasets
+                    .iter()
+                    .filter(|d| Some(d.slug.as_str()) != primary.map(|p| p.slug.as_str())),
+            )
+            .take(HOME_DATASETS)
+            .map(listed_card)
+            .collect();
+        ctx.insert("cards", &cards);
+        ctx.insert("datasets_total", &datasets.len());
         ctx.insert(
             "primary",
             &primary.map(|d| serde_json::json!({"title": d.title, "url": dataset_url(&d.slug)})),
@@ -793,6 +822,36 @@ impl<'a> Renderer<'a> {
         ctx.insert("feed_url", &tag_feed_url(name));
         self.render(
             "tag.html",
+            self.page(&title, &description, &url, "website"),
+            ctx,
+        )
+    }
+
+    /// One page of the prices index: a card for each of `datasets` (that page's, in
+    /// the site's order), of `total` datasets in all.
+    pub(crate) fn prices_index(
+        &self,
+        datasets: &[Dataset],
+        total: usize,
+        pager: &Pager,
+    ) -> Result<String> {
+        let mut ctx = Context::new();
+        let cards: Vec<DatasetCard> = datasets.iter().map(listed_card).collect();
+        ctx.insert("cards", &cards);
+        ctx.insert("total", &total);
+        ctx.insert("pager", pager);
+        let description =
+            format!("Every price page of the site with its latest figures, {total} in all.");
+        let (title, description) = match pager.current {
+            1 => ("All prices".to_string(), description),
+            k => (
+                format!("All prices, page {k} of {}", pager.total),
+                format!("{description} Page {k} of {}.", pager.total),
+            ),
+        };
+        let url = prices_page_url(pager.current);
+        self.render(
+            "prices.html",
             self.page(&title, &description, &url, "website"),
             ctx,
         )

@@ -44,6 +44,8 @@ pub(crate) enum Job<'a> {
     NotesIndex(usize),
     /// A page of the tags index, numbered from 1.
     TagsIndex(usize),
+    /// A page of the prices index (a card per dataset), numbered from 1.
+    PricesIndex(usize),
     NotFound,
     Feed,
     /// `sitemap.xml`: the sitemap, or the index of its parts when there are several.
@@ -274,6 +276,12 @@ pub(crate) fn plan(inputs: &Inputs) -> Result<Plan<'_>> {
             Job::TagsIndex(1),
             template("tags.html"),
             "the tags index",
+        ),
+        (
+            "prices/index.html",
+            Job::PricesIndex(1),
+            template("prices.html"),
+            "the prices index",
         ),
         (
             "404.html",
@@ -542,6 +550,13 @@ fn site_urls(inputs: &Inputs, tags: &[Tag]) -> Vec<SiteUrl> {
         ("/notes/".into(), newest_note),
         ("/tags/".into(), newest_note),
     ];
+    for (k, on_page) in inputs.datasets.chunks(pages::DATASETS_PER_PAGE).enumerate() {
+        let newest = on_page.iter().map(|d| d.last_date()).max();
+        urls.push((pages::prices_page_url(k + 1), newest));
+    }
+    if inputs.datasets.is_empty() {
+        urls.push((pages::prices_page_url(1), None));
+    }
     urls.extend(
         inputs
             .datasets
@@ -595,9 +610,9 @@ fn site_urls(inputs: &Inputs, tags: &[Tag]) -> Vec<SiteUrl> {
     urls
 }
 
-/// The notes index's and the tags index's later pages, and each tag's pages and feed:
-/// `/notes/page/2/`…, `/tags/page/2/`…, `/tags/<slug>/`, `/tags/<slug>/page/2/`…,
-/// `/tags/<slug>/feed.xml`.
+/// The notes, prices and tags indexes' later pages, and each tag's pages and feed:
+/// `/notes/page/2/`…, `/prices/page/2/`…, `/tags/page/2/`…, `/tags/<slug>/`,
+/// `/tags/<slug>/page/2/`…, `/tags/<slug>/feed.xml`.
 fn plan_lists<'a>(p: &mut Planner<'a>, inputs: &'a Inputs, tags: &[Tag]) {
     let per_page = inputs.config.notes_per_page;
     for k in 2..=pages::page_count(inputs.notes.len(), per_page) {
@@ -608,6 +623,17 @@ fn plan_lists<'a>(p: &mut Planner<'a>, inputs: &'a Inputs, tags: &[Tag]) {
             source(
                 PathBuf::from("templates").join("notes.html"),
                 format!("page {k} of the notes index"),
+            ),
+        );
+    }
+    for k in 2..=pages::page_count(inputs.datasets.len(), pages::DATASETS_PER_PAGE) {
+        p.add(
+            pages::output_path(&pages::prices_page_url(k)),
+            Job::PricesIndex(k),
+            false,
+            source(
+                PathBuf::from("templates").join("prices.html"),
+                format!("page {k} of the prices index"),
             ),
         );
     }
