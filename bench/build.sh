@@ -27,6 +27,10 @@
 #             feeds showing it rendered; every other file linked; one swap).
 # "plain" is the same corpus with the code blocks' language left out: the difference
 # is what highlighting costs. Prints medians, pages per second, peak RSS, the ratios.
+# "floor" (bench/floor) is the least any build of the same output could take on this
+# machine: writing its files and compressing each compressible one once at the
+# fastest levels (libdeflate 1, Brotli 0), on two threads, with nothing read, parsed or
+# rendered; the ratio it allows against a peer is the most any build could reach.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 NOTES=${NOTES:-"2000 20000"}
@@ -141,6 +145,25 @@ HTML
 }
 
 row() { printf '%-40s %10s %10s %10s %12s\n' "$@"; }
+
+# The floor of a built site (see above): median of RUNS runs, in ms, into FLOOR.
+FLOOR_BIN=
+floor_of() {
+  if [ -z "$FLOOR_BIN" ]; then
+    local target=${XDG_CACHE_HOME:-$HOME/.cache}/petrol-watch-bench/floor-target
+    (cd bench/floor && CARGO_TARGET_DIR=$target cargo build --release --quiet)
+    FLOOR_BIN=$target/release/build-floor
+  fi
+  local times=() line
+  for _ in $(seq "$RUNS"); do
+    rm -rf "$WORK/floor"
+    line=$("$FLOOR_BIN" "$1" "$WORK/floor")
+    times+=("$(sed -E 's/.*floor_ms ([0-9]+).*/\1/' <<<"$line")")
+  done
+  rm -rf "$WORK/floor"
+  FLOOR=$(printf '%s\n' "${times[@]}" | sort -n | sed -n "$(( (RUNS + 1) / 2 ))p")
+  FLOOR_LINE=$line
+}
 row "case" "pages" "median ms" "pages/s" "peak RSS MiB"
 for n in $NOTES; do
   corpus="$WORK/corpus-$n"
@@ -213,10 +236,14 @@ for n in $NOTES; do
   plain_ms=$MEDIAN
   row "petrol-watch $n notes, plain (cold)" "$pw_pages" "$plain_ms" "$(( pw_pages * 1000 / plain_ms ))" "$(( PEAK / 1024 ))"
 
+  floor_of "$site/public"
+  row "floor of that output (bench/floor)" "$pw_pages" "$FLOOR" "$(( pw_pages * 1000 / FLOOR ))" ""
+  echo "  ($FLOOR_LINE)"
+
   python3 - "$n" "$pw_pages" "$first_ms" "$cold_ms" "$warm_ms" "$plain_ms" "$cold_rss" "$edit_ms" \
-    "$hugo_pages" "$hugo_ms" "$hugo_hl_ms" "$hugo_rss" "$zola_pages" "$zola_ms" "$zola_hl_ms" "$zola_rss" <<'PY'
+    "$FLOOR" "$hugo_pages" "$hugo_ms" "$hugo_hl_ms" "$hugo_rss" "$zola_pages" "$zola_ms" "$zola_hl_ms" "$zola_rss" <<'PY'
 import sys
-n, pp, fms, cms, wms, plms, prss, ems, *peers = map(int, sys.argv[1:])
+n, pp, fms, cms, wms, plms, prss, ems, floor, *peers = map(int, sys.argv[1:])
 r = lambda ms, peer: f"{pp / ms / peer:.1f}x"
 for name, (pages, ms, hl_ms, rss) in (("Hugo", peers[:4]), ("Zola", peers[4:])):
     if not pages:
@@ -227,6 +254,8 @@ for name, (pages, ms, hl_ms, rss) in (("Hugo", peers[:4]), ("Zola", peers[4:])):
           f"   warm {r(wms, p)} | {r(wms, ph)}   warm, 1 edit {r(ems, p)} | {r(ems, ph)}")
     print(f"  highlighting costs {name} {100 * (hl_ms - ms) / ms:+.0f}% ({hl_ms - ms} ms);"
           f" peak memory, cold: petrol-watch {prss / rss:.2f} of {name}'s")
+    print(f"  the floor allows at most {r(floor, p)} | {r(floor, ph)} of {name}'s pages/s"
+          f" for any cold build of this output")
 print(f"  highlighting costs petrol-watch {100 * (cms - plms) / plms:+.0f}% of a cold build"
       f" ({cms - plms} ms)")
 PY
@@ -260,13 +289,16 @@ print(n)' "$site/data/big-series.csv"
   PREP="rm -rf $WORK/big/out"
   measure "$PW" --root "$site" build --out "$WORK/big/out"
   local pw_ms=$MEDIAN pw_rss=$PEAK
+  floor_of "$WORK/big/out"
   printf '%-34s %10s %10s %10s %12s\n' "python csv, read $rows rows" "" "$py_ms" "" "$(( py_rss / 1024 ))"
   printf '%-34s %10s %10s %10s %12s\n' "petrol-watch, $rows rows (cold)" "" "$pw_ms" "" "$(( pw_rss / 1024 ))"
-  python3 - "$py_ms" "$pw_ms" "$pw_rss" <<'PY'
+  printf '%-34s %10s %10s\n' "floor of that output (bench/floor)" "" "$FLOOR"
+  echo "  ($FLOOR_LINE)"
+  python3 - "$py_ms" "$pw_ms" "$pw_rss" "$FLOOR" <<'PY'
 import sys
-py, pw, rss = map(int, sys.argv[1:])
+py, pw, rss, floor = map(int, sys.argv[1:])
 print(f"  big dataset: build time {pw / py:.2f}x Python csv's read (target <= 3x), "
-      f"peak RSS {rss / 1024:.0f} MiB (target < 300 MiB)")
+      f"peak RSS {rss / 1024:.0f} MiB (target < 300 MiB); the floor is {floor / py:.2f}x")
 PY
 }
 [ "${ROWS:-1}" = 0 ] || big_dataset

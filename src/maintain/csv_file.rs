@@ -23,6 +23,31 @@ pub(crate) struct CsvFile {
     at: Vec<RowAt>,
     /// Held until the edit is saved or dropped: other edits of this file wait.
     _lock: File,
+    /// The file as it was before it was read, to tell at saving whether another
+    /// program (an editor, which takes no lock) wrote it in the meantime.
+    seen: Stamp,
+}
+
+/// What says a file is still the one that was read: which file it is, its length and
+/// when it was last written (to the nanosecond where the file system keeps it).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+struct Stamp {
+    dev: u64,
+    ino: u64,
+    len: u64,
+    modified: Option<std::time::SystemTime>,
+}
+
+impl Stamp {
+    fn of(meta: &std::fs::Metadata) -> Stamp {
+        use std::os::unix::fs::MetadataExt as _;
+        Stamp {
+            dev: meta.dev(),
+            ino: meta.ino(),
+            len: meta.len(),
+            modified: meta.modified().ok(),
+        }
+    }
 }
 
 /// One row as the editor sees it: its values and where it is in the file.
@@ -78,6 +103,8 @@ impl CsvFile {
 
     fn open_with(path: &Path, need_rows: bool) -> Result<CsvFile> {
         let lock = lock(path)?;
+        // Taken before reading: a write while the file is read shows at saving.
+        let seen = Stamp::of(&lock.metadata().map_err(|e| Error::io(path, e))?);
         let text = read_utf8(path)?;
         let (table, at) = data::parse_table_at(&text, path, need_rows)?;
         Ok(CsvFile {
@@ -86,6 +113,7 @@ impl CsvFile {
             table,
             at,
             _lock: lock,
+            seen,
         })
     }
 
@@ -264,6 +292,17 @@ impl CsvFile {
             ));
         }
         let mut tmp = tempfile::NamedTempFile::new_in(dir).map_err(|e| Error::io(dir, e))?;
+        let changed = || -> Result<()> {
+            let now = std::fs::metadata(&real).map_err(|e| Error::io(&self.path, e))?;
+            if Stamp::of(&now) == self.seen {
+                return Ok(());
+            }
+            Err(Error::in_file(
+                &self.path,
+                "changed on disk while this edit was being made (another program wrote it); \
+                 nothing was written: run the command again",
+            ))
+        };
         // Failures name the CSV being saved, not the temporary file (removed on the way
         // out), and through the plain file, whose errors do not repeat the path.
         std::io::Write::write_all(tmp.as_file_mut(), self.text.as_bytes())
@@ -285,6 +324,11 @@ impl CsvFile {
         tmp.as_file()
             .sync_all()
             .map_err(|e| Error::io(&self.path, e))?;
+        // Editors take no lock: a file another program saved since it was read is
+        // refused rather than replaced by an edit of its old text. (A write in the
+        // instant between this look and the rename would still be lost; no rename
+        // can be made conditional on the file it replaces.)
+        changed()?;
         tmp.persist(&real)
             .map_err(|e| Error::io(&self.path, e.error))?;
         Ok(())
@@ -301,5 +345,78 @@ pub(crate) fn describe_change(old: Option<Price>, new: Price, decimals: usize) -
             new.format(decimals),
             Change::between(old, new).text(decimals).short()
         ),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const CSV: &str = "date,mogas,gasoil\n2026-01-01,60.00,55.00\n";
+
+    fn new_row() -> NewRow {
+        let date = NaiveDate::from_ymd_opt(2026, 2, 1).expect("a date");
+        let value = |s: &str| Price::parse(s).expect("a price");
+        (date, vec![value("61.00"), value("56.00")])
+    }
+
+    #[test]
+    fn an_edit_is_saved_when_nothing_else_wrote_the_file() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("fuel.csv");
+        std::fs::write(&path, CSV).unwrap();
+        let mut file = CsvFile::open_to_add(&path).unwrap();
+        file.upsert(&[new_row()]).unwrap();
+        file.save().unwrap();
+        assert_eq!(
+            std::fs::read_to_string(&path).unwrap(),
+            format!("{CSV}2026-02-01,61.00,56.00\n")
+        );
+    }
+
+    /// An editor saved the CSV after the edit read it: saving the edit would put the
+    /// old text back under the new row and lose what the editor wrote.
+    #[test]
+    fn an_edit_of_a_file_another_program_wrote_since_is_refused_and_writes_nothing() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("fuel.csv");
+        std::fs::write(&path, CSV).unwrap();
+        let mut file = CsvFile::open_to_add(&path).unwrap();
+        // Written in place, the same length, as an editor that keeps the inode may.
+        let theirs = CSV.replace("60.00", "60.50");
+        std::fs::write(&path, &theirs).unwrap();
+        let later = std::time::SystemTime::now() + std::time::Duration::from_secs(1);
+        std::fs::File::options()
+            .write(true)
+            .open(&path)
+            .unwrap()
+            .set_modified(later)
+            .unwrap();
+        file.upsert(&[new_row()]).unwrap();
+        let err = file.save().unwrap_err().to_string();
+        assert!(err.contains("fuel.csv"), "{err}");
+        assert!(
+            err.contains("changed on disk while this edit was being made"),
+            "{err}"
+        );
+        assert_eq!(std::fs::read_to_string(&path).unwrap(), theirs);
+        let left: Vec<_> = std::fs::read_dir(dir.path()).unwrap().collect();
+        assert_eq!(left.len(), 1, "a temporary file was left: {left:?}");
+    }
+
+    /// An editor that saves through a new file and a rename: the path names another
+    /// file than the one read.
+    #[test]
+    fn an_edit_of_a_file_replaced_since_is_refused() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("fuel.csv");
+        std::fs::write(&path, CSV).unwrap();
+        let mut file = CsvFile::open_to_add(&path).unwrap();
+        let theirs = dir.path().join("fuel.csv~");
+        std::fs::write(&theirs, CSV).unwrap();
+        std::fs::rename(&theirs, &path).unwrap();
+        file.upsert(&[new_row()]).unwrap();
+        assert!(file.save().is_err());
+        assert_eq!(std::fs::read_to_string(&path).unwrap(), CSV);
     }
 }
