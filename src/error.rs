@@ -122,10 +122,21 @@ pub(crate) fn require_file(path: &Path) -> Result<()> {
     }
 }
 
-/// Reads a file as UTF-8, naming the line of the first invalid byte. The file is
-/// opened without blocking and checked once open, as [`require_file`] would check
-/// the path: one lookup instead of two, and what is read is what was checked.
+/// Reads a file as UTF-8, naming the line of the first invalid byte (see
+/// [`read_bytes`]).
 pub(crate) fn read_utf8(path: &Path) -> Result<String> {
+    String::from_utf8(read_bytes(path)?).map_err(|e| {
+        let valid = &e.as_bytes()[..e.utf8_error().valid_up_to()];
+        let line = 1 + valid.iter().filter(|&&b| b == b'\n').count();
+        Error::at(path, line, "invalid UTF-8 (save the file as UTF-8)")
+    })
+}
+
+/// Reads a regular file's bytes. The file is opened without blocking (a pipe would
+/// otherwise wait for a writer forever) and checked once open, as [`require_file`]
+/// would check the path: one lookup instead of two, and what is read is what was
+/// checked.
+pub(crate) fn read_bytes(path: &Path) -> Result<Vec<u8>> {
     use std::io::Read;
     use std::os::unix::fs::OpenOptionsExt;
     let mut file = std::fs::OpenOptions::new()
@@ -155,11 +166,7 @@ pub(crate) fn read_utf8(path: &Path) -> Result<String> {
         .take(u64::MAX)
         .read_to_end(&mut bytes)
         .map_err(|e| Error::io(path, e))?;
-    String::from_utf8(bytes).map_err(|e| {
-        let valid = &e.as_bytes()[..e.utf8_error().valid_up_to()];
-        let line = 1 + valid.iter().filter(|&&b| b == b'\n').count();
-        Error::at(path, line, "invalid UTF-8 (save the file as UTF-8)")
-    })
+    Ok(bytes)
 }
 
 /// The 1-based line of a byte offset in `text`.

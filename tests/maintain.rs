@@ -594,3 +594,58 @@ fn import_json_and_exit_codes_for_automation() {
     assert!(stdout(&out).is_empty(), "{}", stdout(&out));
     assert_eq!(fs::read_to_string(csv(site.path())).unwrap(), disagreeing);
 }
+
+/// A browser's "Save page as" keeps the bytes the server sent: a page served in
+/// windows-1252 (or labelled ISO-8859-1) is saved with `é` as the byte 0xE9. It was
+/// refused as invalid UTF-8; it is read as browsers read it, declared or not.
+#[test]
+fn import_reads_a_page_saved_in_windows_1252() {
+    let site = frozen_site();
+    let original = fs::read(csv(site.path())).unwrap();
+    let page = fs::read_to_string(stc("retail-prices.html")).unwrap();
+    assert!(page.contains("4-Fevrier-2009"));
+    let latin1 = |text: &str| -> Vec<u8> {
+        text.chars()
+            .map(|c| u8::try_from(u32::from(c)).expect("a Latin-1 character"))
+            .collect()
+    };
+    let accented = page.replace("4-Fevrier-2009", "4-Février-2009");
+    for (name, text) in [
+        (
+            "declared.html",
+            accented.replace("<meta charset=\"utf-8\">", "<meta charset=\"ISO-8859-1\">"),
+        ),
+        (
+            "undeclared.html",
+            accented.replace("<meta charset=\"utf-8\">", ""),
+        ),
+    ] {
+        let path = site.path().join(name);
+        fs::write(&path, latin1(&text)).unwrap();
+        let out = run(
+            site.path(),
+            &["import", "stc", "--file", path.to_str().unwrap()],
+        );
+        assert_eq!(out.status.code(), Some(0), "{name}: {}", stderr(&out));
+        assert!(
+            stdout(&out).contains("16 agree, 0 new, 0 disagree (nothing to write)"),
+            "{name}: {}",
+            stdout(&out)
+        );
+    }
+    // A page that says it is UTF-8 and is not is refused at its line, nothing written.
+    let path = site.path().join("mislabelled.html");
+    fs::write(&path, latin1(&accented)).unwrap();
+    let out = run(
+        site.path(),
+        &["import", "stc", "--file", path.to_str().unwrap()],
+    );
+    let line = 1 + accented[..accented.find("Février").unwrap()]
+        .matches('\n')
+        .count();
+    assert_fails_with(
+        &out,
+        &format!("mislabelled.html: line {line}: invalid UTF-8 in a page that says it is UTF-8"),
+    );
+    assert_eq!(fs::read(csv(site.path())).unwrap(), original);
+}

@@ -81,12 +81,18 @@ pub(crate) fn fetch(url: &str, timeout: Duration) -> Result<String> {
         )
     };
     let mut response = agent.get(url).call().map_err(|e| fail(&e))?;
-    response
+    let content_type = response
+        .headers()
+        .get("content-type")
+        .and_then(|v| v.to_str().ok())
+        .map(str::to_string);
+    let bytes = response
         .body_mut()
         .with_config()
         .limit(MAX_PAGE_BYTES as u64)
-        .read_to_string()
-        .map_err(|e| fail(&e))
+        .read_to_vec()
+        .map_err(|e| fail(&e))?;
+    super::page_text::decode(bytes, content_type.as_deref()).map_err(|e| Error::url(url, e))
 }
 
 #[cfg(not(feature = "fetch"))]
@@ -94,7 +100,8 @@ pub(crate) fn fetch(url: &str, _timeout: Duration) -> Result<String> {
     Err(Error::url(url, "this build of petrol-watch cannot fetch pages (built without the `fetch` feature); use --file with a saved copy"))
 }
 
-/// Reads a saved page, refusing one larger than any real page.
+/// Reads a saved page, refusing one larger than any real page, in the encoding it was
+/// saved in (see `page_text`).
 pub(crate) fn read_file(path: &std::path::Path) -> Result<String> {
     let size = std::fs::metadata(path)
         .map_err(|e| Error::io(path, e))?
@@ -105,7 +112,8 @@ pub(crate) fn read_file(path: &std::path::Path) -> Result<String> {
             format!("{size} bytes; the STC page is far smaller (limit {MAX_PAGE_BYTES})"),
         ));
     }
-    crate::error::read_utf8(path)
+    let bytes = crate::error::read_bytes(path)?;
+    super::page_text::decode(bytes, None).map_err(|e| Error::in_file(path, e))
 }
 
 /// Counts case-insensitive occurrences of an ASCII tag opening such as `<tr`.

@@ -4,4 +4,5 @@
 pub(crate) mod csv_file;
 pub(crate) mod dev;
 pub(crate) mod import;
+pub(crate) mod page_text;
 pub(crate) mod price;
