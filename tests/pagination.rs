@@ -508,3 +508,34 @@ fn a_dataset_named_page_is_not_taken_for_a_page_of_the_prices_index() {
         }
     }
 }
+
+/// A dataset named `page` with a row in year 2 would write its year page where the
+/// prices index's second page goes, `/prices/page/2/`: the build refuses, naming both
+/// (the index's template and the dataset's CSV), and keeps the previous site.
+#[test]
+fn a_dataset_year_page_on_a_prices_index_page_is_refused_naming_both() {
+    let site = site_with_datasets(24);
+    let root = site.path();
+    build_ok(root, "public");
+    let before = snapshot(&root.join("public"));
+    fs::write(
+        root.join("data/page.csv"),
+        "date,v\n0002-01-01,1.00\n2024-01-01,2.00\n",
+    )
+    .unwrap();
+    let out = run(root, &["build"]);
+    assert_eq!(out.status.code(), Some(1), "{}", stderr(&out));
+    let err = stderr(&out);
+    for part in [
+        "templates/prices.html",
+        "page 2 of the prices index",
+        "prices/page/2/index.html",
+        "page.csv",
+    ] {
+        assert!(err.contains(part), "{part} is not named: {err}");
+    }
+    assert!(
+        snapshot(&root.join("public")) == before,
+        "the previous site changed"
+    );
+}
