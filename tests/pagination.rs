@@ -1,6 +1,8 @@
 //! Pagination of the notes index and of tag pages, through the real binary: 25
 //! generated notes at 10 a page make 3 pages with `rel=prev/next` both ways, every
-//! note reachable exactly once, each page its own canonical, all in the sitemap.
+//! note reachable exactly once, each page its own canonical, all in the sitemap. The
+//! prices index the same way at 12, 13, 24 and 25 datasets, and beside a dataset named
+//! `page`.
 
 mod common;
 
