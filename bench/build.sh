@@ -237,7 +237,7 @@ for n in $NOTES; do
   row "petrol-watch $n notes, plain (cold)" "$pw_pages" "$plain_ms" "$(( pw_pages * 1000 / plain_ms ))" "$(( PEAK / 1024 ))"
 
   floor_of "$site/public"
-  row "floor of that output (bench/floor)" "$pw_pages" "$FLOOR" "$(( pw_pages * 1000 / FLOOR ))" ""
+  row "floor, highlighted output (bench/floor)" "$pw_pages" "$FLOOR" "$(( pw_pages * 1000 / FLOOR ))" ""
   echo "  ($FLOOR_LINE)"
 
   python3 - "$n" "$pw_pages" "$first_ms" "$cold_ms" "$warm_ms" "$plain_ms" "$cold_rss" "$edit_ms" \

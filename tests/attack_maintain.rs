@@ -1065,3 +1065,73 @@ fn price_add_warns_of_a_date_far_after_today() {
     assert!(o.status.success(), "{}", stderr(&o));
     assert!(!stderr(&o).contains("warning"), "{}", stderr(&o));
 }
+
+/// An editor saves the CSV (a new file renamed over it) while `price add` is between
+/// reading it and writing it back: the editor's text is never lost. The edit either
+/// saw the editor's file (it had not read yet: its row is added to the editor's text)
+/// or refuses, naming the file, leaving the editor's bytes and no temporary file.
+/// The CSV is large so the edit holds its lock long enough for the save to land
+/// inside it; the test waits until the edit holds the lock.
+#[test]
+fn an_editor_saving_during_price_add_loses_nothing() {
+    let site = small_site();
+    let root = site.path();
+    let csv = root.join("data/fuel-prices.csv");
+    let mut text = String::from("date,mogas,gasoil\n");
+    let start = chrono::NaiveDate::from_ymd_opt(1200, 1, 1).unwrap();
+    for i in 0..300_000u32 {
+        let day = start + chrono::Days::new(u64::from(i));
+        text.push_str(&format!("{day},{}.25,{}.50\n", 60 + i % 7, 55 + i % 5));
+    }
+    fs::write(&csv, &text).unwrap();
+    let theirs = format!("{text}2030-01-01,99.00,98.00\n");
+
+    let mut child = std::process::Command::new(bin())
+        .arg("--root")
+        .arg(root)
+        .args([
+            "price",
+            "add",
+            "--date",
+            "2029-06-01",
+            "mogas=66.00",
+            "gasoil=72.50",
+        ])
+        .stdout(std::process::Stdio::null())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    // The edit holds an advisory lock on the CSV from reading it to renaming over it.
+    let started = std::time::Instant::now();
+    loop {
+        let probe = fs::File::open(&csv).unwrap();
+        match probe.try_lock() {
+            Err(fs::TryLockError::WouldBlock) => break,
+            Ok(()) => drop(probe),
+            Err(e) => panic!("{e}"),
+        }
+        assert!(started.elapsed() < LIMIT, "price add never locked the CSV");
+        assert!(child.try_wait().unwrap().is_none(), "price add ended first");
+        std::thread::sleep(Duration::from_millis(1));
+    }
+    save_as_editors_do(&csv, theirs.as_bytes());
+    let out = child.wait_with_output().unwrap();
+    let now = fs::read_to_string(&csv).unwrap();
+    if out.status.success() {
+        assert!(now.starts_with(&text) && now.contains("2030-01-01,99.00,98.00\n"));
+        assert!(now.contains("2029-06-01,66.00,72.50\n"));
+    } else {
+        assert_eq!(out.status.code(), Some(1));
+        let err = String::from_utf8_lossy(&out.stderr);
+        assert!(
+            err.contains("fuel-prices.csv") && err.contains("changed on disk"),
+            "{err}"
+        );
+        assert!(now == theirs, "the editor's text was lost");
+        let left: Vec<_> = fs::read_dir(root.join("data"))
+            .unwrap()
+            .map(|e| e.unwrap().file_name())
+            .collect();
+        assert_eq!(left.len(), 2, "a temporary file was left: {left:?}");
+    }
+}

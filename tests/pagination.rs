@@ -1,6 +1,8 @@
 //! Pagination of the notes index and of tag pages, through the real binary: 25
 //! generated notes at 10 a page make 3 pages with `rel=prev/next` both ways, every
-//! note reachable exactly once, each page its own canonical, all in the sitemap.
+//! note reachable exactly once, each page its own canonical, all in the sitemap. The
+//! prices index the same way at 12, 13, 24 and 25 datasets, and beside a dataset named
+//! `page`.
 
 mod common;
 
@@ -376,4 +378,166 @@ fn tags_named_page_or_a_number_keep_their_pages_beside_the_tags_index_pages() {
     }
     let out = run(root, &["check"]);
     assert!(out.status.success(), "{}", stderr(&out));
+}
+
+/// The small fixture site (fuel-prices and brent-crude) with `extra` more datasets of
+/// two rows each, `d01`…, after them in the site's order.
+fn site_with_datasets(extra: usize) -> tempfile::TempDir {
+    let site = small_site();
+    for k in 1..=extra {
+        fs::write(
+            site.path().join(format!("data/d{k:02}.csv")),
+            format!("date,v\n2020-01-01,1.00\n2024-0{}-01,2.{k:02}\n", 1 + k % 9),
+        )
+        .unwrap();
+    }
+    site
+}
+
+/// Every `aria-current="page"` link of a built page: the menu may mark one.
+fn current_links(root: &Path, url: &str) -> Vec<String> {
+    let file = root.join("public").join(format!("{}index.html", &url[1..]));
+    let html = fs::read_to_string(&file).unwrap_or_else(|e| panic!("{url}: {e}"));
+    let d = scraper::Html::parse_document(&html);
+    d.select(&scraper::Selector::parse("a[aria-current=\"page\"]").unwrap())
+        .map(|a| a.value().attr("href").unwrap().to_string())
+        .collect()
+}
+
+/// 12, 13, 24 and 25 datasets: the home page shows at most 12 cards (the primary
+/// dataset's first, even when it comes last in the order) and links the prices index
+/// only when it shows fewer than there are; the menu links it past 12; the index has a
+/// card for each dataset once, 24 a page, its pages linked both ways, each its own
+/// canonical and in the sitemap; the menu marks the index on its pages, once.
+#[test]
+fn the_prices_index_holds_every_dataset_once_at_each_boundary() {
+    for total in [12, 13, 24, 25] {
+        let site = site_with_datasets(total - 2);
+        let root = site.path();
+        let last = format!("d{:02}", total - 2);
+        let toml = fs::read_to_string(root.join("site.toml")).unwrap().replace(
+            "primary_dataset = \"fuel-prices\"",
+            &format!("primary_dataset = \"{last}\""),
+        );
+        fs::write(root.join("site.toml"), toml).unwrap();
+        build_ok(root, "public");
+
+        let home = read_items(root, "/", "section.dataset-summary h2 a").notes;
+        assert_eq!(home.len(), total.min(12), "{total}: home cards");
+        assert_eq!(
+            home[0],
+            format!("/prices/{last}/"),
+            "{total}: primary first"
+        );
+        let html = fs::read_to_string(root.join("public/index.html")).unwrap();
+        let menu = html.split("</nav>").next().unwrap();
+        assert_eq!(
+            html.contains("<p class=\"all-prices\"><a href=\"/prices/\">"),
+            total > 12,
+            "{total}: the home page's link to the index"
+        );
+        assert_eq!(
+            menu.contains("<a href=\"/prices/\""),
+            total > 12,
+            "{total}: the menu's link to the index"
+        );
+
+        let (pages, cards) = walk_items(root, "/prices/", "section.dataset-summary h2 a");
+        let want_pages: Vec<String> = (1..=total.div_ceil(24))
+            .map(|k| match k {
+                1 => "/prices/".to_string(),
+                k => format!("/prices/page/{k}/"),
+            })
+            .collect();
+        assert_eq!(pages, want_pages, "{total}: index pages");
+        let mut want: Vec<String> = ["/prices/fuel-prices/", "/prices/brent-crude/"]
+            .map(String::from)
+            .to_vec();
+        want.extend((1..=total - 2).map(|k| format!("/prices/d{k:02}/")));
+        let mut got = cards.clone();
+        got.sort();
+        want.sort();
+        assert_eq!(got, want, "{total}: every dataset's card once");
+        let sitemap = fs::read_to_string(root.join("public/sitemap.xml")).unwrap();
+        for url in &pages {
+            let loc = format!("<loc>https://fixture.example{url}</loc>");
+            assert_eq!(sitemap.matches(&loc).count(), 1, "{total}: {url}");
+            let marked = current_links(root, url);
+            let want: &[&str] = if total > 12 { &["/prices/"] } else { &[] };
+            assert_eq!(marked, want, "{total}: {url}: the menu's current link");
+        }
+        let out = run(root, &["check"]);
+        assert!(out.status.success(), "{total}: {}", stderr(&out));
+    }
+}
+
+/// A dataset named `page` has its own page at `/prices/page/` and its years at
+/// `/prices/page/<year>/`, beside the index's `/prices/page/2/`. The menu marked
+/// "All prices" as the current page on every path under `/prices/page/`, so the
+/// dataset's page had two current links (its own and the index's) and its year pages
+/// had the index's.
+#[test]
+fn a_dataset_named_page_is_not_taken_for_a_page_of_the_prices_index() {
+    let site = site_with_datasets(24);
+    let root = site.path();
+    fs::write(
+        root.join("data/page.csv"),
+        "date,v\n2020-01-01,1.00\n2024-01-01,2.00\n",
+    )
+    .unwrap();
+    let mut toml = fs::read_to_string(root.join("site.toml")).unwrap();
+    toml.push_str("\n[datasets.page]\ntitle = \"Page\"\norder = 0\n");
+    fs::write(root.join("site.toml"), toml).unwrap();
+    build_ok(root, "public");
+
+    assert_eq!(current_links(root, "/prices/page/"), ["/prices/page/"]);
+    for year in ["/prices/page/2020/", "/prices/page/2024/"] {
+        let marked = current_links(root, year);
+        assert!(
+            !marked.iter().any(|l| l == "/prices/"),
+            "{year} marks the prices index as the current page: {marked:?}"
+        );
+    }
+    assert_eq!(current_links(root, "/prices/"), ["/prices/"]);
+    assert_eq!(current_links(root, "/prices/page/2/"), ["/prices/"]);
+    // No page of the site marks two links as the current page.
+    for (path, bytes) in snapshot(&root.join("public")) {
+        if path.ends_with(".html") {
+            let n = String::from_utf8_lossy(&bytes)
+                .matches("aria-current=\"page\"")
+                .count();
+            assert!(n <= 1, "{path}: {n} links marked current");
+        }
+    }
+}
+
+/// A dataset named `page` with a row in year 2 would write its year page where the
+/// prices index's second page goes, `/prices/page/2/`: the build refuses, naming both
+/// (the index's template and the dataset's CSV), and keeps the previous site.
+#[test]
+fn a_dataset_year_page_on_a_prices_index_page_is_refused_naming_both() {
+    let site = site_with_datasets(24);
+    let root = site.path();
+    build_ok(root, "public");
+    let before = snapshot(&root.join("public"));
+    fs::write(
+        root.join("data/page.csv"),
+        "date,v\n0002-01-01,1.00\n2024-01-01,2.00\n",
+    )
+    .unwrap();
+    let out = run(root, &["build"]);
+    assert_eq!(out.status.code(), Some(1), "{}", stderr(&out));
+    let err = stderr(&out);
+    for part in [
+        "templates/prices.html",
+        "page 2 of the prices index",
+        "prices/page/2/index.html",
+        "page.csv",
+    ] {
+        assert!(err.contains(part), "{part} is not named: {err}");
+    }
+    assert!(
+        snapshot(&root.join("public")) == before,
+        "the previous site changed"
+    );
 }

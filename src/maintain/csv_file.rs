@@ -292,17 +292,6 @@ impl CsvFile {
             ));
         }
         let mut tmp = tempfile::NamedTempFile::new_in(dir).map_err(|e| Error::io(dir, e))?;
-        let changed = || -> Result<()> {
-            let now = std::fs::metadata(&real).map_err(|e| Error::io(&self.path, e))?;
-            if Stamp::of(&now) == self.seen {
-                return Ok(());
-            }
-            Err(Error::in_file(
-                &self.path,
-                "changed on disk while this edit was being made (another program wrote it); \
-                 nothing was written: run the command again",
-            ))
-        };
         // Failures name the CSV being saved, not the temporary file (removed on the way
         // out), and through the plain file, whose errors do not repeat the path.
         std::io::Write::write_all(tmp.as_file_mut(), self.text.as_bytes())
@@ -328,7 +317,14 @@ impl CsvFile {
         // refused rather than replaced by an edit of its old text. (A write in the
         // instant between this look and the rename would still be lost; no rename
         // can be made conditional on the file it replaces.)
-        changed()?;
+        let now = std::fs::metadata(&real).map_err(|e| Error::io(&self.path, e))?;
+        if Stamp::of(&now) != self.seen {
+            return Err(Error::in_file(
+                &self.path,
+                "changed on disk while this edit was being made (another program wrote it); \
+                 nothing was written: run the command again",
+            ));
+        }
         tmp.persist(&real)
             .map_err(|e| Error::io(&self.path, e.error))?;
         Ok(())

@@ -840,6 +840,9 @@ impl<'a> Renderer<'a> {
         ctx.insert("cards", &cards);
         ctx.insert("total", &total);
         ctx.insert("pager", pager);
+        // The menu marks the index by this, not by its path: a dataset named `page`
+        // has its own pages under `/prices/page/` too.
+        ctx.insert("prices_index", &true);
         let description =
             format!("Every price page of the site with its latest figures, {total} in all.");
         let (title, description) = match pager.current {

@@ -550,12 +550,12 @@ fn site_urls(inputs: &Inputs, tags: &[Tag]) -> Vec<SiteUrl> {
         ("/notes/".into(), newest_note),
         ("/tags/".into(), newest_note),
     ];
-    for (k, on_page) in inputs.datasets.chunks(pages::DATASETS_PER_PAGE).enumerate() {
+    // The same pages as `plan_lists` plans and `jobs` fills.
+    let per_page = pages::DATASETS_PER_PAGE;
+    for k in 1..=pages::page_count(inputs.datasets.len(), per_page) {
+        let on_page = pages::page_slice(&inputs.datasets, per_page, k);
         let newest = on_page.iter().map(|d| d.last_date()).max();
-        urls.push((pages::prices_page_url(k + 1), newest));
-    }
-    if inputs.datasets.is_empty() {
-        urls.push((pages::prices_page_url(1), None));
+        urls.push((pages::prices_page_url(k), newest));
     }
     urls.extend(
         inputs
