@@ -441,6 +441,12 @@ fn the_prices_index_holds_every_dataset_once_at_each_boundary() {
             total > 12,
             "{total}: the menu's link to the index"
         );
+        // Whatever the number, the footer of every page links the index.
+        let footer = html.split("<footer").nth(1).unwrap();
+        assert!(
+            footer.contains("<a href=\"/prices/\">All prices</a>"),
+            "{total}: the footer's link to the index"
+        );
 
         let (pages, cards) = walk_items(root, "/prices/", "section.dataset-summary h2 a");
         let want_pages: Vec<String> = (1..=total.div_ceil(24))
