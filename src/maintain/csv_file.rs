@@ -356,12 +356,19 @@ mod tests {
         (date, vec![value("61.00"), value("56.00")])
     }
 
-    #[test]
-    fn an_edit_is_saved_when_nothing_else_wrote_the_file() {
+    /// A folder holding `fuel.csv` (as [`CSV`]), the file's path, and an edit that has
+    /// read it.
+    fn opened() -> (tempfile::TempDir, PathBuf, CsvFile) {
         let dir = tempfile::tempdir().unwrap();
         let path = dir.path().join("fuel.csv");
         std::fs::write(&path, CSV).unwrap();
-        let mut file = CsvFile::open_to_add(&path).unwrap();
+        let file = CsvFile::open_to_add(&path).unwrap();
+        (dir, path, file)
+    }
+
+    #[test]
+    fn an_edit_is_saved_when_nothing_else_wrote_the_file() {
+        let (_dir, path, mut file) = opened();
         file.upsert(&[new_row()]).unwrap();
         file.save().unwrap();
         assert_eq!(
@@ -374,10 +381,7 @@ mod tests {
     /// old text back under the new row and lose what the editor wrote.
     #[test]
     fn an_edit_of_a_file_another_program_wrote_since_is_refused_and_writes_nothing() {
-        let dir = tempfile::tempdir().unwrap();
-        let path = dir.path().join("fuel.csv");
-        std::fs::write(&path, CSV).unwrap();
-        let mut file = CsvFile::open_to_add(&path).unwrap();
+        let (dir, path, mut file) = opened();
         // Written in place, the same length, as an editor that keeps the inode may.
         let theirs = CSV.replace("60.00", "60.50");
         std::fs::write(&path, &theirs).unwrap();
@@ -404,10 +408,7 @@ mod tests {
     /// file than the one read.
     #[test]
     fn an_edit_of_a_file_replaced_since_is_refused() {
-        let dir = tempfile::tempdir().unwrap();
-        let path = dir.path().join("fuel.csv");
-        std::fs::write(&path, CSV).unwrap();
-        let mut file = CsvFile::open_to_add(&path).unwrap();
+        let (dir, path, mut file) = opened();
         let theirs = dir.path().join("fuel.csv~");
         std::fs::write(&theirs, CSV).unwrap();
         std::fs::rename(&theirs, &path).unwrap();

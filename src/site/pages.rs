@@ -120,6 +120,20 @@ pub(crate) struct Pager {
     older: Option<String>,
 }
 
+impl Pager {
+    /// A list page's title and description: the first page's as given, a later one's
+    /// with where it is ("Tags, page 2 of 3"; "… Page 2 of 3.").
+    fn titled(&self, title: String, description: String) -> (String, String) {
+        match self.current {
+            1 => (title, description),
+            k => (
+                format!("{title}, page {k} of {}", self.total),
+                format!("{description} Page {k} of {}.", self.total),
+            ),
+        }
+    }
+}
+
 pub(crate) fn pager(k: usize, total: usize, url: impl Fn(usize) -> String) -> Pager {
     Pager {
         current: k,
@@ -780,16 +794,10 @@ impl<'a> Renderer<'a> {
         ctx.insert("tag_total", &tag_total);
         ctx.insert("pager", pager);
         let url = notes_page_url(pager.current);
-        let (title, description) = match pager.current {
-            1 => (
-                "Notes".to_string(),
-                "Workshop notes, newest first.".to_string(),
-            ),
-            k => (
-                format!("Notes, page {k} of {}", pager.total),
-                format!("Workshop notes, newest first: page {k} of {}.", pager.total),
-            ),
-        };
+        let (title, description) = pager.titled(
+            "Notes".to_string(),
+            "Workshop notes, newest first.".to_string(),
+        );
         self.render(
             "notes.html",
             self.page(&title, &description, &url, "website"),
@@ -806,15 +814,13 @@ impl<'a> Renderer<'a> {
         pager: &Pager,
     ) -> Result<String> {
         let url = tag_page_url(name, pager.current);
-        let mut title = format!("Notes tagged “{name}”");
-        let mut description = match count {
-            1 => format!("1 note tagged {name}."),
-            n => format!("{n} notes tagged {name}."),
-        };
-        if pager.current > 1 {
-            let _ = write!(title, ", page {} of {}", pager.current, pager.total);
-            let _ = write!(description, " Page {} of {}.", pager.current, pager.total);
-        }
+        let (title, description) = pager.titled(
+            format!("Notes tagged “{name}”"),
+            match count {
+                1 => format!("1 note tagged {name}."),
+                n => format!("{n} notes tagged {name}."),
+            },
+        );
         let mut ctx = Context::new();
         ctx.insert("tag", name);
         ctx.insert("notes", notes);
@@ -843,15 +849,10 @@ impl<'a> Renderer<'a> {
         // The menu marks the index by this, not by its path: a dataset named `page`
         // has its own pages under `/prices/page/` too.
         ctx.insert("prices_index", &true);
-        let description =
-            format!("Every price page of the site with its latest figures, {total} in all.");
-        let (title, description) = match pager.current {
-            1 => ("All prices".to_string(), description),
-            k => (
-                format!("All prices, page {k} of {}", pager.total),
-                format!("{description} Page {k} of {}.", pager.total),
-            ),
-        };
+        let (title, description) = pager.titled(
+            "All prices".to_string(),
+            format!("Every price page of the site with its latest figures, {total} in all."),
+        );
         let url = prices_page_url(pager.current);
         self.render(
             "prices.html",
@@ -869,16 +870,10 @@ impl<'a> Renderer<'a> {
         let mut ctx = Context::new();
         ctx.insert("tags", &tag_list(tags));
         ctx.insert("pager", pager);
-        let (title, description) = match pager.current {
-            1 => (
-                "Tags".to_string(),
-                "Every tag used by the notes.".to_string(),
-            ),
-            k => (
-                format!("Tags, page {k} of {}", pager.total),
-                format!("Every tag used by the notes: page {k} of {}.", pager.total),
-            ),
-        };
+        let (title, description) = pager.titled(
+            "Tags".to_string(),
+            "Every tag used by the notes.".to_string(),
+        );
         let url = tags_page_url(pager.current);
         self.render(
             "tags.html",

@@ -615,39 +615,48 @@ fn site_urls(inputs: &Inputs, tags: &[Tag]) -> Vec<SiteUrl> {
 /// `/tags/<slug>/page/2/`…, `/tags/<slug>/feed.xml`.
 fn plan_lists<'a>(p: &mut Planner<'a>, inputs: &'a Inputs, tags: &[Tag]) {
     let per_page = inputs.config.notes_per_page;
-    for k in 2..=pages::page_count(inputs.notes.len(), per_page) {
-        p.add(
-            pages::output_path(&pages::notes_page_url(k)),
-            Job::NotesIndex(k),
-            false,
-            source(
-                PathBuf::from("templates").join("notes.html"),
-                format!("page {k} of the notes index"),
-            ),
-        );
-    }
-    for k in 2..=pages::page_count(inputs.datasets.len(), pages::DATASETS_PER_PAGE) {
-        p.add(
-            pages::output_path(&pages::prices_page_url(k)),
-            Job::PricesIndex(k),
-            false,
-            source(
-                PathBuf::from("templates").join("prices.html"),
-                format!("page {k} of the prices index"),
-            ),
-        );
-    }
-    for k in 2..=pages::page_count(tags.len(), pages::TAGS_PER_PAGE) {
-        p.add(
-            pages::output_path(&pages::tags_page_url(k)),
-            Job::TagsIndex(k),
-            false,
-            source(
-                PathBuf::from("templates").join("tags.html"),
-                format!("page {k} of the tags index"),
-            ),
-        );
-    }
+    let later_pages = |p: &mut Planner<'a>,
+                       count: usize,
+                       url: fn(usize) -> String,
+                       job: fn(usize) -> Job<'a>,
+                       template: &str,
+                       index: &str| {
+        for k in 2..=count {
+            p.add(
+                pages::output_path(&url(k)),
+                job(k),
+                false,
+                source(
+                    PathBuf::from("templates").join(template),
+                    format!("page {k} of {index}"),
+                ),
+            );
+        }
+    };
+    later_pages(
+        p,
+        pages::page_count(inputs.notes.len(), per_page),
+        pages::notes_page_url,
+        Job::NotesIndex,
+        "notes.html",
+        "the notes index",
+    );
+    later_pages(
+        p,
+        pages::page_count(inputs.datasets.len(), pages::DATASETS_PER_PAGE),
+        pages::prices_page_url,
+        Job::PricesIndex,
+        "prices.html",
+        "the prices index",
+    );
+    later_pages(
+        p,
+        pages::page_count(tags.len(), pages::TAGS_PER_PAGE),
+        pages::tags_page_url,
+        Job::TagsIndex,
+        "tags.html",
+        "the tags index",
+    );
     for (t, tag) in tags.iter().enumerate() {
         let first = &inputs.notes[tag.notes[0]];
         for k in 1..=pages::page_count(tag.notes.len(), per_page) {
