@@ -43,6 +43,17 @@ fn days(n: usize) -> Vec<String> {
     out
 }
 
+/// Appends to a site.toml the 64 series a dataset may have, each labelled as long as
+/// a label may be (40 characters).
+fn push_widest_series(toml: &mut String, dataset: &str) {
+    for s in 0..64 {
+        toml.push_str(&format!(
+            "[datasets.{dataset}.series.s{s}]\nlabel = \"{}{s:02}\"\n",
+            "L".repeat(38)
+        ));
+    }
+}
+
 /// A CSV of `series` columns and `rows` daily rows, every value the smallest or the
 /// largest a value may be, in turn, so each series moves on every row by the most it
 /// can (the longest cells, changes and percentages, and a line that zig-zags across
@@ -125,12 +136,7 @@ fn a_dataset_with_every_input_at_its_limit_keeps_pages_and_charts_in_bounds() {
         "u".repeat(1900),
         "r".repeat(40),
     ));
-    for s in 0..64 {
-        toml.push_str(&format!(
-            "[datasets.wide.series.s{s}]\nlabel = \"{}{s:02}\"\n",
-            "L".repeat(38)
-        ));
-    }
+    push_widest_series(&mut toml, "wide");
     fs::write(site.path().join("site.toml"), toml).unwrap();
     // As many events as a file may hold, all in this dataset's years, with the
     // longest labels and sources.
@@ -345,12 +351,7 @@ fn many_wide_datasets_keep_the_home_page_and_the_menu_small() {
             "T".repeat(198),
             "U".repeat(40),
         ));
-        for s in 0..64 {
-            toml.push_str(&format!(
-                "[datasets.w{k:02}.series.s{s}]\nlabel = \"{}{s:02}\"\n",
-                "L".repeat(38)
-            ));
-        }
+        push_widest_series(&mut toml, &format!("w{k:02}"));
     }
     fs::write(site.path().join("site.toml"), toml).unwrap();
     build(site.path());
