@@ -33,25 +33,27 @@ def paragraph():
     return " ".join(sentence(rng.randint(8, 16)) for _ in range(5))
 
 
+# Each block carries its note's number, so no two notes share a block, as on a real
+# site: a build that remembers blocks it has seen gains nothing within one build.
 CODE = {
     "bash": ["petrol-watch price add 2026-08-15 mogas=70.65 gas-oil=71.25",
              "petrol-watch build && petrol-watch check",
-             'PORT=8080 petrol-watch serve --dir public &'],
-    "toml": ['[site]', 'title = "Petrol Watch"', 'base_url = "https://example.org"', "notes_per_page = 20"],
-    "dockerfile": ["FROM docker.io/library/rust:1.95-slim AS builder", "WORKDIR /src", "COPY . .",
+             'PORT={n} petrol-watch serve --dir public &'],
+    "toml": ['[site]', 'title = "Petrol Watch"', 'base_url = "https://example.org"', "notes_per_page = {n}"],
+    "dockerfile": ["FROM docker.io/library/rust:1.95-slim AS builder", "WORKDIR /src/{n}", "COPY . .",
                    "RUN cargo build --release", "FROM scratch", "COPY --from=builder /src/target/release/app /app",
                    'ENTRYPOINT ["/app"]'],
     "python": ["import csv", "with open('data/fuel-prices.csv') as f:",
-               "    rows = list(csv.DictReader(f))", "print(len(rows), rows[-1]['mogas'])"],
-    "rust": ["fn main() {", '    let price = "64.25".parse::<f64>().unwrap();', '    println!("price {price}");', "}"],
-    "yaml": ["steps:", "  - name: gcr.io/cloud-builders/docker", "    args: [build, -f, Containerfile, .]"],
-    "sql": ["SELECT date, mogas FROM prices", "WHERE date >= '2020-01-01'", "ORDER BY date DESC LIMIT 10;"],
-    "json": ['{"date": "2026-08-15", "mogas": "70.65", "gas_oil": "71.25"}'],
+               "    rows = list(csv.DictReader(f))", "print(len(rows), rows[-1]['mogas'], {n})"],
+    "rust": ["fn main() {", '    let price = "{n}.25".parse::<f64>().unwrap();', '    println!("price {price}");', "}"],
+    "yaml": ["steps:", "  - name: gcr.io/cloud-builders/docker", "    args: [build, -f, Containerfile, ., -t, v{n}]"],
+    "sql": ["SELECT date, mogas FROM prices", "WHERE date >= '2020-01-01'", "ORDER BY date DESC LIMIT {n};"],
+    "json": ['{"date": "2026-08-15", "mogas": "{n}.65", "gas_oil": "71.25"}'],
 }
 
 
-def code_block(language):
-    return ["```" + ("" if plain else language)] + CODE[language] + ["```", ""]
+def code_block(language, n):
+    return ["```" + ("" if plain else language)] + [line.replace("{n}", str(n)) for line in CODE[language]] + ["```", ""]
 
 
 def note(i):
@@ -72,8 +74,9 @@ def note(i):
     for r in range(4):
         body.append(f"| 2024-0{r + 1}-01 | {rng.uniform(40, 75):.2f} | {rng.uniform(30, 70):.2f} |")
     first, second = rng.sample(sorted(CODE), 2)
-    body += ["", paragraph(), *code_block("rust"), "## Reading it", paragraph(), *code_block(first),
-             paragraph(), "1. one", "2. two", "3. three", "", *code_block(second), paragraph()]
+    body += ["", paragraph(), *code_block("rust", i), "## Reading it", paragraph(),
+             *code_block(first, i), paragraph(), "1. one", "2. two", "3. three", "",
+             *code_block(second, i), paragraph()]
     front = (f'+++\ntitle = "Note {i}: the {rng.choice(WORDS)} and the {rng.choice(WORDS)}"\n'
              f"date = {date.isoformat()}\ntags = {tags!r}\n+++\n").replace("'", '"')
     return front + "\n".join(body) + "\n"

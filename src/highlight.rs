@@ -49,10 +49,7 @@ pub(crate) const MAX_NESTING: usize = 100;
 /// holding the code as classed spans, or escaped plain text when the language is
 /// unknown, missing, or the block is too large.
 pub(crate) fn code_block(info: Option<&str>, code: &str) -> String {
-    // The info string may carry more than the language: "rust,ignore", "sh title=x".
-    let lang = info
-        .and_then(|i| i.split([' ', '\t', ',', '{']).next())
-        .filter(|l| !l.is_empty());
+    let lang = fence_language(info);
     // CommonMark ends lines with LF, CRLF or a lone CR; one ending keeps output the same
     // whichever the note was saved with.
     let code = &normalize_line_endings(code);
@@ -73,6 +70,25 @@ pub(crate) fn code_block(info: Option<&str>, code: &str) -> String {
     }
     html.push_str("</code></pre>\n");
     html
+}
+
+/// Whether [`code_block`] gives this block classed spans rather than escaped text:
+/// a compiled-in language and a block within the bounds. Only such blocks cost enough
+/// to be worth keeping between builds.
+pub(crate) fn is_highlighted(info: Option<&str>, code: &str) -> bool {
+    fence_language(info).and_then(language).is_some() && within_bounds(code)
+}
+
+/// The language word of a fence's info string, which may carry more: "rust,ignore",
+/// "sh title=x".
+fn fence_language(info: Option<&str>) -> Option<&str> {
+    info.and_then(|i| i.split([' ', '\t', ',', '{']).next())
+        .filter(|l| !l.is_empty())
+}
+
+/// Not empty, and neither too large nor nested too deep to highlight.
+fn within_bounds(code: &str) -> bool {
+    !code.is_empty() && code.len() <= MAX_HIGHLIGHTED_BYTES && nesting(code) <= MAX_NESTING
 }
 
 fn normalize_line_endings(code: &str) -> String {
@@ -116,7 +132,7 @@ fn nesting(code: &str) -> usize {
 
 /// The code as lumis's classed token spans, or `None` to fall back to plain text.
 fn spans(language: Language, code: &str) -> Option<String> {
-    if code.is_empty() || code.len() > MAX_HIGHLIGHTED_BYTES || nesting(code) > MAX_NESTING {
+    if !within_bounds(code) {
         return None;
     }
     let formatter = HtmlLinkedBuilder::new()

@@ -436,7 +436,7 @@ type OpenHeading<'a> = (
 /// The HTML of [`render_with_headings`], for tests of the dialect.
 #[cfg(test)]
 pub(crate) fn render_markdown(markdown: &str) -> String {
-    render_with_headings(markdown).0
+    render_with_headings(markdown, &crate::highlight::code_block).0
 }
 
 /// A note's body as every output shows it: the HTML (tables with row headers) and the
@@ -447,8 +447,12 @@ pub(crate) struct Body {
     pub(crate) headings: Vec<Heading>,
 }
 
-pub(crate) fn render_body(markdown: &str) -> Body {
-    let (html, headings) = render_with_headings(markdown);
+/// How a fenced code block becomes HTML: [`crate::highlight::code_block`], or the same
+/// answer remembered from an earlier build.
+pub(crate) type CodeBlocks<'a> = &'a (dyn Fn(Option<&str>, &str) -> String + Sync);
+
+pub(crate) fn render_body(markdown: &str, code_block: CodeBlocks) -> Body {
+    let (html, headings) = render_with_headings(markdown, code_block);
     Body {
         html: crate::markup::row_headers(html),
         headings,
@@ -467,7 +471,10 @@ pub(crate) struct Heading {
 /// A note's markdown as HTML: CommonMark + tables, footnotes, strikethrough, task
 /// lists; every heading gets an `id` (its own `{#id}` or a slug of its text) and a
 /// visible `#` link to itself. Also the h2 and h3 headings in order, with those ids.
-pub(crate) fn render_with_headings(markdown: &str) -> (String, Vec<Heading>) {
+pub(crate) fn render_with_headings(
+    markdown: &str,
+    code_block: CodeBlocks,
+) -> (String, Vec<Heading>) {
     let mut headings: Vec<Heading> = Vec::new();
     let mut events: Vec<Event> = Vec::new();
     let mut used_ids: HashSet<String> = HashSet::new();
@@ -494,9 +501,7 @@ pub(crate) fn render_with_headings(markdown: &str) -> (String, Vec<Heading>) {
             }
             Event::End(TagEnd::CodeBlock) => {
                 let (lang, text) = code.take().unwrap_or_default();
-                events.push(Event::Html(
-                    crate::highlight::code_block(lang.as_deref(), &text).into(),
-                ));
+                events.push(Event::Html(code_block(lang.as_deref(), &text).into()));
             }
             Event::Start(Tag::BlockQuote(Some(kind))) => {
                 events.push(Event::Html(callout_start(kind).into()));
@@ -724,8 +729,10 @@ mod tests {
 
     #[test]
     fn contents_nest_h3_under_h2_only() {
-        let (_, headings) =
-            render_with_headings("### Lead\n\n### Lead 2\n\n## A\n\n### A1\n\n#### deep\n\n## B\n");
+        let (_, headings) = render_with_headings(
+            "### Lead\n\n### Lead 2\n\n## A\n\n### A1\n\n#### deep\n\n## B\n",
+            &crate::highlight::code_block,
+        );
         let toc = table_of_contents(Some(true), &headings);
         let shape: Vec<(&str, usize)> = toc
             .iter()

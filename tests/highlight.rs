@@ -281,3 +281,55 @@ fn huge_and_deeply_nested_blocks_build_in_bounded_time() {
     }
     assert!(took < limit, "{took:?}");
 }
+
+/// The highlighted blocks a build made are kept beside the output: a build into an
+/// emptied output reads every one of them (the cache file is not rewritten: nothing
+/// was new), publishes the same bytes, and a damaged cache is highlighted again.
+#[test]
+fn highlighted_blocks_survive_an_emptied_output_through_the_cache() {
+    use std::os::unix::fs::MetadataExt;
+    let site = built_code_site();
+    let root = site.path();
+    let pack = root.join(".public.cache/code.pack");
+    let first = snapshot(&root.join("public"));
+    let made = std::fs::metadata(&pack).expect("the blocks were kept");
+    assert!(made.len() > 1_000, "{} bytes", made.len());
+
+    std::fs::remove_dir_all(root.join("public")).unwrap();
+    build_ok(root, "public");
+    assert_eq!(snapshot(&root.join("public")), first);
+    let read = std::fs::metadata(&pack).unwrap();
+    assert_eq!(
+        (read.ino(), read.len()),
+        (made.ino(), made.len()),
+        "a block was highlighted again"
+    );
+
+    // One new block in an edit is added; the others stay though that build did not
+    // look at them.
+    let note = root.join("content/notes/code-in-many-languages.md");
+    let text = std::fs::read_to_string(&note).unwrap();
+    std::fs::write(
+        &note,
+        format!("{text}\n```toml\nadded = \"one block\"\n```\n"),
+    )
+    .unwrap();
+    build_ok(root, "public");
+    let grown = std::fs::metadata(&pack).unwrap().len();
+    assert!(grown > made.len(), "{grown} bytes");
+    // A build into an emptied output sees every block: the removed one goes.
+    std::fs::write(&note, &text).unwrap();
+    std::fs::remove_dir_all(root.join("public")).unwrap();
+    build_ok(root, "public");
+    assert_eq!(std::fs::metadata(&pack).unwrap().len(), made.len());
+
+    // Every byte past the header changed: the blocks are highlighted again, the same.
+    let mut bytes = std::fs::read(&pack).unwrap();
+    for b in &mut bytes[12..] {
+        *b ^= 0x55;
+    }
+    std::fs::write(&pack, &bytes).unwrap();
+    std::fs::remove_dir_all(root.join("public")).unwrap();
+    build_ok(root, "public");
+    assert_eq!(snapshot(&root.join("public")), first);
+}

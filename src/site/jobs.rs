@@ -94,6 +94,9 @@ pub(crate) fn render(inputs: &Inputs, plan: &Plan, sink: &dyn Sink) -> Result<Su
         .map(|d| (d.slug.as_str(), keys::data_key(d, "pages")))
         .collect();
 
+    // Code blocks as the sink answers them: it may remember them from an earlier build.
+    let code_block: notes::CodeBlocks = &|info, code| sink.code_block(info, code);
+
     // The bodies of the notes the site feed carries, each rendered once for its page
     // and the feed by whichever job comes first. Only these are held: all of them
     // would be every note's HTML in memory at once.
@@ -140,9 +143,11 @@ pub(crate) fn render(inputs: &Inputs, plan: &Plan, sink: &dyn Sink) -> Result<Su
                     let summary = pages::summary_of(note);
                     let fresh;
                     let body = match shared_bodies.get(*i) {
-                        Some(cell) => cell.get_or_init(|| notes::render_body(&note.body)),
+                        Some(cell) => {
+                            cell.get_or_init(|| notes::render_body(&note.body, code_block))
+                        }
                         None => {
-                            fresh = notes::render_body(&note.body);
+                            fresh = notes::render_body(&note.body, code_block);
                             &fresh
                         }
                     };
@@ -249,7 +254,8 @@ pub(crate) fn render(inputs: &Inputs, plan: &Plan, sink: &dyn Sink) -> Result<Su
                 })),
                 &|| {
                     Ok(feeds::site_feed(inputs, |i| {
-                        shared_bodies[i].get_or_init(|| notes::render_body(&notes[i].body))
+                        shared_bodies[i]
+                            .get_or_init(|| notes::render_body(&notes[i].body, code_block))
                     }))
                 },
             ),

@@ -12,9 +12,11 @@
 //! - `jobs`: render each planned output (`pages` for HTML, `feeds` for Atom, sitemap,
 //!   JSON, CSV) into a sink.
 //! - `output`: the sink for `build` (one builder at a time, a staged folder swapped in
-//!   atomically, unchanged files reused); `links`: the sink for `check`.
+//!   atomically, unchanged files reused); `links`: the sink for `check`;
+//!   `code_cache`: the highlighted code blocks `output` keeps between builds.
 
 pub(crate) mod aliases;
+pub(crate) mod code_cache;
 pub(crate) mod feeds;
 pub(crate) mod figures;
 pub(crate) mod fresh;

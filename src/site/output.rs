@@ -40,6 +40,12 @@ use crate::error::{Error, Result};
 pub(crate) trait Sink: Sync {
     fn put(&self, path: &str, bytes: &[u8]) -> Result<()>;
 
+    /// A fenced code block's HTML, as [`crate::highlight::code_block`] makes it. A sink
+    /// that keeps blocks between builds may answer from what it kept.
+    fn code_block(&self, info: Option<&str>, code: &str) -> String {
+        crate::highlight::code_block(info, code)
+    }
+
     /// Like `put`, for a file that is a pure function of `key` (a hash of everything it
     /// is made from). A sink that still has the file from a build with the same key may
     /// keep it without calling `render`.
@@ -183,6 +189,8 @@ pub(crate) struct StagedSite {
     folders: std::sync::Mutex<std::collections::HashSet<PathBuf>>,
     /// Derived images by key; none if its folder cannot be made.
     cache: Option<ImageCache>,
+    /// Highlighted code blocks, kept in the same folder as the images.
+    code: super::code_cache::CodeCache,
     /// Held until the site is swapped in (or the build fails).
     _lock: OutputLock,
 }
@@ -203,9 +211,9 @@ struct ImageCache {
 }
 
 impl ImageCache {
-    fn open(parent: &Path, name: &str) -> Option<ImageCache> {
+    fn open(dir: PathBuf) -> Option<ImageCache> {
         Some(ImageCache {
-            dir: parent.join(format!(".{name}.cache")),
+            dir,
             used: Default::default(),
             index: Default::default(),
             made: Default::default(),
@@ -695,6 +703,7 @@ impl StagedSite {
             None => Default::default(),
         };
         let previous_dir = previous.as_deref().and_then(open_folder);
+        let cache_dir = parent.join(format!(".{name}.cache"));
         Ok(StagedSite {
             staging,
             previous_dir,
@@ -711,7 +720,8 @@ impl StagedSite {
             kept: Default::default(),
             placed: AtomicUsize::new(0),
             folders: Default::default(),
-            cache: ImageCache::open(&parent, &name),
+            cache: ImageCache::open(cache_dir.clone()),
+            code: super::code_cache::CodeCache::open(&cache_dir),
             _lock: lock,
         })
     }
@@ -758,6 +768,7 @@ impl StagedSite {
             if let Some(cache) = &self.cache {
                 cache.sweep();
             }
+            self.code.save(self.previous.is_none());
             self.write_record(inputs, summary);
             return Ok(());
         }
@@ -796,6 +807,9 @@ impl StagedSite {
         if let Some(cache) = &self.cache {
             cache.sweep();
         }
+        // Into an empty output every note was rendered: every block the site has was
+        // looked up.
+        self.code.save(self.previous.is_none());
         self.write_stamps(&keys, &staged, &kept);
         self.write_record(inputs, summary);
         Ok(())
@@ -1066,6 +1080,10 @@ impl StagedSite {
 }
 
 impl Sink for StagedSite {
+    fn code_block(&self, info: Option<&str>, code: &str) -> String {
+        self.code.code_block(info, code)
+    }
+
     fn put_keyed(&self, rel: &str, key: u128, render: &dyn Fn() -> Result<Vec<u8>>) -> Result<()> {
         if self.reuse_keyed(rel, key)? {
             return Ok(());

@@ -1,0 +1,416 @@
+//! Highlighted code blocks kept between builds, in one file beside the output
+//! (`.public.cache/code.pack`, next to the kept images).
+//!
+//! Highlighting is most of a build's work for notes with code: tree-sitter parses each
+//! block, and the first block of each language in a process compiles that language's
+//! queries (17–86 ms each). Yet a block's HTML is a pure function of its fence's info
+//! string and its text (and of this program), so a build that finds a block it made
+//! before need not make it again: an emptied output, or an edit to one note whose
+//! page and the site feed re-render twenty notes' bodies, reads blocks instead of
+//! highlighting them.
+//!
+//! One file, not one per block: a site has thousands of small blocks, and a file each
+//! would cost an open and a read apiece. The file starts with an index (read when the
+//! first block is looked up); each block is read with one positioned read when asked
+//! for, so a big cache is not held in memory. Each entry carries a hash of its bytes,
+//! checked before use: a damaged entry (a crash, a full disk, a stray edit) is made
+//! again, never published. Anything unreadable is a miss; the cache never fails a
+//! build.
+//!
+//! Only the builder holding the output's lock opens it. It is rewritten (a temporary
+//! file renamed over it) at the end of a build that made new blocks or left some
+//! unused. A build into an empty output renders every note, so it alone knows which
+//! blocks the site no longer has and drops them; other builds keep what they did not
+//! look at, up to [`MAX_PACK_BYTES`].
+
+use std::collections::HashMap;
+use std::fs::File;
+use std::hash::Hash;
+use std::io::{BufWriter, Read, Write};
+use std::os::unix::fs::FileExt;
+use std::path::{Path, PathBuf};
+use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
+use std::sync::{Mutex, OnceLock};
+
+use xxhash_rust::xxh3::{xxh3_64_with_seed, Xxh3};
+
+use super::keys::PROGRAM_ID;
+use crate::highlight;
+
+/// The file's first bytes; a new layout gets a new one, and an old file is a miss.
+const MAGIC: &[u8; 8] = b"PWCODE1\n";
+
+/// Key (16), offset (8), length (4) and hash (8) of one entry.
+const INDEX_ENTRY: usize = 36;
+
+/// The most the file may hold: past it, a build keeps only the blocks it used. A site
+/// of 20,000 notes with three blocks each needs about 55 MB.
+pub(crate) const MAX_PACK_BYTES: u64 = 256 * 1024 * 1024;
+
+/// One highlighted block can be no larger than this: blocks over
+/// [`highlight::MAX_HIGHLIGHTED_BYTES`] are not highlighted, and markup at most
+/// multiplies a block's size by a small factor.
+const MAX_ENTRY_BYTES: u32 = 16 * 1024 * 1024;
+
+/// The blocks kept by earlier builds, and those this build made.
+pub(crate) struct CodeCache {
+    path: PathBuf,
+    kept: OnceLock<Kept>,
+    made: Mutex<HashMap<u128, String>>,
+    /// Blocks highlighted by this build (for tests and the curious).
+    highlighted: AtomicUsize,
+}
+
+/// The file as the build found it: its index, read once.
+struct Kept {
+    file: Option<File>,
+    entries: HashMap<u128, Entry>,
+}
+
+struct Entry {
+    offset: u64,
+    len: u32,
+    hash: u64,
+    /// Looked up by this build, and intact.
+    used: AtomicBool,
+}
+
+impl CodeCache {
+    /// The cache in `dir` (read only when a block is first looked up).
+    pub(crate) fn open(dir: &Path) -> CodeCache {
+        CodeCache {
+            path: dir.join("code.pack"),
+            kept: OnceLock::new(),
+            made: Mutex::default(),
+            highlighted: AtomicUsize::new(0),
+        }
+    }
+
+    /// What [`highlight::code_block`] gives for this block: kept, or made and kept.
+    pub(crate) fn code_block(&self, info: Option<&str>, code: &str) -> String {
+        // Plain text costs an escape: not worth a lookup.
+        if !highlight::is_highlighted(info, code) {
+            return highlight::code_block(info, code);
+        }
+        let key = key(info, code);
+        if let Some(html) = self.kept().get(key) {
+            return html;
+        }
+        if let Some(html) = self.made.lock().expect("not poisoned").get(&key) {
+            return html.clone();
+        }
+        let html = highlight::code_block(info, code);
+        self.highlighted.fetch_add(1, Ordering::Relaxed);
+        self.made
+            .lock()
+            .expect("not poisoned")
+            .insert(key, html.clone());
+        html
+    }
+
+    /// How many blocks this build highlighted rather than read.
+    #[cfg(test)]
+    fn highlighted(&self) -> usize {
+        self.highlighted.load(Ordering::Relaxed)
+    }
+
+    fn kept(&self) -> &Kept {
+        self.kept.get_or_init(|| Kept::load(&self.path))
+    }
+
+    /// Writes the cache for the next build, if this one changed it: the blocks made,
+    /// and of those kept, the ones used, or (`every_block_seen` false: the build did
+    /// not render every note) all while they fit in [`MAX_PACK_BYTES`]. Failing to
+    /// write only costs highlighting next time.
+    pub(crate) fn save(&self, every_block_seen: bool) {
+        let made = std::mem::take(&mut *self.made.lock().expect("not poisoned"));
+        let Some(kept) = self.kept.get() else {
+            // No block was looked up: the site has none worth keeping, if it rendered
+            // every note; else the file stays as it is.
+            if every_block_seen {
+                let _ = std::fs::remove_file(&self.path);
+            }
+            return;
+        };
+        let total: u64 = kept.entries.values().map(|e| u64::from(e.len)).sum::<u64>()
+            + made.values().map(|h| h.len() as u64).sum::<u64>();
+        let drop_unused = every_block_seen || total > MAX_PACK_BYTES;
+        let mut keep: Vec<(u128, &Entry)> = kept
+            .entries
+            .iter()
+            .filter(|(_, e)| !drop_unused || e.used.load(Ordering::Relaxed))
+            .map(|(k, e)| (*k, e))
+            .collect();
+        if made.is_empty() && keep.len() == kept.entries.len() {
+            return;
+        }
+        keep.sort_unstable_by_key(|(k, _)| *k);
+        let mut made: Vec<(u128, String)> = made.into_iter().collect();
+        made.sort_unstable_by_key(|(k, _)| *k);
+        let _ = self.write(kept, &keep, &made);
+    }
+
+    fn write(
+        &self,
+        kept: &Kept,
+        keep: &[(u128, &Entry)],
+        made: &[(u128, String)],
+    ) -> std::io::Result<()> {
+        let dir = self.path.parent().unwrap_or(Path::new("."));
+        std::fs::create_dir_all(dir)?;
+        // The old entries' bytes, read back (and checked) before anything is written.
+        let mut blocks: Vec<(u128, Vec<u8>)> = Vec::with_capacity(keep.len() + made.len());
+        let mut size = 0u64;
+        for (key, entry) in keep {
+            if let Some(bytes) = kept.bytes(*key, entry) {
+                size += bytes.len() as u64;
+                blocks.push((*key, bytes));
+            }
+        }
+        for (key, html) in made {
+            if size + html.len() as u64 > MAX_PACK_BYTES {
+                break;
+            }
+            size += html.len() as u64;
+            blocks.push((*key, html.clone().into_bytes()));
+        }
+        let mut file = tempfile::Builder::new()
+            .prefix(".code.pack.tmp-")
+            .tempfile_in(dir)?;
+        {
+            let mut out = BufWriter::new(file.as_file_mut());
+            out.write_all(MAGIC)?;
+            out.write_all(&(blocks.len() as u32).to_le_bytes())?;
+            let mut offset = (MAGIC.len() + 4 + blocks.len() * INDEX_ENTRY) as u64;
+            for (key, bytes) in &blocks {
+                out.write_all(&key.to_le_bytes())?;
+                out.write_all(&offset.to_le_bytes())?;
+                out.write_all(&(bytes.len() as u32).to_le_bytes())?;
+                out.write_all(&entry_hash(*key, bytes).to_le_bytes())?;
+                offset += bytes.len() as u64;
+            }
+            for (_, bytes) in &blocks {
+                out.write_all(bytes)?;
+            }
+            out.flush()?;
+        }
+        file.persist(&self.path).map_err(|e| e.error)?;
+        Ok(())
+    }
+}
+
+impl Kept {
+    /// The index of the file at `path`; empty when there is none or it is not one this
+    /// program wrote whole.
+    fn load(path: &Path) -> Kept {
+        let empty = || Kept {
+            file: None,
+            entries: HashMap::new(),
+        };
+        let Ok(mut file) = File::open(path) else {
+            return empty();
+        };
+        let Ok(len) = file.metadata().map(|m| m.len()) else {
+            return empty();
+        };
+        let mut head = [0u8; 12];
+        if file.read_exact(&mut head).is_err() || head[..8] != MAGIC[..] {
+            return empty();
+        }
+        let count = u32::from_le_bytes(head[8..12].try_into().expect("4 bytes")) as u64;
+        // An index longer than the file is damage, not a reason to allocate.
+        let index_end = 12 + count * INDEX_ENTRY as u64;
+        if index_end > len {
+            return empty();
+        }
+        let mut index = vec![0u8; (count as usize) * INDEX_ENTRY];
+        if file.read_exact(&mut index).is_err() {
+            return empty();
+        }
+        let field = |e: &[u8], at: usize, n: usize| -> u128 {
+            let mut b = [0u8; 16];
+            b[..n].copy_from_slice(&e[at..at + n]);
+            u128::from_le_bytes(b)
+        };
+        let entries = index
+            .chunks_exact(INDEX_ENTRY)
+            .filter_map(|e| {
+                let entry = Entry {
+                    offset: field(e, 16, 8) as u64,
+                    len: field(e, 24, 4) as u32,
+                    hash: field(e, 28, 8) as u64,
+                    used: AtomicBool::new(false),
+                };
+                let inside = entry.offset >= index_end
+                    && entry
+                        .offset
+                        .checked_add(u64::from(entry.len))
+                        .is_some_and(|end| end <= len);
+                (inside && entry.len <= MAX_ENTRY_BYTES).then(|| (field(e, 0, 16), entry))
+            })
+            .collect();
+        Kept {
+            file: Some(file),
+            entries,
+        }
+    }
+
+    /// The block kept under `key`, if it is there and intact; marks it used.
+    fn get(&self, key: u128) -> Option<String> {
+        let entry = self.entries.get(&key)?;
+        let html = String::from_utf8(self.bytes(key, entry)?).ok()?;
+        entry.used.store(true, Ordering::Relaxed);
+        Some(html)
+    }
+
+    /// An entry's bytes, if they still hash as they did when written under `key`.
+    fn bytes(&self, key: u128, entry: &Entry) -> Option<Vec<u8>> {
+        let mut bytes = vec![0u8; entry.len as usize];
+        self.file
+            .as_ref()?
+            .read_exact_at(&mut bytes, entry.offset)
+            .ok()?;
+        (entry_hash(key, &bytes) == entry.hash).then_some(bytes)
+    }
+}
+
+/// The check of an entry: its bytes, seeded with its key, so bytes that are intact but
+/// indexed under another key do not pass either.
+fn entry_hash(key: u128, bytes: &[u8]) -> u64 {
+    xxh3_64_with_seed(bytes, (key as u64) ^ ((key >> 64) as u64))
+}
+
+/// What a block's HTML is made from: this program, the fence's info string, the text.
+fn key(info: Option<&str>, code: &str) -> u128 {
+    let mut h = Xxh3::new();
+    (PROGRAM_ID, info, code).hash(&mut h);
+    h.digest128()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use proptest::prelude::*;
+
+    const RUST: &str = "fn main() {\n    println!(\"{}\", 1 + 2);\n}\n";
+    const TOML: &str = "[site]\ntitle = \"Petrol Watch\"\n";
+
+    /// Renders the blocks through a cache in `dir`, saves it, and says how many it had
+    /// to highlight; every answer must be what highlighting gives.
+    fn build(dir: &Path, blocks: &[(Option<&str>, &str)], every_block_seen: bool) -> usize {
+        let cache = CodeCache::open(dir);
+        for (info, code) in blocks {
+            assert_eq!(
+                cache.code_block(*info, code),
+                highlight::code_block(*info, code),
+                "{info:?}"
+            );
+        }
+        cache.save(every_block_seen);
+        cache.highlighted()
+    }
+
+    fn pack(dir: &Path) -> PathBuf {
+        dir.join("code.pack")
+    }
+
+    #[test]
+    fn a_second_build_reads_what_the_first_highlighted() {
+        let dir = tempfile::tempdir().unwrap();
+        let blocks = [
+            (Some("rust"), RUST),
+            (Some("toml"), TOML),
+            (Some("rust"), RUST),
+        ];
+        assert_eq!(build(dir.path(), &blocks, true), 2);
+        assert_eq!(build(dir.path(), &blocks, true), 0);
+        // Plain blocks are not kept: they cost less than a lookup.
+        let plain = [(None, RUST), (Some("no-such-language"), RUST)];
+        assert_eq!(build(dir.path(), &plain, false), 0);
+        assert_eq!(build(dir.path(), &blocks, false), 0);
+        // The fence's whole info string is part of the key.
+        assert_eq!(build(dir.path(), &[(Some("rust,ignore"), RUST)], false), 1);
+    }
+
+    #[test]
+    fn a_build_that_saw_every_block_drops_the_others() {
+        let dir = tempfile::tempdir().unwrap();
+        build(
+            dir.path(),
+            &[(Some("rust"), RUST), (Some("toml"), TOML)],
+            true,
+        );
+        // Not every note rendered: what was not looked at stays.
+        build(dir.path(), &[(Some("rust"), RUST)], false);
+        assert_eq!(build(dir.path(), &[(Some("toml"), TOML)], false), 0);
+        // Every note rendered: the TOML block is gone from the site, and the cache.
+        build(dir.path(), &[(Some("rust"), RUST)], true);
+        assert_eq!(build(dir.path(), &[(Some("toml"), TOML)], false), 1);
+        // A site left with no highlighted block leaves no file.
+        build(dir.path(), &[(None, RUST)], true);
+        assert!(!pack(dir.path()).exists());
+    }
+
+    #[test]
+    fn an_unchanged_cache_is_not_rewritten() {
+        let dir = tempfile::tempdir().unwrap();
+        let blocks = [(Some("rust"), RUST)];
+        build(dir.path(), &blocks, true);
+        let before = std::fs::metadata(pack(dir.path())).unwrap();
+        build(dir.path(), &blocks, true);
+        let after = std::fs::metadata(pack(dir.path())).unwrap();
+        use std::os::unix::fs::MetadataExt;
+        assert_eq!(before.ino(), after.ino(), "rewritten with nothing new");
+    }
+
+    #[test]
+    fn a_damaged_entry_is_highlighted_again_and_replaced() {
+        let dir = tempfile::tempdir().unwrap();
+        let blocks = [(Some("rust"), RUST), (Some("toml"), TOML)];
+        build(dir.path(), &blocks, true);
+        // The last byte of the last block, changed as a stray write would.
+        let mut bytes = std::fs::read(pack(dir.path())).unwrap();
+        *bytes.last_mut().unwrap() ^= 0x20;
+        std::fs::write(pack(dir.path()), &bytes).unwrap();
+        assert_eq!(build(dir.path(), &blocks, false), 1);
+        assert_eq!(
+            build(dir.path(), &blocks, false),
+            0,
+            "the good copy was not kept"
+        );
+    }
+
+    #[test]
+    fn a_cache_that_cannot_be_written_costs_only_highlighting() {
+        let dir = tempfile::tempdir().unwrap();
+        let blocked = dir.path().join("in-the-way");
+        std::fs::write(&blocked, "a file where the folder goes").unwrap();
+        let blocks = [(Some("rust"), RUST)];
+        assert_eq!(build(&blocked, &blocks, true), 1);
+        assert_eq!(build(&blocked, &blocks, true), 1);
+    }
+
+    proptest! {
+        #![proptest_config(ProptestConfig::with_cases(64))]
+        /// Whatever the file holds (cut short, overwritten, forged lengths and
+        /// offsets), every answer is what highlighting gives, and nothing panics.
+        #[test]
+        fn any_file_gives_right_answers(
+            cut in 0usize..2_000,
+            noise in proptest::collection::vec(any::<u8>(), 0..64),
+            at in 0usize..2_000,
+        ) {
+            let dir = tempfile::tempdir().unwrap();
+            let blocks = [(Some("rust"), RUST), (Some("toml"), TOML), (Some("json"), "[1, 2]")];
+            build(dir.path(), &blocks, true);
+            let mut bytes = std::fs::read(pack(dir.path())).unwrap();
+            bytes.truncate(cut.max(1).min(bytes.len()));
+            let at = at.min(bytes.len());
+            let end = (at + noise.len()).min(bytes.len());
+            bytes[at..end].copy_from_slice(&noise[..end - at]);
+            std::fs::write(pack(dir.path()), &bytes).unwrap();
+            build(dir.path(), &blocks, false);
+            prop_assert_eq!(build(dir.path(), &blocks, false), 0);
+        }
+    }
+}
