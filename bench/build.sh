@@ -18,9 +18,9 @@
 # petrol-watch does everything its build does: note, tag, paginated list and dataset
 # pages, a share image per page, highlighting, charts, feeds, sitemap, JSON/CSV,
 # fingerprinting and .gz/.br for every compressible file.
-#   "first" = nothing from before: no output folder, no image cache;
-#   "cold"  = empty output folder; the image cache beside it (.public.cache, share
-#             cards by key) is kept, as Hugo keeps resources/_gen;
+#   "first" = nothing from before: no output folder, no cache;
+#   "cold"  = empty output folder; the cache beside it (.public.cache: share cards
+#             by key, highlighted code blocks) is kept, as Hugo keeps resources/_gen;
 #   "warm"  = rebuild over the previous output with nothing changed (the live site is
 #             left as it is; Hugo renders all);
 #   "warm, 1 edit" = the same after one note was edited (that note, the lists and
