@@ -135,68 +135,107 @@ impl CodeCache {
         let total: u64 = kept.entries.values().map(|e| u64::from(e.len)).sum::<u64>()
             + made.values().map(|h| h.len() as u64).sum::<u64>();
         let drop_unused = every_block_seen || total > MAX_PACK_BYTES;
-        let mut keep: Vec<(u128, &Entry)> = kept
+        // A kept entry made again was damaged: the new one replaces it.
+        let keep: Vec<(u128, &Entry)> = kept
             .entries
             .iter()
-            .filter(|(_, e)| !drop_unused || e.used.load(Ordering::Relaxed))
+            .filter(|(k, e)| {
+                (!drop_unused || e.used.load(Ordering::Relaxed)) && !made.contains_key(k)
+            })
             .map(|(k, e)| (*k, e))
             .collect();
         if made.is_empty() && keep.len() == kept.entries.len() {
             return;
         }
-        keep.sort_unstable_by_key(|(k, _)| *k);
+        let mut blocks: Vec<Block> = keep
+            .into_iter()
+            .map(|(key, e)| Block {
+                key,
+                len: e.len,
+                hash: e.hash,
+                html: Html::Kept(e.offset),
+            })
+            .collect();
+        let mut size: u64 = blocks.iter().map(|b| u64::from(b.len)).sum();
         let mut made: Vec<(u128, String)> = made.into_iter().collect();
         made.sort_unstable_by_key(|(k, _)| *k);
-        let _ = self.write(kept, &keep, &made);
-    }
-
-    fn write(
-        &self,
-        kept: &Kept,
-        keep: &[(u128, &Entry)],
-        made: &[(u128, String)],
-    ) -> std::io::Result<()> {
-        let dir = self.path.parent().unwrap_or(Path::new("."));
-        std::fs::create_dir_all(dir)?;
-        // The old entries' bytes, read back (and checked) before anything is written.
-        let mut blocks: Vec<(u128, Vec<u8>)> = Vec::with_capacity(keep.len() + made.len());
-        let mut size = 0u64;
-        for (key, entry) in keep {
-            if let Some(bytes) = kept.bytes(*key, entry) {
-                size += bytes.len() as u64;
-                blocks.push((*key, bytes));
-            }
-        }
-        for (key, html) in made {
-            if size + html.len() as u64 > MAX_PACK_BYTES {
+        for (key, html) in &made {
+            size += html.len() as u64;
+            if size > MAX_PACK_BYTES {
                 break;
             }
-            size += html.len() as u64;
-            blocks.push((*key, html.clone().into_bytes()));
+            blocks.push(Block {
+                key: *key,
+                len: html.len() as u32,
+                hash: entry_hash(*key, html.as_bytes()),
+                html: Html::Made(html),
+            });
+        }
+        blocks.sort_unstable_by_key(|b| b.key);
+        let _ = self.write(kept, &blocks);
+    }
+
+    /// Writes `blocks` as the new file: a temporary file renamed over the old one, so
+    /// a build killed midway leaves the old file whole. Kept blocks are copied as they
+    /// are (checked when next read), one at a time, not held.
+    fn write(&self, kept: &Kept, blocks: &[Block]) -> std::io::Result<()> {
+        let dir = self.path.parent().unwrap_or(Path::new("."));
+        std::fs::create_dir_all(dir)?;
+        // Holding the output's lock, any temporary file here is a killed build's.
+        for e in std::fs::read_dir(dir)?.flatten() {
+            if e.file_name().to_string_lossy().starts_with(TEMPORARY) {
+                let _ = std::fs::remove_file(e.path());
+            }
         }
         let mut file = tempfile::Builder::new()
-            .prefix(".code.pack.tmp-")
+            .prefix(TEMPORARY)
             .tempfile_in(dir)?;
         {
             let mut out = BufWriter::new(file.as_file_mut());
             out.write_all(MAGIC)?;
             out.write_all(&(blocks.len() as u32).to_le_bytes())?;
             let mut offset = (MAGIC.len() + 4 + blocks.len() * INDEX_ENTRY) as u64;
-            for (key, bytes) in &blocks {
-                out.write_all(&key.to_le_bytes())?;
+            for b in blocks {
+                out.write_all(&b.key.to_le_bytes())?;
                 out.write_all(&offset.to_le_bytes())?;
-                out.write_all(&(bytes.len() as u32).to_le_bytes())?;
-                out.write_all(&entry_hash(*key, bytes).to_le_bytes())?;
-                offset += bytes.len() as u64;
+                out.write_all(&b.len.to_le_bytes())?;
+                out.write_all(&b.hash.to_le_bytes())?;
+                offset += u64::from(b.len);
             }
-            for (_, bytes) in &blocks {
-                out.write_all(bytes)?;
+            let mut buffer = Vec::new();
+            for b in blocks {
+                match b.html {
+                    Html::Made(html) => out.write_all(html.as_bytes())?,
+                    Html::Kept(at) => {
+                        let from = kept.file.as_ref().ok_or(std::io::ErrorKind::NotFound)?;
+                        buffer.resize(b.len as usize, 0);
+                        from.read_exact_at(&mut buffer, at)?;
+                        out.write_all(&buffer)?;
+                    }
+                }
             }
             out.flush()?;
         }
         file.persist(&self.path).map_err(|e| e.error)?;
         Ok(())
     }
+}
+
+/// How temporary files of [`CodeCache::write`] begin.
+const TEMPORARY: &str = ".code.pack.tmp-";
+
+/// One entry of a file being written.
+struct Block<'a> {
+    key: u128,
+    len: u32,
+    hash: u64,
+    html: Html<'a>,
+}
+
+/// Where a block's HTML comes from: the old file at an offset, or this build.
+enum Html<'a> {
+    Kept(u64),
+    Made(&'a String),
 }
 
 impl Kept {
@@ -207,10 +246,22 @@ impl Kept {
             file: None,
             entries: HashMap::new(),
         };
-        let Ok(mut file) = File::open(path) else {
+        use std::os::unix::fs::OpenOptionsExt;
+        // Opening a FIFO would wait for a writer forever; a link would be read through.
+        let Ok(mut file) = std::fs::OpenOptions::new()
+            .read(true)
+            .custom_flags(
+                (rustix::fs::OFlags::NONBLOCK | rustix::fs::OFlags::NOFOLLOW).bits() as i32,
+            )
+            .open(path)
+        else {
             return empty();
         };
-        let Ok(len) = file.metadata().map(|m| m.len()) else {
+        let Ok(len) = file.metadata().and_then(|m| {
+            m.is_file()
+                .then_some(m.len())
+                .ok_or(std::io::ErrorKind::InvalidInput.into())
+        }) else {
             return empty();
         };
         let mut head = [0u8; 12];
@@ -378,6 +429,50 @@ mod tests {
             0,
             "the good copy was not kept"
         );
+    }
+
+    #[test]
+    fn a_fifo_or_a_link_in_its_place_is_neither_waited_on_nor_followed() {
+        let dir = tempfile::tempdir().unwrap();
+        let made = std::process::Command::new("mkfifo")
+            .arg(pack(dir.path()))
+            .status()
+            .unwrap();
+        assert!(made.success());
+        let blocks = [(Some("rust"), RUST)];
+        assert_eq!(build(dir.path(), &blocks, true), 1);
+        // Replaced by a real file, not written through.
+        assert_eq!(build(dir.path(), &blocks, true), 0);
+
+        let elsewhere = tempfile::tempdir().unwrap();
+        build(elsewhere.path(), &blocks, true);
+        let target = pack(elsewhere.path());
+        let before = std::fs::read(&target).unwrap();
+        std::fs::remove_file(pack(dir.path())).unwrap();
+        std::os::unix::fs::symlink(&target, pack(dir.path())).unwrap();
+        assert_eq!(build(dir.path(), &[(Some("toml"), TOML)], false), 1);
+        assert_eq!(
+            std::fs::read(&target).unwrap(),
+            before,
+            "written through a link"
+        );
+        assert!(!std::fs::symlink_metadata(pack(dir.path()))
+            .unwrap()
+            .is_symlink());
+    }
+
+    #[test]
+    fn temporary_files_of_killed_builds_are_removed() {
+        let dir = tempfile::tempdir().unwrap();
+        let left = dir.path().join(format!("{TEMPORARY}abc123"));
+        std::fs::write(&left, "half a cache").unwrap();
+        build(dir.path(), &[(Some("rust"), RUST)], true);
+        assert!(!left.exists());
+        let names: Vec<String> = std::fs::read_dir(dir.path())
+            .unwrap()
+            .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+            .collect();
+        assert_eq!(names, ["code.pack"]);
     }
 
     #[test]
