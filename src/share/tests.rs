@@ -334,9 +334,14 @@ mod properties {
 fn cards_decode_to_the_pixels_drawn() {
     // Whichever way a card is encoded (indexed or RGB), decoding it gives back exactly
     // the rasterised pixels.
+    // A white accent makes the first pixel 0xFFFFFFFF as a word, which the palette
+    // once took for "no pixel yet".
+    let mut white = fuel_card();
+    white.accent = "#ffffff".into();
     for card in [
         note_card("From Flask and PostgreSQL to a static site"),
         fuel_card(),
+        white,
     ] {
         let svg = card_svg(&card);
         let options = usvg::Options {
@@ -373,4 +378,35 @@ fn a_note_card_is_indexed() {
         .read_info()
         .unwrap();
     assert_eq!(reader.info().color_type, png::ColorType::Indexed);
+}
+
+proptest::proptest! {
+    /// The palette and indices give back every opaque pixel, whatever the colours
+    /// (opaque white included) and however long their runs.
+    #[test]
+    fn the_palette_gives_back_every_pixel(
+        runs in proptest::collection::vec((0usize..6, 1usize..40), 1..60),
+    ) {
+        let colours = [
+            [255, 255, 255, 255], [0, 0, 0, 255], [251, 250, 248, 255],
+            [232, 89, 12, 255], [255, 255, 255, 254], [1, 2, 3, 255],
+        ];
+        let rgba: Vec<u8> = runs
+            .iter()
+            .flat_map(|&(c, n)| std::iter::repeat_n(colours[c], n).flatten())
+            .collect();
+        match super::palette(&rgba) {
+            Some((rgb, indices)) => {
+                let back: Vec<u8> = indices
+                    .iter()
+                    .flat_map(|&i| {
+                        let at = usize::from(i) * 3;
+                        [rgb[at], rgb[at + 1], rgb[at + 2], 255]
+                    })
+                    .collect();
+                proptest::prop_assert_eq!(back, rgba);
+            }
+            None => proptest::prop_assert!(rgba.chunks_exact(4).any(|p| p[3] != 255)),
+        }
+    }
 }
