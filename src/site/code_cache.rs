@@ -21,7 +21,9 @@
 //! file renamed over it) at the end of a build that made new blocks or left some
 //! unused. A build into an empty output renders every note, so it alone knows which
 //! blocks the site no longer has and drops them; other builds keep what they did not
-//! look at, up to [`MAX_PACK_BYTES`].
+//! look at. The file, and the blocks a build holds to write it, stay within
+//! [`MAX_PACK_BYTES`]; a longer file is not one this program wrote and is not read
+//! (its index could otherwise ask for any amount of memory).
 
 use std::collections::HashMap;
 use std::fs::File;
@@ -40,11 +42,15 @@ use crate::highlight;
 /// The file's first bytes; a new layout gets a new one, and an old file is a miss.
 const MAGIC: &[u8; 8] = b"PWCODE1\n";
 
+/// The magic and the count of entries.
+const HEADER: usize = MAGIC.len() + 4;
+
 /// Key (16), offset (8), length (4) and hash (8) of one entry.
 const INDEX_ENTRY: usize = 36;
 
-/// The most the file may hold: past it, a build keeps only the blocks it used. A site
-/// of 20,000 notes with three blocks each needs about 55 MB.
+/// The most the file may take, index included: past it, a build keeps only the blocks
+/// it used, and of the blocks it made, those that fit. A site of 20,000 notes with
+/// three blocks each needs about 55 MB.
 pub(crate) const MAX_PACK_BYTES: u64 = 256 * 1024 * 1024;
 
 /// One highlighted block can be no larger than this: blocks over
@@ -56,9 +62,20 @@ const MAX_ENTRY_BYTES: u32 = 16 * 1024 * 1024;
 pub(crate) struct CodeCache {
     path: PathBuf,
     kept: OnceLock<Kept>,
-    made: Mutex<HashMap<u128, String>>,
+    made: Mutex<Made>,
+    /// What the file may take ([`MAX_PACK_BYTES`]; smaller in tests).
+    limit: u64,
     /// Blocks highlighted by this build (for tests and the curious).
     highlighted: AtomicUsize,
+}
+
+/// The blocks this build highlighted, as many as the file could take: the rest are
+/// not held (a site with more is highlighted again in part next time).
+#[derive(Default)]
+struct Made {
+    blocks: HashMap<u128, String>,
+    /// What `blocks` would take in the file, index entries included.
+    bytes: u64,
 }
 
 /// The file as the build found it: its index, read once.
@@ -82,6 +99,7 @@ impl CodeCache {
             path: dir.join("code.pack"),
             kept: OnceLock::new(),
             made: Mutex::default(),
+            limit: MAX_PACK_BYTES,
             highlighted: AtomicUsize::new(0),
         }
     }
@@ -96,15 +114,17 @@ impl CodeCache {
         if let Some(html) = self.kept().get(key) {
             return html;
         }
-        if let Some(html) = self.made.lock().expect("not poisoned").get(&key) {
+        if let Some(html) = self.made.lock().expect("not poisoned").blocks.get(&key) {
             return html.clone();
         }
         let html = highlight::code_block(info, code);
         self.highlighted.fetch_add(1, Ordering::Relaxed);
-        self.made
-            .lock()
-            .expect("not poisoned")
-            .insert(key, html.clone());
+        let mut made = self.made.lock().expect("not poisoned");
+        let bytes = made.bytes + cost(html.len());
+        if HEADER as u64 + bytes <= self.limit && !made.blocks.contains_key(&key) {
+            made.bytes = bytes;
+            made.blocks.insert(key, html.clone());
+        }
         html
     }
 
@@ -123,7 +143,10 @@ impl CodeCache {
     /// not render every note) all while they fit in [`MAX_PACK_BYTES`]. Failing to
     /// write only costs highlighting next time.
     pub(crate) fn save(&self, every_block_seen: bool) {
-        let made = std::mem::take(&mut *self.made.lock().expect("not poisoned"));
+        // Holding the output's lock, any temporary file here is a killed build's:
+        // removed even when this build has nothing to write.
+        remove_temporaries(self.path.parent().unwrap_or(Path::new(".")));
+        let made = std::mem::take(&mut self.made.lock().expect("not poisoned").blocks);
         let Some(kept) = self.kept.get() else {
             // No block was looked up: the site has none worth keeping, if it rendered
             // every note; else the file stays as it is.
@@ -132,9 +155,14 @@ impl CodeCache {
             }
             return;
         };
-        let total: u64 = kept.entries.values().map(|e| u64::from(e.len)).sum::<u64>()
-            + made.values().map(|h| h.len() as u64).sum::<u64>();
-        let drop_unused = every_block_seen || total > MAX_PACK_BYTES;
+        let total: u64 = HEADER as u64
+            + kept
+                .entries
+                .values()
+                .map(|e| cost(e.len as usize))
+                .sum::<u64>()
+            + made.values().map(|h| cost(h.len())).sum::<u64>();
+        let drop_unused = every_block_seen || total > self.limit;
         // A kept entry made again was damaged: the new one replaces it.
         let keep: Vec<(u128, &Entry)> = kept
             .entries
@@ -147,8 +175,16 @@ impl CodeCache {
         if made.is_empty() && keep.len() == kept.entries.len() {
             return;
         }
+        // Kept blocks first, then made ones, while they fit: a longer file would not
+        // be read.
+        let mut size = HEADER as u64;
+        let mut fits = |len: usize| {
+            size += cost(len);
+            size <= self.limit
+        };
         let mut blocks: Vec<Block> = keep
             .into_iter()
+            .take_while(|(_, e)| fits(e.len as usize))
             .map(|(key, e)| Block {
                 key,
                 len: e.len,
@@ -156,12 +192,10 @@ impl CodeCache {
                 html: Html::Kept(e.offset),
             })
             .collect();
-        let mut size: u64 = blocks.iter().map(|b| u64::from(b.len)).sum();
         let mut made: Vec<(u128, String)> = made.into_iter().collect();
         made.sort_unstable_by_key(|(k, _)| *k);
         for (key, html) in &made {
-            size += html.len() as u64;
-            if size > MAX_PACK_BYTES {
+            if !fits(html.len()) {
                 break;
             }
             blocks.push(Block {
@@ -181,12 +215,6 @@ impl CodeCache {
     fn write(&self, kept: &Kept, blocks: &[Block]) -> std::io::Result<()> {
         let dir = self.path.parent().unwrap_or(Path::new("."));
         std::fs::create_dir_all(dir)?;
-        // Holding the output's lock, any temporary file here is a killed build's.
-        for e in std::fs::read_dir(dir)?.flatten() {
-            if e.file_name().to_string_lossy().starts_with(TEMPORARY) {
-                let _ = std::fs::remove_file(e.path());
-            }
-        }
         let mut file = tempfile::Builder::new()
             .prefix(TEMPORARY)
             .tempfile_in(dir)?;
@@ -194,7 +222,7 @@ impl CodeCache {
             let mut out = BufWriter::new(file.as_file_mut());
             out.write_all(MAGIC)?;
             out.write_all(&(blocks.len() as u32).to_le_bytes())?;
-            let mut offset = (MAGIC.len() + 4 + blocks.len() * INDEX_ENTRY) as u64;
+            let mut offset = (HEADER + blocks.len() * INDEX_ENTRY) as u64;
             for b in blocks {
                 out.write_all(&b.key.to_le_bytes())?;
                 out.write_all(&offset.to_le_bytes())?;
@@ -223,6 +251,23 @@ impl CodeCache {
 
 /// How temporary files of [`CodeCache::write`] begin.
 const TEMPORARY: &str = ".code.pack.tmp-";
+
+/// Removes the temporary files of builds killed while writing the file.
+fn remove_temporaries(dir: &Path) {
+    let Ok(entries) = std::fs::read_dir(dir) else {
+        return;
+    };
+    for e in entries.flatten() {
+        if e.file_name().to_string_lossy().starts_with(TEMPORARY) {
+            let _ = std::fs::remove_file(e.path());
+        }
+    }
+}
+
+/// What a block of `len` bytes takes in the file: its bytes and its index entry.
+fn cost(len: usize) -> u64 {
+    (len + INDEX_ENTRY) as u64
+}
 
 /// One entry of a file being written.
 struct Block<'a> {
@@ -257,20 +302,22 @@ impl Kept {
         else {
             return empty();
         };
+        // No build writes a longer file: its index, however long it claims to be, is
+        // not read.
         let Ok(len) = file.metadata().and_then(|m| {
-            m.is_file()
+            (m.is_file() && m.len() <= MAX_PACK_BYTES)
                 .then_some(m.len())
                 .ok_or(std::io::ErrorKind::InvalidInput.into())
         }) else {
             return empty();
         };
-        let mut head = [0u8; 12];
-        if file.read_exact(&mut head).is_err() || head[..8] != MAGIC[..] {
+        let mut head = [0u8; HEADER];
+        if file.read_exact(&mut head).is_err() || head[..MAGIC.len()] != MAGIC[..] {
             return empty();
         }
-        let count = u32::from_le_bytes(head[8..12].try_into().expect("4 bytes")) as u64;
+        let count = u32::from_le_bytes(head[MAGIC.len()..].try_into().expect("4 bytes")) as u64;
         // An index longer than the file is damage, not a reason to allocate.
-        let index_end = 12 + count * INDEX_ENTRY as u64;
+        let index_end = HEADER as u64 + count * INDEX_ENTRY as u64;
         if index_end > len {
             return empty();
         }
@@ -483,6 +530,33 @@ mod tests {
         let blocks = [(Some("rust"), RUST)];
         assert_eq!(build(&blocked, &blocks, true), 1);
         assert_eq!(build(&blocked, &blocks, true), 1);
+    }
+
+    /// A first build of a big site used to hold every block it highlighted until the
+    /// end, however many: now no more than the file may take, and the file written
+    /// stays within it too.
+    #[test]
+    fn a_build_holds_and_writes_no_more_than_the_limit() {
+        let dir = tempfile::tempdir().unwrap();
+        let codes: Vec<String> = (0..60).map(|i| format!("fn f{i}() {{}}\n")).collect();
+        let limit = 2_000;
+        let mut cache = CodeCache::open(dir.path());
+        cache.limit = limit;
+        for code in &codes {
+            assert_eq!(
+                cache.code_block(Some("rust"), code),
+                highlight::code_block(Some("rust"), code)
+            );
+        }
+        let held = HEADER as u64 + cache.made.lock().unwrap().bytes;
+        assert!(held <= limit && held > limit / 2, "{held} bytes held");
+        cache.save(true);
+        let written = std::fs::metadata(pack(dir.path())).unwrap().len();
+        assert!(written <= limit && written > limit / 2, "{written} bytes");
+        // What was kept is read back.
+        let blocks: Vec<(Option<&str>, &str)> =
+            codes.iter().map(|c| (Some("rust"), c.as_str())).collect();
+        assert!(build(dir.path(), &blocks, false) < codes.len());
     }
 
     proptest! {
