@@ -58,6 +58,9 @@ pub(crate) const MAX_PACK_BYTES: u64 = 256 * 1024 * 1024;
 /// multiplies a block's size by a small factor.
 const MAX_ENTRY_BYTES: u32 = 16 * 1024 * 1024;
 
+/// No highlighted block is shorter: its `<pre>` and `<code>` tags alone take 78 bytes.
+const MIN_ENTRY_BYTES: u32 = 64;
+
 /// The blocks kept by earlier builds, and those this build made.
 pub(crate) struct CodeCache {
     path: PathBuf,
@@ -293,7 +296,7 @@ impl Kept {
         };
         use std::os::unix::fs::OpenOptionsExt;
         // Opening a FIFO would wait for a writer forever; a link would be read through.
-        let Ok(mut file) = std::fs::OpenOptions::new()
+        let Ok(file) = std::fs::OpenOptions::new()
             .read(true)
             .custom_flags(
                 (rustix::fs::OFlags::NONBLOCK | rustix::fs::OFlags::NOFOLLOW).bits() as i32,
@@ -312,7 +315,7 @@ impl Kept {
             return empty();
         };
         let mut head = [0u8; HEADER];
-        if file.read_exact(&mut head).is_err() || head[..MAGIC.len()] != MAGIC[..] {
+        if (&file).read_exact(&mut head).is_err() || head[..MAGIC.len()] != MAGIC[..] {
             return empty();
         }
         let count = u32::from_le_bytes(head[MAGIC.len()..].try_into().expect("4 bytes")) as u64;
@@ -321,32 +324,41 @@ impl Kept {
         if index_end > len {
             return empty();
         }
-        let mut index = vec![0u8; (count as usize) * INDEX_ENTRY];
-        if file.read_exact(&mut index).is_err() {
-            return empty();
-        }
         let field = |e: &[u8], at: usize, n: usize| -> u128 {
             let mut b = [0u8; 16];
             b[..n].copy_from_slice(&e[at..at + n]);
             u128::from_le_bytes(b)
         };
-        let entries = index
-            .chunks_exact(INDEX_ENTRY)
-            .filter_map(|e| {
-                let entry = Entry {
-                    offset: field(e, 16, 8) as u64,
-                    len: field(e, 24, 4) as u32,
-                    hash: field(e, 28, 8) as u64,
-                    used: AtomicBool::new(false),
-                };
-                let inside = entry.offset >= index_end
-                    && entry
-                        .offset
-                        .checked_add(u64::from(entry.len))
-                        .is_some_and(|end| end <= len);
-                (inside && entry.len <= MAX_ENTRY_BYTES).then(|| (field(e, 0, 16), entry))
-            })
-            .collect();
+        // Entries are taken while they lie as this program writes them: each right
+        // after the one before, none shorter than any block, all inside the file. So a
+        // forged index of overlapping or tiny entries cannot hold more entries than
+        // the file has room for blocks (a 256 MiB file of one-byte overlapping
+        // entries took 1.5 GB to read).
+        let mut index = std::io::BufReader::new(&file);
+        let mut entries = HashMap::new();
+        let mut next = index_end;
+        let mut e = [0u8; INDEX_ENTRY];
+        for _ in 0..count {
+            if index.read_exact(&mut e).is_err() {
+                break;
+            }
+            let entry = Entry {
+                offset: field(&e, 16, 8) as u64,
+                len: field(&e, 24, 4) as u32,
+                hash: field(&e, 28, 8) as u64,
+                used: AtomicBool::new(false),
+            };
+            let end = next + u64::from(entry.len);
+            if entry.offset != next
+                || !(MIN_ENTRY_BYTES..=MAX_ENTRY_BYTES).contains(&entry.len)
+                || end > len
+            {
+                break;
+            }
+            next = end;
+            entries.insert(field(&e, 0, 16), entry);
+        }
+        drop(index);
         Kept {
             file: Some(file),
             entries,
@@ -559,6 +571,26 @@ mod tests {
         assert!(build(dir.path(), &blocks, false) < codes.len());
     }
 
+    /// Overlapping entries (each claiming the same bytes) are not taken: a forged index
+    /// cannot hold more entries than the file has room for blocks.
+    #[test]
+    fn overlapping_entries_are_not_taken() {
+        let dir = tempfile::tempdir().unwrap();
+        let count = 1_000u32;
+        let index_end = (HEADER + count as usize * INDEX_ENTRY) as u64;
+        let mut bytes = MAGIC.to_vec();
+        bytes.extend_from_slice(&count.to_le_bytes());
+        for key in 0..u128::from(count) {
+            bytes.extend_from_slice(&key.to_le_bytes());
+            bytes.extend_from_slice(&index_end.to_le_bytes());
+            bytes.extend_from_slice(&MIN_ENTRY_BYTES.to_le_bytes());
+            bytes.extend_from_slice(&0u64.to_le_bytes());
+        }
+        bytes.extend_from_slice(&[b'x'; MIN_ENTRY_BYTES as usize]);
+        std::fs::write(pack(dir.path()), &bytes).unwrap();
+        assert_eq!(Kept::load(&pack(dir.path())).entries.len(), 1);
+    }
+
     proptest! {
         #![proptest_config(ProptestConfig::with_cases(64))]
         /// Whatever the file holds (cut short, overwritten, forged lengths and
@@ -578,6 +610,8 @@ mod tests {
             let end = (at + noise.len()).min(bytes.len());
             bytes[at..end].copy_from_slice(&noise[..end - at]);
             std::fs::write(pack(dir.path()), &bytes).unwrap();
+            let room = bytes.len() as u64 / (INDEX_ENTRY as u64 + u64::from(MIN_ENTRY_BYTES));
+            prop_assert!(Kept::load(&pack(dir.path())).entries.len() as u64 <= room);
             build(dir.path(), &blocks, false);
             prop_assert_eq!(build(dir.path(), &blocks, false), 0);
         }
