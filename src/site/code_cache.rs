@@ -40,10 +40,10 @@ use super::keys::PROGRAM_ID;
 use crate::highlight;
 
 /// The file's first bytes; a new layout gets a new one, and an old file is a miss.
-const MAGIC: &[u8; 8] = b"PWCODE1\n";
+const MAGIC: &[u8; 8] = b"PWCODE2\n";
 
-/// The magic and the count of entries.
-const HEADER: usize = MAGIC.len() + 4;
+/// The magic, the program that wrote the file (16 bytes) and the count of entries.
+const HEADER: usize = MAGIC.len() + 16 + 4;
 
 /// Key (16), offset (8), length (4) and hash (8) of one entry.
 const INDEX_ENTRY: usize = 36;
@@ -64,6 +64,11 @@ const MIN_ENTRY_BYTES: u32 = 64;
 /// The blocks kept by earlier builds, and those this build made.
 pub(crate) struct CodeCache {
     path: PathBuf,
+    /// This program's identity, in the file's header and every key: a file another
+    /// program wrote holds no block this one would ask for, so it is not read, and it
+    /// is replaced rather than carried along (every `cargo build` of an edited source
+    /// is another program).
+    program: u128,
     kept: OnceLock<Kept>,
     made: Mutex<Made>,
     /// What the file may take ([`MAX_PACK_BYTES`]; smaller in tests).
@@ -100,6 +105,11 @@ impl CodeCache {
     pub(crate) fn open(dir: &Path) -> CodeCache {
         CodeCache {
             path: dir.join("code.pack"),
+            program: {
+                let mut h = Xxh3::new();
+                PROGRAM_ID.hash(&mut h);
+                h.digest128()
+            },
             kept: OnceLock::new(),
             made: Mutex::default(),
             limit: MAX_PACK_BYTES,
@@ -113,7 +123,7 @@ impl CodeCache {
         if !highlight::is_highlighted(info, code) {
             return highlight::code_block(info, code);
         }
-        let key = key(info, code);
+        let key = key(self.program, info, code);
         if let Some(html) = self.kept().get(key) {
             return html;
         }
@@ -138,7 +148,8 @@ impl CodeCache {
     }
 
     fn kept(&self) -> &Kept {
-        self.kept.get_or_init(|| Kept::load(&self.path))
+        self.kept
+            .get_or_init(|| Kept::load(&self.path, self.program))
     }
 
     /// Writes the cache for the next build, if this one changed it: the blocks made,
@@ -167,7 +178,7 @@ impl CodeCache {
             + made.values().map(|h| cost(h.len())).sum::<u64>();
         let drop_unused = every_block_seen || total > self.limit;
         // A kept entry made again was damaged: the new one replaces it.
-        let keep: Vec<(u128, &Entry)> = kept
+        let mut keep: Vec<(u128, &Entry)> = kept
             .entries
             .iter()
             .filter(|(k, e)| {
@@ -178,8 +189,9 @@ impl CodeCache {
         if made.is_empty() && keep.len() == kept.entries.len() {
             return;
         }
+        keep.sort_unstable_by_key(|(k, _)| *k);
         // Kept blocks first, then made ones, while they fit: a longer file would not
-        // be read.
+        // be read. In key order, so the same blocks give the same file.
         let mut size = HEADER as u64;
         let mut fits = |len: usize| {
             size += cost(len);
@@ -224,6 +236,7 @@ impl CodeCache {
         {
             let mut out = BufWriter::new(file.as_file_mut());
             out.write_all(MAGIC)?;
+            out.write_all(&self.program.to_le_bytes())?;
             out.write_all(&(blocks.len() as u32).to_le_bytes())?;
             let mut offset = (HEADER + blocks.len() * INDEX_ENTRY) as u64;
             for b in blocks {
@@ -289,7 +302,7 @@ enum Html<'a> {
 impl Kept {
     /// The index of the file at `path`; empty when there is none or it is not one this
     /// program wrote whole.
-    fn load(path: &Path) -> Kept {
+    fn load(path: &Path, program: u128) -> Kept {
         let empty = || Kept {
             file: None,
             entries: HashMap::new(),
@@ -315,10 +328,15 @@ impl Kept {
             return empty();
         };
         let mut head = [0u8; HEADER];
-        if (&file).read_exact(&mut head).is_err() || head[..MAGIC.len()] != MAGIC[..] {
+        if (&file).read_exact(&mut head).is_err() {
             return empty();
         }
-        let count = u32::from_le_bytes(head[MAGIC.len()..].try_into().expect("4 bytes")) as u64;
+        let (magic, rest) = head.split_at(MAGIC.len());
+        let (writer, count) = rest.split_at(16);
+        if magic != MAGIC || writer != program.to_le_bytes() {
+            return empty();
+        }
+        let count = u32::from_le_bytes(count.try_into().expect("4 bytes")) as u64;
         // An index longer than the file is damage, not a reason to allocate.
         let index_end = HEADER as u64 + count * INDEX_ENTRY as u64;
         if index_end > len {
@@ -391,9 +409,9 @@ fn entry_hash(key: u128, bytes: &[u8]) -> u64 {
 }
 
 /// What a block's HTML is made from: this program, the fence's info string, the text.
-fn key(info: Option<&str>, code: &str) -> u128 {
+fn key(program: u128, info: Option<&str>, code: &str) -> u128 {
     let mut h = Xxh3::new();
-    (PROGRAM_ID, info, code).hash(&mut h);
+    (program, info, code).hash(&mut h);
     h.digest128()
 }
 
@@ -578,7 +596,9 @@ mod tests {
         let dir = tempfile::tempdir().unwrap();
         let count = 1_000u32;
         let index_end = (HEADER + count as usize * INDEX_ENTRY) as u64;
+        let program = CodeCache::open(dir.path()).program;
         let mut bytes = MAGIC.to_vec();
+        bytes.extend_from_slice(&program.to_le_bytes());
         bytes.extend_from_slice(&count.to_le_bytes());
         for key in 0..u128::from(count) {
             bytes.extend_from_slice(&key.to_le_bytes());
@@ -588,7 +608,30 @@ mod tests {
         }
         bytes.extend_from_slice(&[b'x'; MIN_ENTRY_BYTES as usize]);
         std::fs::write(pack(dir.path()), &bytes).unwrap();
-        assert_eq!(Kept::load(&pack(dir.path())).entries.len(), 1);
+        assert_eq!(Kept::load(&pack(dir.path()), program).entries.len(), 1);
+    }
+
+    /// A file another program wrote (here: another identity) is not read, and the
+    /// blocks this one makes replace it: it does not grow by a site's blocks with
+    /// every program.
+    #[test]
+    fn a_pack_of_another_program_is_replaced_not_added_to() {
+        let dir = tempfile::tempdir().unwrap();
+        let blocks = [(Some("rust"), RUST), (Some("toml"), TOML)];
+        build(dir.path(), &blocks, true);
+        let size = std::fs::metadata(pack(dir.path())).unwrap().len();
+        let mut other = CodeCache::open(dir.path());
+        other.program ^= 1;
+        for (info, code) in blocks {
+            assert_eq!(
+                other.code_block(info, code),
+                highlight::code_block(info, code)
+            );
+        }
+        // Not every note rendered: yet nothing of the other program's is kept.
+        other.save(false);
+        assert_eq!(other.highlighted(), 2);
+        assert_eq!(std::fs::metadata(pack(dir.path())).unwrap().len(), size);
     }
 
     proptest! {
@@ -611,7 +654,8 @@ mod tests {
             bytes[at..end].copy_from_slice(&noise[..end - at]);
             std::fs::write(pack(dir.path()), &bytes).unwrap();
             let room = bytes.len() as u64 / (INDEX_ENTRY as u64 + u64::from(MIN_ENTRY_BYTES));
-            prop_assert!(Kept::load(&pack(dir.path())).entries.len() as u64 <= room);
+            let program = CodeCache::open(dir.path()).program;
+            prop_assert!(Kept::load(&pack(dir.path()), program).entries.len() as u64 <= room);
             build(dir.path(), &blocks, false);
             prop_assert_eq!(build(dir.path(), &blocks, false), 0);
         }
