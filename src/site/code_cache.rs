@@ -55,7 +55,8 @@ pub(crate) const MAX_PACK_BYTES: u64 = 256 * 1024 * 1024;
 
 /// One highlighted block can be no larger than this: blocks over
 /// [`highlight::MAX_HIGHLIGHTED_BYTES`] are not highlighted, and markup at most
-/// multiplies a block's size by a small factor.
+/// multiplies a block's size by a small factor (256 KiB of `1,` in JSON gives 10 MB).
+/// A larger one is not kept: the index is read only up to an entry out of bounds.
 const MAX_ENTRY_BYTES: u32 = 16 * 1024 * 1024;
 
 /// No highlighted block is shorter: its `<pre>` and `<code>` tags alone take 78 bytes.
@@ -134,7 +135,10 @@ impl CodeCache {
         self.highlighted.fetch_add(1, Ordering::Relaxed);
         let mut made = self.made.lock().expect("not poisoned");
         let bytes = made.bytes + cost(html.len());
-        if HEADER as u64 + bytes <= self.limit && !made.blocks.contains_key(&key) {
+        if HEADER as u64 + bytes <= self.limit
+            && html.len() <= MAX_ENTRY_BYTES as usize
+            && !made.blocks.contains_key(&key)
+        {
             made.bytes = bytes;
             made.blocks.insert(key, html.clone());
         }
