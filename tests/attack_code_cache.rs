@@ -90,7 +90,7 @@ fn a_killed_builds_temporary_pack_is_removed_by_the_next_build() {
     let root = site.path();
     build_ok(root, "public");
     let left = root.join(".public.cache/.code.pack.tmp-Kd93xQ");
-    std::fs::write(&left, b"PWCODE1\n half a cache").unwrap();
+    std::fs::write(&left, b"PWCODE2\n half a cache").unwrap();
     let note = root.join("content/notes/code-in-many-languages.md");
     let text = std::fs::read_to_string(&note).unwrap();
     std::fs::write(

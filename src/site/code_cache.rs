@@ -10,8 +10,9 @@
 //! highlighting them.
 //!
 //! One file, not one per block: a site has thousands of small blocks, and a file each
-//! would cost an open and a read apiece. The file starts with an index (read when the
-//! first block is looked up); each block is read with one positioned read when asked
+//! would cost an open and a read apiece. The file starts with the program that wrote
+//! it (another program's file is not read: none of its keys can match) and an index
+//! (read when the first block is looked up); each block is read with one positioned read when asked
 //! for, so a big cache is not held in memory. Each entry carries a hash of its bytes,
 //! checked before use: a damaged entry (a crash, a full disk, a stray edit) is made
 //! again, never published. Anything unreadable is a miss; the cache never fails a
