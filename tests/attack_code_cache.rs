@@ -278,3 +278,27 @@ fn a_killed_build_leaves_the_next_one_right() {
         assert_eq!(temporaries(root, "public"), Vec::<String>::new());
     }
 }
+
+/// An output folder that exists but is empty (`rm -rf public/*`, a fresh mount) is as
+/// empty as none: the build renders every note, so it too drops the blocks the site
+/// no longer has. It kept them: only a missing folder counted as empty.
+#[test]
+fn a_build_into_an_empty_existing_folder_drops_the_blocks_the_site_no_longer_has() {
+    let site = code_site();
+    let root = site.path();
+    let (_, made) = without_cache(root, "public");
+    let note = root.join("content/notes/code-in-many-languages.md");
+    let text = std::fs::read_to_string(&note).unwrap();
+    std::fs::write(&note, format!("{text}\n```toml\nextra = 1\n```\n")).unwrap();
+    build_ok(root, "public");
+    assert_ne!(std::fs::read(pack(root, "public")).unwrap(), made);
+    std::fs::write(&note, &text).unwrap();
+    std::fs::remove_dir_all(root.join("public")).unwrap();
+    std::fs::create_dir(root.join("public")).unwrap();
+    build_ok(root, "public");
+    assert_eq!(
+        std::fs::read(pack(root, "public")).unwrap(),
+        made,
+        "the removed block is still kept"
+    );
+}
