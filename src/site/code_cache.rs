@@ -20,9 +20,9 @@
 //!
 //! Only the builder holding the output's lock opens it. It is rewritten (a temporary
 //! file renamed over it) at the end of a build that made new blocks or left some
-//! unused. A build into an empty output renders every note, so it alone knows which
-//! blocks the site no longer has and drops them; other builds keep what they did not
-//! look at. The file, and the blocks a build holds to write it, stay within
+//! unused. A build that kept no page unrendered (into an empty output, say) rendered
+//! every note, so it alone knows which blocks the site no longer has and drops them;
+//! other builds keep what they did not look at. The file, and the blocks a build holds to write it, stay within
 //! [`MAX_PACK_BYTES`]; a longer file is not one this program wrote and is not read
 //! (its index could otherwise ask for any amount of memory).
 
