@@ -13,18 +13,19 @@
 //! would cost an open and a read apiece. The file starts with the program that wrote
 //! it (another program's file is not read: none of its keys can match) and an index
 //! (read when the first block is looked up); each block is read with one positioned
-//! read when asked for, so a big cache is not held in memory. Each entry carries a hash of its bytes,
-//! checked before use: a damaged entry (a crash, a full disk, a stray edit) is made
-//! again, never published. Anything unreadable is a miss; the cache never fails a
-//! build.
+//! read when asked for, so a big cache is not held in memory. Each entry carries a
+//! hash of its bytes, checked before use: a damaged entry (a crash, a full disk, a
+//! stray edit) is made again, never published. Anything unreadable is a miss; the
+//! cache never fails a build.
 //!
 //! Only the builder holding the output's lock opens it. It is rewritten (a temporary
 //! file renamed over it) at the end of a build that made new blocks or left some
 //! unused. A build that kept no page unrendered (into an empty output, say) rendered
 //! every note, so it alone knows which blocks the site no longer has and drops them;
 //! other builds keep what they did not look at. The file, and the blocks a build
-//! holds to write it, stay within [`MAX_PACK_BYTES`]; a longer file is not one this program wrote and is not read
-//! (its index could otherwise ask for any amount of memory).
+//! holds to write it, stay within [`MAX_PACK_BYTES`]; a longer file is not one this
+//! program wrote and is not read (its index could otherwise ask for any amount of
+//! memory).
 
 use std::collections::HashMap;
 use std::fs::File;
