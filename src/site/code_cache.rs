@@ -10,18 +10,22 @@
 //! highlighting them.
 //!
 //! One file, not one per block: a site has thousands of small blocks, and a file each
-//! would cost an open and a read apiece. The file starts with an index (read when the
-//! first block is looked up); each block is read with one positioned read when asked
-//! for, so a big cache is not held in memory. Each entry carries a hash of its bytes,
-//! checked before use: a damaged entry (a crash, a full disk, a stray edit) is made
-//! again, never published. Anything unreadable is a miss; the cache never fails a
-//! build.
+//! would cost an open and a read apiece. The file starts with the program that wrote
+//! it (another program's file is not read: none of its keys can match) and an index
+//! (read when the first block is looked up); each block is read with one positioned
+//! read when asked for, so a big cache is not held in memory. Each entry carries a
+//! hash of its bytes, checked before use: a damaged entry (a crash, a full disk, a
+//! stray edit) is made again, never published. Anything unreadable is a miss; the
+//! cache never fails a build.
 //!
 //! Only the builder holding the output's lock opens it. It is rewritten (a temporary
 //! file renamed over it) at the end of a build that made new blocks or left some
-//! unused. A build into an empty output renders every note, so it alone knows which
-//! blocks the site no longer has and drops them; other builds keep what they did not
-//! look at, up to [`MAX_PACK_BYTES`].
+//! unused. A build that kept no page unrendered (into an empty output, say) rendered
+//! every note, so it alone knows which blocks the site no longer has and drops them;
+//! other builds keep what they did not look at. The file, and the blocks a build
+//! holds to write it, stay within [`MAX_PACK_BYTES`]; a longer file is not one this
+//! program wrote and is not read (its index could otherwise ask for any amount of
+//! memory).
 
 use std::collections::HashMap;
 use std::fs::File;
@@ -38,27 +42,51 @@ use super::keys::PROGRAM_ID;
 use crate::highlight;
 
 /// The file's first bytes; a new layout gets a new one, and an old file is a miss.
-const MAGIC: &[u8; 8] = b"PWCODE1\n";
+const MAGIC: &[u8; 8] = b"PWCODE2\n";
+
+/// The magic, the program that wrote the file (16 bytes) and the count of entries.
+const HEADER: usize = MAGIC.len() + 16 + 4;
 
 /// Key (16), offset (8), length (4) and hash (8) of one entry.
 const INDEX_ENTRY: usize = 36;
 
-/// The most the file may hold: past it, a build keeps only the blocks it used. A site
-/// of 20,000 notes with three blocks each needs about 55 MB.
+/// The most the file may take, index included: past it, a build keeps only the blocks
+/// it used, and of the blocks it made, those that fit. A site of 20,000 notes with
+/// three blocks each needs about 55 MB.
 pub(crate) const MAX_PACK_BYTES: u64 = 256 * 1024 * 1024;
 
 /// One highlighted block can be no larger than this: blocks over
 /// [`highlight::MAX_HIGHLIGHTED_BYTES`] are not highlighted, and markup at most
-/// multiplies a block's size by a small factor.
+/// multiplies a block's size by a small factor (256 KiB of `1,` in JSON gives 10 MB).
+/// A larger one is not kept: the index is read only up to an entry out of bounds.
 const MAX_ENTRY_BYTES: u32 = 16 * 1024 * 1024;
+
+/// No highlighted block is shorter: its `<pre>` and `<code>` tags alone take 78 bytes.
+const MIN_ENTRY_BYTES: u32 = 64;
 
 /// The blocks kept by earlier builds, and those this build made.
 pub(crate) struct CodeCache {
     path: PathBuf,
+    /// This program's identity, in the file's header and every key: a file another
+    /// program wrote holds no block this one would ask for, so it is not read, and it
+    /// is replaced rather than carried along (every `cargo build` of an edited source
+    /// is another program).
+    program: u128,
     kept: OnceLock<Kept>,
-    made: Mutex<HashMap<u128, String>>,
+    made: Mutex<Made>,
+    /// What the file may take ([`MAX_PACK_BYTES`]; smaller in tests).
+    limit: u64,
     /// Blocks highlighted by this build (for tests and the curious).
     highlighted: AtomicUsize,
+}
+
+/// The blocks this build highlighted, as many as the file could take: the rest are
+/// not held (a site with more is highlighted again in part next time).
+#[derive(Default)]
+struct Made {
+    blocks: HashMap<u128, String>,
+    /// What `blocks` would take in the file, index entries included.
+    bytes: u64,
 }
 
 /// The file as the build found it: its index, read once.
@@ -80,8 +108,14 @@ impl CodeCache {
     pub(crate) fn open(dir: &Path) -> CodeCache {
         CodeCache {
             path: dir.join("code.pack"),
+            program: {
+                let mut h = Xxh3::new();
+                PROGRAM_ID.hash(&mut h);
+                h.digest128()
+            },
             kept: OnceLock::new(),
             made: Mutex::default(),
+            limit: MAX_PACK_BYTES,
             highlighted: AtomicUsize::new(0),
         }
     }
@@ -92,19 +126,24 @@ impl CodeCache {
         if !highlight::is_highlighted(info, code) {
             return highlight::code_block(info, code);
         }
-        let key = key(info, code);
+        let key = key(self.program, info, code);
         if let Some(html) = self.kept().get(key) {
             return html;
         }
-        if let Some(html) = self.made.lock().expect("not poisoned").get(&key) {
+        if let Some(html) = self.made.lock().expect("not poisoned").blocks.get(&key) {
             return html.clone();
         }
         let html = highlight::code_block(info, code);
         self.highlighted.fetch_add(1, Ordering::Relaxed);
-        self.made
-            .lock()
-            .expect("not poisoned")
-            .insert(key, html.clone());
+        let mut made = self.made.lock().expect("not poisoned");
+        let bytes = made.bytes + cost(html.len());
+        if HEADER as u64 + bytes <= self.limit
+            && html.len() <= MAX_ENTRY_BYTES as usize
+            && !made.blocks.contains_key(&key)
+        {
+            made.bytes = bytes;
+            made.blocks.insert(key, html.clone());
+        }
         html
     }
 
@@ -115,7 +154,8 @@ impl CodeCache {
     }
 
     fn kept(&self) -> &Kept {
-        self.kept.get_or_init(|| Kept::load(&self.path))
+        self.kept
+            .get_or_init(|| Kept::load(&self.path, self.program))
     }
 
     /// Writes the cache for the next build, if this one changed it: the blocks made,
@@ -123,7 +163,10 @@ impl CodeCache {
     /// not render every note) all while they fit in [`MAX_PACK_BYTES`]. Failing to
     /// write only costs highlighting next time.
     pub(crate) fn save(&self, every_block_seen: bool) {
-        let made = std::mem::take(&mut *self.made.lock().expect("not poisoned"));
+        // Holding the output's lock, any temporary file here is a killed build's:
+        // removed even when this build has nothing to write.
+        remove_temporaries(self.path.parent().unwrap_or(Path::new(".")));
+        let made = std::mem::take(&mut self.made.lock().expect("not poisoned").blocks);
         let Some(kept) = self.kept.get() else {
             // No block was looked up: the site has none worth keeping, if it rendered
             // every note; else the file stays as it is.
@@ -132,11 +175,16 @@ impl CodeCache {
             }
             return;
         };
-        let total: u64 = kept.entries.values().map(|e| u64::from(e.len)).sum::<u64>()
-            + made.values().map(|h| h.len() as u64).sum::<u64>();
-        let drop_unused = every_block_seen || total > MAX_PACK_BYTES;
+        let total: u64 = HEADER as u64
+            + kept
+                .entries
+                .values()
+                .map(|e| cost(e.len as usize))
+                .sum::<u64>()
+            + made.values().map(|h| cost(h.len())).sum::<u64>();
+        let drop_unused = every_block_seen || total > self.limit;
         // A kept entry made again was damaged: the new one replaces it.
-        let keep: Vec<(u128, &Entry)> = kept
+        let mut keep: Vec<(u128, &Entry)> = kept
             .entries
             .iter()
             .filter(|(k, e)| {
@@ -147,8 +195,17 @@ impl CodeCache {
         if made.is_empty() && keep.len() == kept.entries.len() {
             return;
         }
+        keep.sort_unstable_by_key(|(k, _)| *k);
+        // Kept blocks first, then made ones, while they fit: a longer file would not
+        // be read. In key order, so the same blocks give the same file.
+        let mut size = HEADER as u64;
+        let mut fits = |len: usize| {
+            size += cost(len);
+            size <= self.limit
+        };
         let mut blocks: Vec<Block> = keep
             .into_iter()
+            .take_while(|(_, e)| fits(e.len as usize))
             .map(|(key, e)| Block {
                 key,
                 len: e.len,
@@ -156,12 +213,10 @@ impl CodeCache {
                 html: Html::Kept(e.offset),
             })
             .collect();
-        let mut size: u64 = blocks.iter().map(|b| u64::from(b.len)).sum();
         let mut made: Vec<(u128, String)> = made.into_iter().collect();
         made.sort_unstable_by_key(|(k, _)| *k);
         for (key, html) in &made {
-            size += html.len() as u64;
-            if size > MAX_PACK_BYTES {
+            if !fits(html.len()) {
                 break;
             }
             blocks.push(Block {
@@ -181,20 +236,15 @@ impl CodeCache {
     fn write(&self, kept: &Kept, blocks: &[Block]) -> std::io::Result<()> {
         let dir = self.path.parent().unwrap_or(Path::new("."));
         std::fs::create_dir_all(dir)?;
-        // Holding the output's lock, any temporary file here is a killed build's.
-        for e in std::fs::read_dir(dir)?.flatten() {
-            if e.file_name().to_string_lossy().starts_with(TEMPORARY) {
-                let _ = std::fs::remove_file(e.path());
-            }
-        }
         let mut file = tempfile::Builder::new()
             .prefix(TEMPORARY)
             .tempfile_in(dir)?;
         {
             let mut out = BufWriter::new(file.as_file_mut());
             out.write_all(MAGIC)?;
+            out.write_all(&self.program.to_le_bytes())?;
             out.write_all(&(blocks.len() as u32).to_le_bytes())?;
-            let mut offset = (MAGIC.len() + 4 + blocks.len() * INDEX_ENTRY) as u64;
+            let mut offset = (HEADER + blocks.len() * INDEX_ENTRY) as u64;
             for b in blocks {
                 out.write_all(&b.key.to_le_bytes())?;
                 out.write_all(&offset.to_le_bytes())?;
@@ -224,6 +274,23 @@ impl CodeCache {
 /// How temporary files of [`CodeCache::write`] begin.
 const TEMPORARY: &str = ".code.pack.tmp-";
 
+/// Removes the temporary files of builds killed while writing the file.
+fn remove_temporaries(dir: &Path) {
+    let Ok(entries) = std::fs::read_dir(dir) else {
+        return;
+    };
+    for e in entries.flatten() {
+        if e.file_name().to_string_lossy().starts_with(TEMPORARY) {
+            let _ = std::fs::remove_file(e.path());
+        }
+    }
+}
+
+/// What a block of `len` bytes takes in the file: its bytes and its index entry.
+fn cost(len: usize) -> u64 {
+    (len + INDEX_ENTRY) as u64
+}
+
 /// One entry of a file being written.
 struct Block<'a> {
     key: u128,
@@ -241,14 +308,14 @@ enum Html<'a> {
 impl Kept {
     /// The index of the file at `path`; empty when there is none or it is not one this
     /// program wrote whole.
-    fn load(path: &Path) -> Kept {
+    fn load(path: &Path, program: u128) -> Kept {
         let empty = || Kept {
             file: None,
             entries: HashMap::new(),
         };
         use std::os::unix::fs::OpenOptionsExt;
         // Opening a FIFO would wait for a writer forever; a link would be read through.
-        let Ok(mut file) = std::fs::OpenOptions::new()
+        let Ok(file) = std::fs::OpenOptions::new()
             .read(true)
             .custom_flags(
                 (rustix::fs::OFlags::NONBLOCK | rustix::fs::OFlags::NOFOLLOW).bits() as i32,
@@ -257,25 +324,28 @@ impl Kept {
         else {
             return empty();
         };
+        // No build writes a longer file: its index, however long it claims to be, is
+        // not read.
         let Ok(len) = file.metadata().and_then(|m| {
-            m.is_file()
+            (m.is_file() && m.len() <= MAX_PACK_BYTES)
                 .then_some(m.len())
                 .ok_or(std::io::ErrorKind::InvalidInput.into())
         }) else {
             return empty();
         };
-        let mut head = [0u8; 12];
-        if file.read_exact(&mut head).is_err() || head[..8] != MAGIC[..] {
+        let mut head = [0u8; HEADER];
+        if (&file).read_exact(&mut head).is_err() {
             return empty();
         }
-        let count = u32::from_le_bytes(head[8..12].try_into().expect("4 bytes")) as u64;
+        let (magic, rest) = head.split_at(MAGIC.len());
+        let (writer, count) = rest.split_at(16);
+        if magic != MAGIC || writer != program.to_le_bytes() {
+            return empty();
+        }
+        let count = u32::from_le_bytes(count.try_into().expect("4 bytes")) as u64;
         // An index longer than the file is damage, not a reason to allocate.
-        let index_end = 12 + count * INDEX_ENTRY as u64;
+        let index_end = HEADER as u64 + count * INDEX_ENTRY as u64;
         if index_end > len {
-            return empty();
-        }
-        let mut index = vec![0u8; (count as usize) * INDEX_ENTRY];
-        if file.read_exact(&mut index).is_err() {
             return empty();
         }
         let field = |e: &[u8], at: usize, n: usize| -> u128 {
@@ -283,23 +353,36 @@ impl Kept {
             b[..n].copy_from_slice(&e[at..at + n]);
             u128::from_le_bytes(b)
         };
-        let entries = index
-            .chunks_exact(INDEX_ENTRY)
-            .filter_map(|e| {
-                let entry = Entry {
-                    offset: field(e, 16, 8) as u64,
-                    len: field(e, 24, 4) as u32,
-                    hash: field(e, 28, 8) as u64,
-                    used: AtomicBool::new(false),
-                };
-                let inside = entry.offset >= index_end
-                    && entry
-                        .offset
-                        .checked_add(u64::from(entry.len))
-                        .is_some_and(|end| end <= len);
-                (inside && entry.len <= MAX_ENTRY_BYTES).then(|| (field(e, 0, 16), entry))
-            })
-            .collect();
+        // Entries are taken while they lie as this program writes them: each right
+        // after the one before, none shorter than any block, all inside the file. So a
+        // forged index of overlapping or tiny entries cannot hold more entries than
+        // the file has room for blocks (a 256 MiB file of one-byte overlapping
+        // entries took 1.5 GB to read).
+        let mut index = std::io::BufReader::new(&file);
+        let mut entries = HashMap::new();
+        let mut next = index_end;
+        let mut e = [0u8; INDEX_ENTRY];
+        for _ in 0..count {
+            if index.read_exact(&mut e).is_err() {
+                break;
+            }
+            let entry = Entry {
+                offset: field(&e, 16, 8) as u64,
+                len: field(&e, 24, 4) as u32,
+                hash: field(&e, 28, 8) as u64,
+                used: AtomicBool::new(false),
+            };
+            let end = next + u64::from(entry.len);
+            if entry.offset != next
+                || !(MIN_ENTRY_BYTES..=MAX_ENTRY_BYTES).contains(&entry.len)
+                || end > len
+            {
+                break;
+            }
+            next = end;
+            entries.insert(field(&e, 0, 16), entry);
+        }
+        drop(index);
         Kept {
             file: Some(file),
             entries,
@@ -332,9 +415,9 @@ fn entry_hash(key: u128, bytes: &[u8]) -> u64 {
 }
 
 /// What a block's HTML is made from: this program, the fence's info string, the text.
-fn key(info: Option<&str>, code: &str) -> u128 {
+fn key(program: u128, info: Option<&str>, code: &str) -> u128 {
     let mut h = Xxh3::new();
-    (PROGRAM_ID, info, code).hash(&mut h);
+    (program, info, code).hash(&mut h);
     h.digest128()
 }
 
@@ -485,6 +568,78 @@ mod tests {
         assert_eq!(build(&blocked, &blocks, true), 1);
     }
 
+    /// A first build of a big site used to hold every block it highlighted until the
+    /// end, however many: now no more than the file may take, and the file written
+    /// stays within it too.
+    #[test]
+    fn a_build_holds_and_writes_no_more_than_the_limit() {
+        let dir = tempfile::tempdir().unwrap();
+        let codes: Vec<String> = (0..60).map(|i| format!("fn f{i}() {{}}\n")).collect();
+        let limit = 2_000;
+        let mut cache = CodeCache::open(dir.path());
+        cache.limit = limit;
+        for code in &codes {
+            assert_eq!(
+                cache.code_block(Some("rust"), code),
+                highlight::code_block(Some("rust"), code)
+            );
+        }
+        let held = HEADER as u64 + cache.made.lock().unwrap().bytes;
+        assert!(held <= limit && held > limit / 2, "{held} bytes held");
+        cache.save(true);
+        let written = std::fs::metadata(pack(dir.path())).unwrap().len();
+        assert!(written <= limit && written > limit / 2, "{written} bytes");
+        // What was kept is read back.
+        let blocks: Vec<(Option<&str>, &str)> =
+            codes.iter().map(|c| (Some("rust"), c.as_str())).collect();
+        assert!(build(dir.path(), &blocks, false) < codes.len());
+    }
+
+    /// Overlapping entries (each claiming the same bytes) are not taken: a forged index
+    /// cannot hold more entries than the file has room for blocks.
+    #[test]
+    fn overlapping_entries_are_not_taken() {
+        let dir = tempfile::tempdir().unwrap();
+        let count = 1_000u32;
+        let index_end = (HEADER + count as usize * INDEX_ENTRY) as u64;
+        let program = CodeCache::open(dir.path()).program;
+        let mut bytes = MAGIC.to_vec();
+        bytes.extend_from_slice(&program.to_le_bytes());
+        bytes.extend_from_slice(&count.to_le_bytes());
+        for key in 0..u128::from(count) {
+            bytes.extend_from_slice(&key.to_le_bytes());
+            bytes.extend_from_slice(&index_end.to_le_bytes());
+            bytes.extend_from_slice(&MIN_ENTRY_BYTES.to_le_bytes());
+            bytes.extend_from_slice(&0u64.to_le_bytes());
+        }
+        bytes.extend_from_slice(&[b'x'; MIN_ENTRY_BYTES as usize]);
+        std::fs::write(pack(dir.path()), &bytes).unwrap();
+        assert_eq!(Kept::load(&pack(dir.path()), program).entries.len(), 1);
+    }
+
+    /// A file another program wrote (here: another identity) is not read, and the
+    /// blocks this one makes replace it: it does not grow by a site's blocks with
+    /// every program.
+    #[test]
+    fn a_pack_of_another_program_is_replaced_not_added_to() {
+        let dir = tempfile::tempdir().unwrap();
+        let blocks = [(Some("rust"), RUST), (Some("toml"), TOML)];
+        build(dir.path(), &blocks, true);
+        let size = std::fs::metadata(pack(dir.path())).unwrap().len();
+        let mut other = CodeCache::open(dir.path());
+        other.program ^= 1;
+        for (info, code) in blocks {
+            assert_eq!(
+                other.code_block(info, code),
+                highlight::code_block(info, code)
+            );
+        }
+        // Not every note rendered: yet nothing of the other program's is kept.
+        other.save(false);
+        assert_eq!(other.highlighted(), 2);
+        assert_eq!(std::fs::metadata(pack(dir.path())).unwrap().len(), size);
+    }
+
     proptest! {
         #![proptest_config(ProptestConfig::with_cases(64))]
         /// Whatever the file holds (cut short, overwritten, forged lengths and
@@ -504,6 +659,9 @@ mod tests {
             let end = (at + noise.len()).min(bytes.len());
             bytes[at..end].copy_from_slice(&noise[..end - at]);
             std::fs::write(pack(dir.path()), &bytes).unwrap();
+            let room = bytes.len() as u64 / (INDEX_ENTRY as u64 + u64::from(MIN_ENTRY_BYTES));
+            let program = CodeCache::open(dir.path()).program;
+            prop_assert!(Kept::load(&pack(dir.path()), program).entries.len() as u64 <= room);
             build(dir.path(), &blocks, false);
             prop_assert_eq!(build(dir.path(), &blocks, false), 0);
         }

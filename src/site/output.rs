@@ -191,6 +191,9 @@ pub(crate) struct StagedSite {
     cache: Option<ImageCache>,
     /// Highlighted code blocks, kept in the same folder as the images.
     code: super::code_cache::CodeCache,
+    /// A file was kept from the previous build without rendering it, so some notes'
+    /// code blocks may not have been looked up.
+    skipped_render: std::sync::atomic::AtomicBool,
     /// Held until the site is swapped in (or the build fails).
     _lock: OutputLock,
 }
@@ -722,6 +725,7 @@ impl StagedSite {
             folders: Default::default(),
             cache: ImageCache::open(cache_dir.clone()),
             code: super::code_cache::CodeCache::open(&cache_dir),
+            skipped_render: Default::default(),
             _lock: lock,
         })
     }
@@ -768,7 +772,7 @@ impl StagedSite {
             if let Some(cache) = &self.cache {
                 cache.sweep();
             }
-            self.code.save(self.previous.is_none());
+            self.save_code();
             self.write_record(inputs, summary);
             return Ok(());
         }
@@ -807,12 +811,17 @@ impl StagedSite {
         if let Some(cache) = &self.cache {
             cache.sweep();
         }
-        // Into an empty output every note was rendered: every block the site has was
-        // looked up.
-        self.code.save(self.previous.is_none());
+        self.save_code();
         self.write_stamps(&keys, &staged, &kept);
         self.write_record(inputs, summary);
         Ok(())
+    }
+
+    /// Saves the code blocks for the next build. When no file was kept unrendered (an
+    /// output missing, empty, or all changed) every note was rendered, so every block
+    /// the site has was looked up and the others can go.
+    fn save_code(&self) {
+        self.code.save(!self.skipped_render.load(Ordering::Relaxed));
     }
 
     /// Records what the live site (this build's, now) was built from. Like the
@@ -1177,6 +1186,7 @@ impl StagedSite {
         if !self.keep_previous(rel, key, None) {
             return Ok(false);
         }
+        self.skipped_render.store(true, Ordering::Relaxed);
         self.stats.reused.fetch_add(1, Ordering::Relaxed);
         if let (Some(cache), Some(entry), Some(previous)) =
             (&self.cache, ImageCache::entry(rel, key), &self.previous)
