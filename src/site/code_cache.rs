@@ -236,8 +236,12 @@ impl CodeCache {
     fn write(&self, kept: &Kept, blocks: &[Block]) -> std::io::Result<()> {
         let dir = self.path.parent().unwrap_or(Path::new("."));
         std::fs::create_dir_all(dir)?;
+        // Readable by all, as the kept images are: a cache restored for another user
+        // (a CI runner's) is still read.
+        use std::os::unix::fs::PermissionsExt;
         let mut file = tempfile::Builder::new()
             .prefix(TEMPORARY)
+            .permissions(std::fs::Permissions::from_mode(0o644))
             .tempfile_in(dir)?;
         {
             let mut out = BufWriter::new(file.as_file_mut());
@@ -458,6 +462,12 @@ mod tests {
         ];
         assert_eq!(build(dir.path(), &blocks, true), 2);
         assert_eq!(build(dir.path(), &blocks, true), 0);
+        // Readable as any file this user makes is (an image kept beside it, say).
+        use std::os::unix::fs::PermissionsExt;
+        let mode = |p: &Path| std::fs::metadata(p).unwrap().permissions().mode() & 0o777;
+        let plain = dir.path().join("plain");
+        std::fs::write(&plain, "").unwrap();
+        assert_eq!(mode(&pack(dir.path())), mode(&plain) & 0o644);
         // Plain blocks are not kept: they cost less than a lookup.
         let plain = [(None, RUST), (Some("no-such-language"), RUST)];
         assert_eq!(build(dir.path(), &plain, false), 0);

@@ -187,8 +187,8 @@ pub(crate) struct StagedSite {
     placed: AtomicUsize,
     /// Folders already made in the staging folder.
     folders: std::sync::Mutex<std::collections::HashSet<PathBuf>>,
-    /// Derived images by key; none if its folder cannot be made.
-    cache: Option<ImageCache>,
+    /// Derived images by key (its folder is made with the first image kept).
+    cache: ImageCache,
     /// Highlighted code blocks, kept in the same folder as the images.
     code: super::code_cache::CodeCache,
     /// A file was kept from the previous build without rendering it, so some notes'
@@ -214,13 +214,13 @@ struct ImageCache {
 }
 
 impl ImageCache {
-    fn open(dir: PathBuf) -> Option<ImageCache> {
-        Some(ImageCache {
+    fn open(dir: PathBuf) -> ImageCache {
+        ImageCache {
             dir,
             used: Default::default(),
             index: Default::default(),
             made: Default::default(),
-        })
+        }
     }
 
     /// `(entry, content hash)` of a cache file name this cache writes.
@@ -769,9 +769,7 @@ impl StagedSite {
         if self.unchanged(&manifest, &list) {
             self.committed = true;
             remove_marked(&self.staging).map_err(|e| Error::io(&self.staging, e))?;
-            if let Some(cache) = &self.cache {
-                cache.sweep();
-            }
+            self.cache.sweep();
             self.save_code();
             self.write_record(inputs, summary);
             return Ok(());
@@ -808,9 +806,7 @@ impl StagedSite {
             fs::rename(&self.staging, &self.target).map_err(|e| Error::io(&self.target, e))?;
             self.committed = true;
         }
-        if let Some(cache) = &self.cache {
-            cache.sweep();
-        }
+        self.cache.sweep();
         self.save_code();
         self.write_stamps(&keys, &staged, &kept);
         self.write_record(inputs, summary);
@@ -1097,14 +1093,14 @@ impl Sink for StagedSite {
         if self.reuse_keyed(rel, key)? {
             return Ok(());
         }
-        if let (Some(cache), Some(entry)) = (&self.cache, ImageCache::entry(rel, key)) {
+        if let Some(entry) = ImageCache::entry(rel, key) {
             let dest = self.destination(rel)?;
-            if cache.take(&entry, &dest) {
+            if self.cache.take(&entry, &dest) {
                 self.stats.reused.fetch_add(1, Ordering::Relaxed);
                 return Ok(());
             }
             self.write_new(&dest, &render()?)?;
-            cache.keep(&entry, &dest);
+            self.cache.keep(&entry, &dest);
             return Ok(());
         }
         self.write_compressed(rel, &render()?, Effort::Normal)
@@ -1188,10 +1184,8 @@ impl StagedSite {
         }
         self.skipped_render.store(true, Ordering::Relaxed);
         self.stats.reused.fetch_add(1, Ordering::Relaxed);
-        if let (Some(cache), Some(entry), Some(previous)) =
-            (&self.cache, ImageCache::entry(rel, key), &self.previous)
-        {
-            cache.hold(&entry, &previous.join(rel));
+        if let (Some(entry), Some(previous)) = (ImageCache::entry(rel, key), &self.previous) {
+            self.cache.hold(&entry, &previous.join(rel));
         }
         Ok(true)
     }
