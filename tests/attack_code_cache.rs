@@ -51,7 +51,7 @@ fn temporaries(root: &Path, out: &str) -> Vec<String> {
     std::fs::read_dir(root.join(format!(".{out}.cache")))
         .unwrap()
         .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
-        .filter(|n| n.starts_with(".code.pack.tmp-"))
+        .filter(|n| n.starts_with(".code.pack.tmp"))
         .collect()
 }
 
@@ -89,7 +89,7 @@ fn a_killed_builds_temporary_pack_is_removed_by_the_next_build() {
     let site = code_site();
     let root = site.path();
     build_ok(root, "public");
-    let left = root.join(".public.cache/.code.pack.tmp-Kd93xQ");
+    let left = root.join(".public.cache/.code.pack.tmp");
     std::fs::write(&left, b"PWCODE2\n half a cache").unwrap();
     let note = root.join("content/notes/code-in-many-languages.md");
     let text = std::fs::read_to_string(&note).unwrap();

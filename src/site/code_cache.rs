@@ -163,9 +163,9 @@ impl CodeCache {
     /// not render every note) all while they fit in [`MAX_PACK_BYTES`]. Failing to
     /// write only costs highlighting next time.
     pub(crate) fn save(&self, every_block_seen: bool) {
-        // Holding the output's lock, any temporary file here is a killed build's:
-        // removed even when this build has nothing to write.
-        remove_temporaries(self.path.parent().unwrap_or(Path::new(".")));
+        // Holding the output's lock, a temporary file here is a killed build's: removed
+        // even when this build has nothing to write.
+        let _ = std::fs::remove_file(self.temporary());
         let made = std::mem::take(&mut self.made.lock().expect("not poisoned").blocks);
         let Some(kept) = self.kept.get() else {
             // No block was looked up: the site has none worth keeping, if it rendered
@@ -234,17 +234,34 @@ impl CodeCache {
     /// a build killed midway leaves the old file whole. Kept blocks are copied as they
     /// are (checked when next read), one at a time, not held.
     fn write(&self, kept: &Kept, blocks: &[Block]) -> std::io::Result<()> {
-        let dir = self.path.parent().unwrap_or(Path::new("."));
-        std::fs::create_dir_all(dir)?;
-        // Readable by all, as the kept images are: a cache restored for another user
-        // (a CI runner's) is still read.
-        use std::os::unix::fs::PermissionsExt;
-        let mut file = tempfile::Builder::new()
-            .prefix(TEMPORARY)
-            .permissions(std::fs::Permissions::from_mode(0o644))
-            .tempfile_in(dir)?;
+        let tmp = self.temporary();
+        let written = self.write_to(&tmp, kept, blocks);
+        if written.is_err() {
+            let _ = std::fs::remove_file(&tmp);
+        }
+        written
+    }
+
+    /// One name, not a random one: only the holder of the output's lock writes it, so
+    /// the next build removes what a killed one left with one call, not a scan.
+    fn temporary(&self) -> PathBuf {
+        self.path.with_file_name(TEMPORARY)
+    }
+
+    fn write_to(&self, tmp: &Path, kept: &Kept, blocks: &[Block]) -> std::io::Result<()> {
+        use std::os::unix::fs::OpenOptionsExt;
+        if let Some(dir) = tmp.parent() {
+            std::fs::create_dir_all(dir)?;
+        }
+        // New (a link put in its place is not followed), and readable by all, as the
+        // kept images are: a cache restored for another user (a CI runner's) is read.
+        let mut file = std::fs::OpenOptions::new()
+            .write(true)
+            .create_new(true)
+            .mode(0o644)
+            .open(tmp)?;
         {
-            let mut out = BufWriter::new(file.as_file_mut());
+            let mut out = BufWriter::new(&mut file);
             out.write_all(MAGIC)?;
             out.write_all(&self.program.to_le_bytes())?;
             out.write_all(&(blocks.len() as u32).to_le_bytes())?;
@@ -270,25 +287,12 @@ impl CodeCache {
             }
             out.flush()?;
         }
-        file.persist(&self.path).map_err(|e| e.error)?;
-        Ok(())
+        std::fs::rename(tmp, &self.path)
     }
 }
 
-/// How temporary files of [`CodeCache::write`] begin.
-const TEMPORARY: &str = ".code.pack.tmp-";
-
-/// Removes the temporary files of builds killed while writing the file.
-fn remove_temporaries(dir: &Path) {
-    let Ok(entries) = std::fs::read_dir(dir) else {
-        return;
-    };
-    for e in entries.flatten() {
-        if e.file_name().to_string_lossy().starts_with(TEMPORARY) {
-            let _ = std::fs::remove_file(e.path());
-        }
-    }
-}
+/// The file [`CodeCache::write`] writes before renaming it into place.
+const TEMPORARY: &str = ".code.pack.tmp";
 
 /// What a block of `len` bytes takes in the file: its bytes and its index entry.
 fn cost(len: usize) -> u64 {
@@ -557,7 +561,7 @@ mod tests {
     #[test]
     fn temporary_files_of_killed_builds_are_removed() {
         let dir = tempfile::tempdir().unwrap();
-        let left = dir.path().join(format!("{TEMPORARY}abc123"));
+        let left = dir.path().join(TEMPORARY);
         std::fs::write(&left, "half a cache").unwrap();
         build(dir.path(), &[(Some("rust"), RUST)], true);
         assert!(!left.exists());
