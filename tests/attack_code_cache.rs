@@ -11,16 +11,6 @@ use std::time::Duration;
 
 use common::*;
 
-/// The frozen site with the code fixture notes added (not built).
-fn code_site() -> tempfile::TempDir {
-    let site = frozen_site();
-    copy_dir(
-        &repo().join("tests/fixtures/notes-code"),
-        &site.path().join("content/notes"),
-    );
-    site
-}
-
 fn pack(root: &Path, out: &str) -> PathBuf {
     root.join(format!(".{out}.cache/code.pack"))
 }

@@ -13,11 +13,7 @@ use common::*;
 /// The frozen site with the code fixture notes (code in 15 languages, a table,
 /// callouts) added, built into `public/`.
 fn built_site() -> tempfile::TempDir {
-    let site = frozen_site();
-    copy_dir(
-        &repo().join("tests/fixtures/notes-code"),
-        &site.path().join("content/notes"),
-    );
+    let site = code_site();
     build_ok(site.path(), "public");
     site
 }

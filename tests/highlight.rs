@@ -10,11 +10,7 @@ use common::*;
 
 /// The frozen site with the code fixture notes added, built.
 fn built_code_site() -> tempfile::TempDir {
-    let site = frozen_site();
-    copy_dir(
-        &repo().join("tests/fixtures/notes-code"),
-        &site.path().join("content/notes"),
-    );
+    let site = code_site();
     let out = run(site.path(), &["build"]);
     assert!(out.status.success(), "{}", stderr(&out));
     site

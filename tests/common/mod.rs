@@ -595,3 +595,14 @@ pub fn save_as_editors_do(path: &Path, text: &[u8]) {
     std::fs::write(&staged, text).unwrap();
     std::fs::rename(&staged, path).unwrap();
 }
+
+/// The frozen site with the code fixture notes (`tests/fixtures/notes-code/`) added,
+/// not built.
+pub fn code_site() -> tempfile::TempDir {
+    let site = frozen_site();
+    copy_dir(
+        &repo().join("tests/fixtures/notes-code"),
+        &site.path().join("content/notes"),
+    );
+    site
+}
