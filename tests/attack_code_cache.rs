@@ -81,13 +81,12 @@ fn a_killed_builds_temporary_pack_is_removed_by_the_next_build() {
     build_ok(root, "public");
     let left = root.join(".public.cache/.code.pack.tmp");
     std::fs::write(&left, b"PWCODE2\n half a cache").unwrap();
-    let note = root.join("content/notes/code-in-many-languages.md");
-    let text = std::fs::read_to_string(&note).unwrap();
-    std::fs::write(
-        &note,
-        text.replace("Every fenced block", "Each fenced block"),
-    )
-    .unwrap();
+    edit(
+        root,
+        "content/notes/code-in-many-languages.md",
+        "Every fenced block",
+        "Each fenced block",
+    );
     let o = build_ok(root, "public");
     assert!(!stdout(&o).contains("up to date"), "{}", stdout(&o));
     assert_eq!(temporaries(root, "public"), Vec::<String>::new());

@@ -606,3 +606,11 @@ pub fn code_site() -> tempfile::TempDir {
     );
     site
 }
+
+/// Replaces the first `from` in `root/file` with `to`; the file must hold `from`.
+pub fn edit(root: &Path, file: &str, from: &str, to: &str) {
+    let path = root.join(file);
+    let text = std::fs::read_to_string(&path).unwrap();
+    assert!(text.contains(from), "{file} has no {from:?}");
+    std::fs::write(&path, text.replacen(from, to, 1)).unwrap();
+}
